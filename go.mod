@@ -1,0 +1,3 @@
+module github.com/sprocketrun/sprocket
+
+go 1.26
