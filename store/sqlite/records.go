@@ -1,0 +1,461 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+)
+
+// --- tasks -------------------------------------------------------------------
+
+const taskCols = `id, name, enabled, subscriptions, definition, created_at, updated_at`
+
+func scanTask(sc interface{ Scan(...any) error }) (store.Task, error) {
+	var (
+		t                store.Task
+		subs             sql.NullString
+		def              string
+		created, updated int64
+	)
+	if err := sc.Scan(&t.ID, &t.Name, &t.Enabled, &subs, &def, &created, &updated); err != nil {
+		return store.Task{}, err
+	}
+	var err error
+	if t.Subscriptions, err = decodeStrings(subs); err != nil {
+		return store.Task{}, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	t.Definition = []byte(def)
+	t.CreatedAt, t.UpdatedAt = fromMicro(created), fromMicro(updated)
+	return t, nil
+}
+
+// CreateTask creates a task, honouring the idempotency key.
+func (s *Store) CreateTask(ctx context.Context, nt store.NewTask) (store.Task, bool, error) {
+	if err := validJSON("task definition", nt.Definition); err != nil {
+		return store.Task{}, false, fmt.Errorf("create task: %w", err)
+	}
+	subs, err := encodeStrings(nt.Subscriptions)
+	if err != nil {
+		return store.Task{}, false, fmt.Errorf("create task: %w", err)
+	}
+	id := nt.ID
+	if id == "" {
+		id = store.NewID()
+	}
+	now := s.now()
+	var (
+		out     store.Task
+		created bool
+	)
+	err = s.inTx(ctx, "create task", func(tx *sql.Tx) error {
+		if nt.IdempotencyKey != "" {
+			var existing string
+			err := tx.QueryRowContext(ctx, `SELECT task_id FROM task_idempotency_keys WHERE key = ?`, nt.IdempotencyKey).Scan(&existing)
+			switch {
+			case err == nil:
+				t, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, existing))
+				if errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("create task: idempotency key %q: %w", nt.IdempotencyKey, store.ErrConflict)
+				}
+				if err != nil {
+					return fmt.Errorf("create task: read existing: %w", err)
+				}
+				out = t
+				return nil
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("create task: check idempotency key: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO task_idempotency_keys (key, task_id, created_at) VALUES (?, ?, ?)`,
+				nt.IdempotencyKey, id, micro(now)); err != nil {
+				return fmt.Errorf("create task: record idempotency key: %w", err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO tasks (`+taskCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			id, nt.Name, nt.Enabled, subs, jsonOrNull(nt.Definition), micro(now), micro(now))
+		if err != nil {
+			return fmt.Errorf("create task: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("create task %q: id exists: %w", id, store.ErrConflict)
+		}
+		created = true
+		out = store.Task{ID: id, Name: nt.Name, Enabled: nt.Enabled, Subscriptions: nt.Subscriptions,
+			Definition: []byte(jsonOrNull(nt.Definition)), CreatedAt: now, UpdatedAt: now}
+		if len(out.Subscriptions) == 0 {
+			out.Subscriptions = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Task{}, false, err
+	}
+	return out, created, nil
+}
+
+// GetTask reads a task.
+func (s *Store) GetTask(ctx context.Context, id string) (store.Task, error) {
+	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Task{}, notFound("task", id)
+	}
+	if err != nil {
+		return store.Task{}, fmt.Errorf("get task %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// UpdateTask replaces a task's mutable fields.
+func (s *Store) UpdateTask(ctx context.Context, t store.Task) (store.Task, error) {
+	if err := validJSON("task definition", t.Definition); err != nil {
+		return store.Task{}, fmt.Errorf("update task: %w", err)
+	}
+	subs, err := encodeStrings(t.Subscriptions)
+	if err != nil {
+		return store.Task{}, fmt.Errorf("update task: %w", err)
+	}
+	var out store.Task
+	err = s.inTx(ctx, "update task", func(tx *sql.Tx) error {
+		out, err = scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET name = ?, enabled = ?, subscriptions = ?, definition = ?, updated_at = ?
+WHERE id = ? RETURNING `+taskCols, t.Name, t.Enabled, subs, jsonOrNull(t.Definition), s.nowMicro(), t.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("task", t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update task %q: %w", t.ID, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteTask deletes a task and its idempotency keys.
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	return s.inTx(ctx, "delete task", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete task %q: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("task", id)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM task_idempotency_keys WHERE task_id = ?`, id); err != nil {
+			return fmt.Errorf("delete task %q keys: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// ListTasks lists tasks newest first.
+func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, string, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.Enabled != nil {
+		conds = append(conds, "enabled = ?")
+		args = append(args, *f.Enabled)
+	}
+	pc, pargs, err := pageClause(f.Page, "created_at", "id")
+	if err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	if pc != "" {
+		conds = append(conds, pc)
+		args = append(args, pargs...)
+	}
+	limit := f.Page.EffectiveLimit()
+	q := `SELECT ` + taskCols + ` FROM tasks` + where(conds) + ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	rows, err := s.r.QueryContext(ctx, q, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list tasks: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = store.EncodeCursor(last.CreatedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+func where(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// --- webhooks ----------------------------------------------------------------
+
+const webhookCols = `id, name, topic, data_mode, secret, signature_header, created_at, updated_at`
+
+func scanWebhook(sc interface{ Scan(...any) error }) (store.Webhook, error) {
+	var (
+		w                store.Webhook
+		mode             string
+		created, updated int64
+	)
+	if err := sc.Scan(&w.ID, &w.Name, &w.Topic, &mode, &w.Secret, &w.SignatureHeader, &created, &updated); err != nil {
+		return store.Webhook{}, err
+	}
+	w.DataMode = store.DataMode(mode)
+	w.CreatedAt, w.UpdatedAt = fromMicro(created), fromMicro(updated)
+	return w, nil
+}
+
+func checkDataMode(m store.DataMode) (store.DataMode, error) {
+	switch m {
+	case "":
+		return store.DataModeAuto, nil
+	case store.DataModeAuto, store.DataModeFull:
+		return m, nil
+	}
+	return "", fmt.Errorf("%w: data mode %q", store.ErrInvalid, m)
+}
+
+// CreateWebhook stores a webhook.
+func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error) {
+	mode, err := checkDataMode(w.DataMode)
+	if err != nil {
+		return store.Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	w.DataMode = mode
+	if w.ID == "" {
+		w.ID = store.NewID()
+	}
+	now := s.now()
+	w.CreatedAt, w.UpdatedAt = now, now
+	err = s.inTx(ctx, "create webhook", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			w.ID, w.Name, w.Topic, string(w.DataMode), w.Secret, w.SignatureHeader, micro(now), micro(now))
+		if err != nil {
+			return fmt.Errorf("create webhook: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("create webhook %q: id exists: %w", w.ID, store.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Webhook{}, err
+	}
+	return w, nil
+}
+
+// GetWebhook reads a webhook.
+func (s *Store) GetWebhook(ctx context.Context, id string) (store.Webhook, error) {
+	w, err := scanWebhook(s.r.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Webhook{}, notFound("webhook", id)
+	}
+	if err != nil {
+		return store.Webhook{}, fmt.Errorf("get webhook %q: %w", id, err)
+	}
+	return w, nil
+}
+
+// UpdateWebhook replaces a webhook's fields.
+func (s *Store) UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error) {
+	mode, err := checkDataMode(w.DataMode)
+	if err != nil {
+		return store.Webhook{}, fmt.Errorf("update webhook: %w", err)
+	}
+	var out store.Webhook
+	err = s.inTx(ctx, "update webhook", func(tx *sql.Tx) error {
+		out, err = scanWebhook(tx.QueryRowContext(ctx, `UPDATE webhooks SET name = ?, topic = ?, data_mode = ?, secret = ?, signature_header = ?, updated_at = ?
+WHERE id = ? RETURNING `+webhookCols, w.Name, w.Topic, string(mode), w.Secret, w.SignatureHeader, s.nowMicro(), w.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("webhook", w.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update webhook %q: %w", w.ID, err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DeleteWebhook deletes a webhook.
+func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+	return s.deleteByID(ctx, "webhook", `DELETE FROM webhooks WHERE id = ?`, id)
+}
+
+func (s *Store) deleteByID(ctx context.Context, what, q, id string) error {
+	return s.inTx(ctx, "delete "+what, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, id)
+		if err != nil {
+			return fmt.Errorf("delete %s %q: %w", what, id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound(what, id)
+		}
+		return nil
+	})
+}
+
+// ListWebhooks lists webhooks newest first.
+func (s *Store) ListWebhooks(ctx context.Context) ([]store.Webhook, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Webhook
+	for rows.Next() {
+		w, err := scanWebhook(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list webhooks: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	return out, nil
+}
+
+// --- cache endpoints -----------------------------------------------------------
+
+const endpointCols = `id, key, content_type, created_at`
+
+func scanEndpoint(sc interface{ Scan(...any) error }) (store.CacheEndpoint, error) {
+	var (
+		e       store.CacheEndpoint
+		created int64
+	)
+	if err := sc.Scan(&e.ID, &e.Key, &e.ContentType, &created); err != nil {
+		return store.CacheEndpoint{}, err
+	}
+	e.CreatedAt = fromMicro(created)
+	return e, nil
+}
+
+// CreateCacheEndpoint stores a cache endpoint.
+func (s *Store) CreateCacheEndpoint(ctx context.Context, e store.CacheEndpoint) (store.CacheEndpoint, error) {
+	if e.Key == "" {
+		return store.CacheEndpoint{}, fmt.Errorf("create cache endpoint: %w: empty key", store.ErrInvalid)
+	}
+	if e.ID == "" {
+		e.ID = store.NewID()
+	}
+	if e.ContentType == "" {
+		e.ContentType = "application/json"
+	}
+	e.CreatedAt = s.now()
+	err := s.inTx(ctx, "create cache endpoint", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO cache_endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			e.ID, e.Key, e.ContentType, micro(e.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("create cache endpoint: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("create cache endpoint %q: id exists: %w", e.ID, store.ErrConflict)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.CacheEndpoint{}, err
+	}
+	return e, nil
+}
+
+// GetCacheEndpoint reads a cache endpoint.
+func (s *Store) GetCacheEndpoint(ctx context.Context, id string) (store.CacheEndpoint, error) {
+	e, err := scanEndpoint(s.r.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM cache_endpoints WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.CacheEndpoint{}, notFound("cache endpoint", id)
+	}
+	if err != nil {
+		return store.CacheEndpoint{}, fmt.Errorf("get cache endpoint %q: %w", id, err)
+	}
+	return e, nil
+}
+
+// DeleteCacheEndpoint deletes a cache endpoint.
+func (s *Store) DeleteCacheEndpoint(ctx context.Context, id string) error {
+	return s.deleteByID(ctx, "cache endpoint", `DELETE FROM cache_endpoints WHERE id = ?`, id)
+}
+
+// ListCacheEndpoints lists cache endpoints newest first.
+func (s *Store) ListCacheEndpoints(ctx context.Context) ([]store.CacheEndpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM cache_endpoints ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list cache endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CacheEndpoint
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list cache endpoints: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list cache endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// --- scheduler -----------------------------------------------------------------
+
+// LastTick returns the last fired tick of an interval.
+func (s *Store) LastTick(ctx context.Context, name string) (time.Time, bool, error) {
+	var v int64
+	err := s.r.QueryRowContext(ctx, `SELECT last_tick FROM scheduler_state WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("last tick %q: %w", name, err)
+	}
+	return fromMicro(v), true, nil
+}
+
+// FireTick records a tick and inserts its events atomically, once per tick.
+func (s *Store) FireTick(ctx context.Context, name string, tick time.Time, events []store.NewEvent) (bool, error) {
+	fired := false
+	err := s.inTx(ctx, "fire tick", func(tx *sql.Tx) error {
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT last_tick FROM scheduler_state WHERE name = ?`, name).Scan(&last)
+		switch {
+		case err == nil:
+			if micro(tick) <= last {
+				return nil
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("fire tick %q: %w", name, err)
+		}
+		now := s.now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO scheduler_state (name, last_tick, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick, updated_at = excluded.updated_at`, name, micro(tick), micro(now)); err != nil {
+			return fmt.Errorf("fire tick %q: %w", name, err)
+		}
+		if _, err := s.insertEvents(ctx, tx, now, events); err != nil {
+			return fmt.Errorf("fire tick %q: %w", name, err)
+		}
+		fired = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return fired, nil
+}

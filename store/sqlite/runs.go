@@ -1,0 +1,395 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+)
+
+const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attempts, run_at, available_at, created_at, started_at, stopped_at,
+	output, logs, errors, result, result_meta, error, action_type, action_options, action_meta`
+
+func scanRun(sc interface{ Scan(...any) error }) (store.Run, error) {
+	var (
+		r                                                         store.Run
+		kind, status                                              string
+		taskID, parentRun, output, errText, actionType            sql.NullString
+		logs, errs, result, resultMeta, actionOptions, actionMeta sql.NullString
+		runAt, created                                            int64
+		available, started, stopped                               sql.NullInt64
+	)
+	if err := sc.Scan(&r.ID, &kind, &r.EventID, &taskID, &parentRun, &r.Seq, &status, &r.Attempts, &runAt, &available, &created,
+		&started, &stopped, &output, &logs, &errs, &result, &resultMeta, &errText, &actionType, &actionOptions, &actionMeta); err != nil {
+		return store.Run{}, err
+	}
+	r.Kind, r.Status = store.RunKind(kind), store.RunStatus(status)
+	r.TaskID, r.ParentRunID, r.Output, r.Error, r.ActionType = taskID.String, parentRun.String, output.String, errText.String, actionType.String
+	r.Logs, r.Errors, r.Result, r.ResultMeta = rawJSON(logs), rawJSON(errs), rawJSON(result), rawJSON(resultMeta)
+	r.ActionOptions, r.ActionMeta = rawJSON(actionOptions), rawJSON(actionMeta)
+	r.RunAt, r.CreatedAt = fromMicro(runAt), fromMicro(created)
+	r.NextAttemptAt, r.StartedAt, r.StoppedAt = fromNullMicro(available), fromNullMicro(started), fromNullMicro(stopped)
+	r.Paused = r.Status == store.StatusPending && !available.Valid
+	return r, nil
+}
+
+// GetRun reads a run.
+func (s *Store) GetRun(ctx context.Context, id string) (store.Run, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Run{}, notFound("run", id)
+	}
+	if err != nil {
+		return store.Run{}, fmt.Errorf("get run %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRuns lists runs newest first.
+func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		conds = append(conds, cond)
+		args = append(args, v)
+	}
+	if f.Kind != "" {
+		add("kind = ?", string(f.Kind))
+	}
+	if f.EventID != "" {
+		add("event_id = ?", f.EventID)
+	}
+	if f.TaskID != "" {
+		add("task_id = ?", f.TaskID)
+	}
+	if f.ParentRunID != "" {
+		add("parent_run_id = ?", f.ParentRunID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	pc, pargs, err := pageClause(f.Page, "created_at", "id")
+	if err != nil {
+		return nil, "", fmt.Errorf("list runs: %w", err)
+	}
+	if pc != "" {
+		conds = append(conds, pc)
+		args = append(args, pargs...)
+	}
+	limit := f.Page.EffectiveLimit()
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs`+where(conds)+` ORDER BY created_at DESC, id DESC LIMIT ?`,
+		append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("list runs: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("list runs: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = store.EncodeCursor(last.CreatedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+// runState reads a run's status inside tx, for error reporting.
+func runState(ctx context.Context, tx *sql.Tx, id string) (store.RunStatus, error) {
+	var st string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", notFound("run", id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read run %q: %w", id, err)
+	}
+	return store.RunStatus(st), nil
+}
+
+// RetryRun makes a finished run due again, discarding its result.
+func (s *Store) RetryRun(ctx context.Context, id string) (store.Run, error) {
+	var out store.Run
+	err := s.inTx(ctx, "retry run", func(tx *sql.Tx) error {
+		now := s.nowMicro()
+		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'pending', attempts = 0, run_at = ?, available_at = ?,
+	started_at = NULL, stopped_at = NULL, output = NULL, logs = NULL, errors = NULL, result = NULL, result_meta = NULL, error = NULL
+WHERE id = ? AND status IN ('success', 'failed') RETURNING `+runCols, now, now, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			st, err := runState(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("retry run %q: run is %s: %w", id, st, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("retry run %q: %w", id, err)
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// CancelRun fails a pending run.
+func (s *Store) CancelRun(ctx context.Context, id, reason string) (store.Run, error) {
+	var out store.Run
+	err := s.inTx(ctx, "cancel run", func(tx *sql.Tx) error {
+		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'failed', available_at = NULL, stopped_at = ?, error = ?
+WHERE id = ? AND status = 'pending' RETURNING `+runCols, s.nowMicro(), reason, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			st, err := runState(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("cancel run %q: run is %s: %w", id, st, store.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("cancel run %q: %w", id, err)
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// Claim leases up to limit due runs, highest priority first.
+func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([]store.Job, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if leaseFor <= 0 {
+		return nil, fmt.Errorf("claim: %w: lease must be positive", store.ErrInvalid)
+	}
+	var jobs []store.Job
+	err := s.inTx(ctx, "claim", func(tx *sql.Tx) error {
+		now := s.now()
+		until := now.Add(leaseFor)
+		var ids []string
+		for _, k := range []store.RunKind{store.KindAction, store.KindTask, store.KindEvent} {
+			if len(ids) >= limit {
+				break
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
+ORDER BY available_at, id LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
+			if err != nil {
+				return fmt.Errorf("claim: select: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("claim: scan: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			if err := rows.Close(); err != nil {
+				return fmt.Errorf("claim: select: %w", err)
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("claim: select: %w", err)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE runs SET status = 'running', attempts = attempts + 1, available_at = ?, started_at = ?
+WHERE id = ? RETURNING `+runCols)
+		if err != nil {
+			return fmt.Errorf("claim: prepare: %w", err)
+		}
+		defer stmt.Close()
+		jobs = make([]store.Job, 0, len(ids))
+		for _, id := range ids {
+			r, err := scanRun(stmt.QueryRowContext(ctx, micro(until), micro(now), id))
+			if err != nil {
+				return fmt.Errorf("claim run %s: %w", id, err)
+			}
+			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, LeaseUntil: until})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// Extend renews a job's lease.
+func (s *Store) Extend(ctx context.Context, job store.Job, leaseFor time.Duration) (store.Job, error) {
+	if leaseFor <= 0 {
+		return store.Job{}, fmt.Errorf("extend: %w: lease must be positive", store.ErrInvalid)
+	}
+	err := s.inTx(ctx, "extend lease", func(tx *sql.Tx) error {
+		until := s.now().Add(leaseFor)
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET available_at = ? WHERE id = ? AND status = 'running' AND attempts = ?`,
+			micro(until), job.Run.ID, job.Attempt)
+		if err != nil {
+			return fmt.Errorf("extend lease of %s: %w", job.Run.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("extend lease of %s: %w", job.Run.ID, store.ErrLeaseLost)
+		}
+		job.LeaseUntil = until
+		job.Run.NextAttemptAt = until
+		return nil
+	})
+	if err != nil {
+		return store.Job{}, err
+	}
+	return job, nil
+}
+
+// Complete marks a job's run successful and records its effects atomically.
+func (s *Store) Complete(ctx context.Context, job store.Job, res store.Result) (store.Run, error) {
+	for what, b := range map[string][]byte{"logs": res.Logs, "errors": res.Errors, "result": res.Result, "result meta": res.ResultMeta} {
+		if err := validJSON(what, b); err != nil {
+			return store.Run{}, fmt.Errorf("complete run %s: %w", job.Run.ID, err)
+		}
+	}
+	var out store.Run
+	err := s.inTx(ctx, "complete run", func(tx *sql.Tx) error {
+		now := s.now()
+		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = ?,
+	output = ?, logs = ?, errors = ?, result = ?, result_meta = ?, error = NULL
+WHERE id = ? AND status = 'running' AND attempts = ? RETURNING `+runCols,
+			micro(now), nullStr(res.Output), nullJSON(res.Logs), nullJSON(res.Errors), nullJSON(res.Result), nullJSON(res.ResultMeta),
+			job.Run.ID, job.Attempt))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("complete run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
+		}
+		if err != nil {
+			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
+		}
+		if err := s.applyEffects(ctx, tx, now, res.Effects); err != nil {
+			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// Fail records a failed attempt and either reschedules or fails the run.
+func (s *Store) Fail(ctx context.Context, job store.Job, f store.Failure) (store.Run, error) {
+	for what, b := range map[string][]byte{"logs": f.Logs, "errors": f.Errors, "result": f.Result, "result meta": f.ResultMeta} {
+		if err := validJSON(what, b); err != nil {
+			return store.Run{}, fmt.Errorf("fail run %s: %w", job.Run.ID, err)
+		}
+	}
+	sched := f.Schedule
+	if sched == nil {
+		sched = store.DefaultRetrySchedule()
+	}
+	delay, retry := sched.Next(job.Attempt)
+	if f.Permanent {
+		retry = false
+	}
+	var out store.Run
+	err := s.inTx(ctx, "fail run", func(tx *sql.Tx) error {
+		now := s.now()
+		var (
+			status    = store.StatusFailed
+			available any
+			stopped   any = micro(now)
+		)
+		if retry {
+			status, available, stopped = store.StatusPending, micro(now.Add(delay)), nil
+		}
+		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = ?, available_at = ?, stopped_at = ?,
+	output = ?, logs = ?, errors = ?, result = ?, result_meta = ?, error = ?
+WHERE id = ? AND status = 'running' AND attempts = ? RETURNING `+runCols,
+			string(status), available, stopped, nullStr(f.Output), nullJSON(f.Logs), nullJSON(f.Errors), nullJSON(f.Result),
+			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Attempt))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("fail run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
+		}
+		if err != nil {
+			return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
+		}
+		if !retry {
+			if err := s.applyEffects(ctx, tx, now, f.Effects); err != nil {
+				return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
+			}
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// applyEffects records a finished run's follow-ups inside tx.
+func (s *Store) applyEffects(ctx context.Context, tx *sql.Tx, now time.Time, eff store.Effects) error {
+	if _, err := s.insertEvents(ctx, tx, now, eff.Events); err != nil {
+		return fmt.Errorf("effects: %w", err)
+	}
+	if len(eff.Runs) > 0 {
+		stmt, err := tx.PrepareContext(ctx, insertRunSQL)
+		if err != nil {
+			return fmt.Errorf("effects: prepare run insert: %w", err)
+		}
+		defer stmt.Close()
+		for _, nr := range eff.Runs {
+			if nr.Kind != store.KindTask && nr.Kind != store.KindAction {
+				return fmt.Errorf("effects: %w: run kind %q", store.ErrInvalid, nr.Kind)
+			}
+			if nr.EventID == "" {
+				return fmt.Errorf("effects: %w: run without event id", store.ErrInvalid)
+			}
+			if err := validJSON("action options", nr.ActionOptions); err != nil {
+				return fmt.Errorf("effects: %w", err)
+			}
+			if err := validJSON("action meta", nr.ActionMeta); err != nil {
+				return fmt.Errorf("effects: %w", err)
+			}
+			id := nr.ID
+			if id == "" {
+				id = store.NewID()
+			}
+			runAt := nr.RunAt.UTC().Truncate(time.Microsecond)
+			if runAt.IsZero() || runAt.Before(now) {
+				runAt = now
+			}
+			var available any = micro(runAt)
+			if nr.Paused {
+				available = nil
+			}
+			if _, err := stmt.ExecContext(ctx, id, string(nr.Kind), nr.Kind.Priority(), nr.EventID, nullStr(nr.TaskID), nullStr(nr.ParentRunID),
+				nr.Seq, micro(runAt), available, micro(now), nullStr(nr.ActionType), nullJSON(nr.ActionOptions), nullJSON(nr.ActionMeta)); err != nil {
+				return fmt.Errorf("effects: insert run %s: %w", id, err)
+			}
+		}
+	}
+	for _, id := range eff.Release {
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET available_at = ? WHERE id = ? AND status = 'pending' AND available_at IS NULL`,
+			micro(now), id); err != nil {
+			return fmt.Errorf("effects: release run %s: %w", id, err)
+		}
+	}
+	for _, rf := range eff.Fail {
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'failed', available_at = NULL, stopped_at = ?, error = ?
+WHERE id = ? AND status = 'pending'`, micro(now), rf.Error, rf.RunID); err != nil {
+			return fmt.Errorf("effects: fail run %s: %w", rf.RunID, err)
+		}
+	}
+	for _, op := range eff.Cache {
+		if _, err := s.cacheApply(ctx, tx, now, op); err != nil {
+			return fmt.Errorf("effects: %w", err)
+		}
+	}
+	return nil
+}

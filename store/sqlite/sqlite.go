@@ -1,0 +1,261 @@
+// Package sqlite implements store.Store on SQLite (modernc.org/sqlite, pure Go).
+//
+// Layout: one database file dir/sprocket.db in WAL mode, one writer
+// connection (all writes are serialised through it, which is also what makes
+// claims exclusive) and a pool of read-only connections for queries.
+//
+// Durability: the default synchronous=NORMAL in WAL mode writes every
+// committed transaction to the WAL file before the commit returns, so an
+// acknowledged event survives kill -9 of the process (the data is in the
+// OS page cache and reaches the disk later); only a power loss or kernel
+// crash may drop the last transactions before a checkpoint. Use
+// WithSynchronous("FULL") to fsync the WAL on every commit as well; with
+// group commit (store.EventBatcher) the cost is one fsync per batch.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// FileName is the database file created inside the directory given to Open.
+const FileName = "sprocket.db"
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	w     *sql.DB // single writer connection
+	r     *sql.DB // read-only pool
+	clock store.Clock
+	log   *slog.Logger
+	path  string
+}
+
+var _ store.Store = (*Store)(nil)
+
+type config struct {
+	clock       store.Clock
+	synchronous string
+	readers     int
+	busyTimeout time.Duration
+	logger      *slog.Logger
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithClock sets the clock used for all timestamps (tests move time with it).
+func WithClock(c store.Clock) Option { return func(o *config) { o.clock = c } }
+
+// WithSynchronous sets SQLite's synchronous pragma: "NORMAL" (default;
+// survives process crashes) or "FULL" (also survives power loss).
+func WithSynchronous(mode string) Option { return func(o *config) { o.synchronous = mode } }
+
+// WithReaders sets the size of the read connection pool (default 2×GOMAXPROCS, at least 4).
+func WithReaders(n int) Option { return func(o *config) { o.readers = n } }
+
+// WithBusyTimeout sets how long a connection waits for a lock (default 10s).
+func WithBusyTimeout(d time.Duration) Option { return func(o *config) { o.busyTimeout = d } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
+
+// Open opens (creating if needed) dir/sprocket.db and applies migrations.
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
+	cfg := config{
+		clock:       store.SystemClock{},
+		synchronous: "NORMAL",
+		readers:     max(4, 2*runtime.GOMAXPROCS(0)),
+		busyTimeout: 10 * time.Second,
+		logger:      slog.Default(),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch strings.ToUpper(cfg.synchronous) {
+	case "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("sqlite open: %w: synchronous %q", store.ErrInvalid, cfg.synchronous)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite open: create dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	dsn := func(readOnly bool) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.synchronous)+")")
+		q.Add("_pragma", "foreign_keys(0)")
+		if readOnly {
+			q.Add("_pragma", "query_only(1)")
+		} else {
+			q.Set("_txlock", "immediate")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite open writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, clock: cfg.clock, log: cfg.logger, path: path}
+	if err := migrate(ctx, w, s.nowMicro()); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(true))
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlite open readers: %w", err)
+	}
+	r.SetMaxOpenConns(cfg.readers)
+	r.SetMaxIdleConns(cfg.readers)
+	s.r = r
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err1 := s.r.Close()
+	err2 := s.w.Close()
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("sqlite close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Store) nowMicro() int64 { return s.clock.Now().UnixMicro() }
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}
+
+// --- value conversions -------------------------------------------------------
+
+func micro(t time.Time) int64 { return t.UnixMicro() }
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromMicro(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func fromNullMicro(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicro(v.Int64)
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+func jsonOrNull(b json.RawMessage) string {
+	if len(b) == 0 {
+		return "null"
+	}
+	return string(b)
+}
+
+func rawJSON(v sql.NullString) json.RawMessage {
+	if !v.Valid {
+		return nil
+	}
+	return json.RawMessage(v.String)
+}
+
+func encodeStrings(v []string) (string, error) {
+	if v == nil {
+		v = []string{}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeStrings(s sql.NullString) ([]string, error) {
+	if !s.Valid || s.String == "" {
+		return nil, nil
+	}
+	var v []string
+	if err := json.Unmarshal([]byte(s.String), &v); err != nil {
+		return nil, fmt.Errorf("decode list: %w", err)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v, nil
+}
+
+func validJSON(what string, b json.RawMessage) error {
+	if len(b) > 0 && !json.Valid(b) {
+		return fmt.Errorf("%w: %s is not valid JSON", store.ErrInvalid, what)
+	}
+	return nil
+}
+
+// pageClause returns the keyset condition and args for a newest-first page.
+func pageClause(p store.Page, timeCol, idCol string) (string, []any, error) {
+	if p.Cursor == "" {
+		return "", nil, nil
+	}
+	t, id, err := store.DecodeCursor(p.Cursor)
+	if err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("(%s, %s) < (?, ?)", timeCol, idCol), []any{micro(t), id}, nil
+}
+
+func notFound(what, id string) error {
+	return fmt.Errorf("%s %q: %w", what, id, store.ErrNotFound)
+}
