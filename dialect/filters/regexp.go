@@ -1,0 +1,315 @@
+package filters
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+
+	"github.com/sprocketrun/sprocket/liquid/filter"
+	"github.com/sprocketrun/sprocket/liquid/value"
+)
+
+// RegexpTimeout bounds the time one match or scan may spend matching.
+const RegexpTimeout = time.Second
+
+// maxScanMatches bounds the number of matches scan returns.
+const maxScanMatches = 100000
+
+// MatchData is the result of the match and scan filters, like Ruby's
+// MatchData: it outputs as the matched text and offers captures,
+// named_captures, pre_match, post_match, size and indexed groups.
+type MatchData struct {
+	text      string
+	pre, post string
+	groups    []any // group 0 first; nil for groups that did not take part
+	names     []string
+	named     *value.Map
+}
+
+// Get looks up a property of the match.
+func (m *MatchData) Get(key string) (any, bool) {
+	switch key {
+	case "captures":
+		return append([]any{}, m.groups[1:]...), true
+	case "named_captures":
+		return m.named.Clone(), true
+	case "pre_match":
+		return m.pre, true
+	case "post_match":
+		return m.post, true
+	case "to_s", "match":
+		return m.text, true
+	case "size", "length":
+		return int64(len(m.groups)), true
+	case "names":
+		out := make([]any, len(m.names))
+		for i, n := range m.names {
+			out[i] = n
+		}
+		return out, true
+	case "first":
+		return m.groups[0], true
+	case "last":
+		return m.groups[len(m.groups)-1], true
+	}
+	if i, err := strconv.Atoi(key); err == nil {
+		if i < 0 {
+			i += len(m.groups)
+		}
+		if i >= 0 && i < len(m.groups) {
+			return m.groups[i], true
+		}
+		return nil, false
+	}
+	return m.named.Get(key)
+}
+
+// LiquidString returns the matched text.
+func (m *MatchData) LiquidString() string { return m.text }
+
+// MarshalJSON encodes the match as its matched text.
+func (m *MatchData) MarshalJSON() ([]byte, error) { return json.Marshal(m.text) }
+
+// matchFilter returns the first match of a Ruby regular expression, or nil.
+func matchFilter(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+	re, s, err := regexpArgs(c, "match", input, args)
+	if err != nil {
+		return nil, err
+	}
+	m, err := re.FindStringMatch(s)
+	if err != nil {
+		return nil, wrapErr("match", err)
+	}
+	if m == nil {
+		return nil, nil
+	}
+	return newMatchData([]rune(s), m), nil
+}
+
+// scanFilter returns every non-overlapping match of a Ruby regular
+// expression.
+func scanFilter(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+	re, s, err := regexpArgs(c, "scan", input, args)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	in := []rune(s)
+	m, err := re.FindRunesMatch(in)
+	for err == nil && m != nil {
+		if len(out) >= maxScanMatches {
+			return nil, errorf("scan: more than %d matches", maxScanMatches)
+		}
+		if c != nil {
+			if cerr := c.Context().Err(); cerr != nil {
+				return nil, wrapErr("scan", cerr)
+			}
+		}
+		out = append(out, newMatchData(in, m))
+		m, err = re.FindNextMatch(m)
+	}
+	if err != nil {
+		return nil, wrapErr("scan", err)
+	}
+	return out, nil
+}
+
+func regexpArgs(c filter.Context, name string, input any, args []any) (*regexp2.Regexp, string, error) {
+	if err := arity(name, args, 1, 1); err != nil {
+		return nil, "", err
+	}
+	s, err := str(name, input)
+	if err != nil {
+		return nil, "", err
+	}
+	pat, ok := args[0].(string)
+	if !ok {
+		return nil, "", errorf("%s: pattern must be a string, got %s", name, value.TypeName(args[0]))
+	}
+	re, err := CompileRuby(pat)
+	if err != nil {
+		return nil, "", wrapErr(name, err)
+	}
+	re.MatchTimeout = RegexpTimeout
+	if c != nil {
+		if dl, ok := c.Context().Deadline(); ok {
+			if left := time.Until(dl); left < re.MatchTimeout {
+				if left <= 0 {
+					return nil, "", errorf("%s: deadline exceeded", name)
+				}
+				re.MatchTimeout = left
+			}
+		}
+	}
+	return re, s, nil
+}
+
+func newMatchData(in []rune, m *regexp2.Match) *MatchData {
+	md := &MatchData{text: m.String(), named: value.NewMap(0)}
+	if m.Index >= 0 && m.Index+m.Length <= len(in) {
+		md.pre = string(in[:m.Index])
+		md.post = string(in[m.Index+m.Length:])
+	}
+	for i, g := range m.Groups() {
+		var v any
+		if i == 0 {
+			v = m.String()
+		} else if len(g.Captures) > 0 {
+			v = g.String()
+		}
+		md.groups = append(md.groups, v)
+		if i > 0 {
+			if _, err := strconv.Atoi(g.Name); err != nil {
+				md.names = append(md.names, g.Name)
+				md.named.Set(g.Name, v)
+			}
+		}
+	}
+	return md
+}
+
+// CompileRuby compiles a Ruby (Onigmo) regular expression: ^ and $ match at
+// line boundaries, (?m) makes the dot match newlines, \d \w \s \h are ASCII
+// classes, POSIX bracket classes are supported, and when named groups are
+// present plain parentheses do not capture.
+func CompileRuby(pat string) (*regexp2.Regexp, error) {
+	tr, named, err := translateRuby(pat)
+	if err != nil {
+		return nil, err
+	}
+	var opts regexp2.RegexOptions = regexp2.Multiline
+	if named {
+		opts |= regexp2.ExplicitCapture
+	}
+	re, err := regexp2.Compile(tr, opts)
+	if err != nil {
+		return nil, errorf("invalid regular expression /%s/: %s", pat, err.Error())
+	}
+	return re, nil
+}
+
+var posixClasses = map[string]string{
+	"alpha":  `a-zA-Z`,
+	"digit":  `0-9`,
+	"alnum":  `a-zA-Z0-9`,
+	"upper":  `A-Z`,
+	"lower":  `a-z`,
+	"space":  ` \t\r\n\v\f`,
+	"blank":  ` \t`,
+	"punct":  `!-/:-@\[-` + "`" + `{-~`,
+	"xdigit": `0-9a-fA-F`,
+	"word":   `a-zA-Z0-9_`,
+	"cntrl":  `\x00-\x1f\x7f`,
+	"print":  `\x20-\x7e`,
+	"graph":  `\x21-\x7e`,
+	"ascii":  `\x00-\x7f`,
+}
+
+var asciiEscapes = map[byte]string{
+	'd': `0-9`,
+	'w': `a-zA-Z0-9_`,
+	's': ` \t\r\n\f\v`,
+	'h': `0-9a-fA-F`,
+}
+
+// translateRuby rewrites a Ruby pattern into .NET syntax for regexp2.
+// named reports whether the pattern has named groups.
+func translateRuby(pat string) (string, bool, error) {
+	var b strings.Builder
+	named := false
+	inClass := 0
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case c == '\\' && i+1 < len(pat):
+			n := pat[i+1]
+			i++
+			if cls, ok := asciiEscapes[n]; ok {
+				if inClass > 0 {
+					b.WriteString(cls)
+				} else {
+					b.WriteString("[" + cls + "]")
+				}
+				continue
+			}
+			if up := n + ('a' - 'A'); n >= 'A' && n <= 'Z' {
+				if cls, ok := asciiEscapes[up]; ok && inClass == 0 {
+					b.WriteString("[^" + cls + "]")
+					continue
+				}
+				if n == 'H' {
+					b.WriteString(`\P{IsBasicLatin}`) // rare inside a class; best effort
+					continue
+				}
+			}
+			if n == 'z' {
+				b.WriteString(`\z`)
+				continue
+			}
+			b.WriteByte('\\')
+			b.WriteByte(n)
+		case c == '[':
+			if inClass > 0 && strings.HasPrefix(pat[i:], "[:") {
+				end := strings.Index(pat[i:], ":]")
+				if end > 0 {
+					name := pat[i+2 : i+end]
+					neg := strings.HasPrefix(name, "^")
+					name = strings.TrimPrefix(name, "^")
+					cls, ok := posixClasses[name]
+					if !ok {
+						return "", false, errorf("invalid POSIX bracket type [:%s:]", name)
+					}
+					if neg {
+						// Negated POSIX classes are written as a subtraction
+						// is not possible here; use a nested negated class.
+						b.WriteString(`-[` + cls + `]`)
+					} else {
+						b.WriteString(cls)
+					}
+					i += end + 1
+					continue
+				}
+			}
+			inClass++
+			b.WriteByte('[')
+			if i+1 < len(pat) && pat[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(pat) && pat[i+1] == ']' {
+				b.WriteString(`\]`)
+				i++
+			}
+		case c == ']' && inClass > 0:
+			inClass--
+			b.WriteByte(']')
+		case c == '(' && inClass == 0 && strings.HasPrefix(pat[i:], "(?"):
+			rest := pat[i+2:]
+			switch {
+			case strings.HasPrefix(rest, "<") && !strings.HasPrefix(rest, "<=") && !strings.HasPrefix(rest, "<!"),
+				strings.HasPrefix(rest, "'"), strings.HasPrefix(rest, "P<"):
+				named = true
+				b.WriteString("(?")
+			default:
+				// inline options: Ruby's m is .NET's s
+				j := 0
+				for j < len(rest) && strings.IndexByte("imx-", rest[j]) >= 0 {
+					j++
+				}
+				if j > 0 && j < len(rest) && (rest[j] == ')' || rest[j] == ':') {
+					b.WriteString("(?" + strings.ReplaceAll(rest[:j], "m", "s"))
+					i += 1 + j
+					continue
+				}
+				b.WriteString("(?")
+			}
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), named, nil
+}
