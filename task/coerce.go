@@ -183,7 +183,7 @@ func (k OptionKey) list(raw any, each func(i int, e any) (any, error)) (any, err
 			}
 		}
 	default:
-		return nil, k.fail("must be an array, got %s", value.TypeName(raw))
+		return nil, k.fail("must be an array, got %s", jsonType(raw))
 	}
 	out := make([]any, 0, len(elems))
 	for i, e := range elems {
@@ -200,7 +200,7 @@ func (k OptionKey) list(raw any, each func(i int, e any) (any, error)) (any, err
 func (k OptionKey) keyval(raw any, mode coerceMode) (any, error) {
 	m, ok := raw.(*value.Map)
 	if !ok {
-		return nil, k.fail("must be a hash of keys to values, got %s", value.TypeName(raw))
+		return nil, k.fail("must be a hash of keys to values, got %s", jsonType(raw))
 	}
 	out := value.NewMap(m.Len())
 	var err error
@@ -257,7 +257,7 @@ func (k OptionKey) element(v any, i int, mode coerceMode) (any, error) {
 		return v, nil
 	case k.Secret:
 		if _, ok := v.(string); !ok {
-			return nil, k.fail("%smust be a secret reference (string), got %s", at, value.TypeName(v))
+			return nil, k.fail("%smust be a secret reference (string), got %s", at, jsonType(v))
 		}
 		return v, nil
 	}
@@ -281,7 +281,7 @@ func (k OptionKey) text(v any, at string) (string, error) {
 	case nil:
 		return "", nil
 	}
-	return "", k.fail("%smust be text, got %s", at, value.TypeName(v))
+	return "", k.fail("%smust be text, got %s", at, jsonType(v))
 }
 
 func (k OptionKey) boolean(v any, at string) (any, error) {
@@ -299,7 +299,7 @@ func (k OptionKey) boolean(v any, at string) (any, error) {
 		}
 		return nil, k.fail("%smust be true or false, got %q", at, x)
 	}
-	return nil, k.fail("%smust be true or false, got %s", at, value.TypeName(v))
+	return nil, k.fail("%smust be true or false, got %s", at, jsonType(v))
 }
 
 // number accepts Integers and Floats, and strings holding one.
@@ -322,7 +322,7 @@ func (k OptionKey) number(v any, at string) (any, error) {
 		}
 		return nil, k.fail("%smust be a number, got %q", at, x)
 	}
-	return nil, k.fail("%smust be a number, got %s", at, value.TypeName(v))
+	return nil, k.fail("%smust be a number, got %s", at, jsonType(v))
 }
 
 // parseNumber reads a decimal integer or float ("12", "-3", "0.8", "1e3").
@@ -347,7 +347,7 @@ func (k OptionKey) choiceValue(v any, i int) (any, error) {
 	at := where(i)
 	s, ok := v.(string)
 	if !ok {
-		return nil, k.fail("%smust be one of %s, got %s", at, quoteList(k.Choices), value.TypeName(v))
+		return nil, k.fail("%smust be one of %s, got %s", at, quoteList(k.Choices), jsonType(v))
 	}
 	for _, c := range k.Choices {
 		if c == s {
@@ -371,7 +371,7 @@ func (k OptionKey) gid(v any, i int) (any, error) {
 	want := pickerResources[k.Picker]
 	s, ok := v.(string)
 	if !ok {
-		return nil, k.fail("%smust be a %s ID (gid://shopify/%s/…), got %s", at, k.Picker, want, value.TypeName(v))
+		return nil, k.fail("%smust be a %s ID (gid://shopify/%s/…), got %s", at, k.Picker, want, jsonType(v))
 	}
 	m := gidPattern.FindStringSubmatch(s)
 	if m == nil || m[1] != want {
@@ -390,7 +390,7 @@ var (
 func (k OptionKey) temporal(v any, at string, mode coerceMode) (any, error) {
 	s, ok := v.(string)
 	if !ok {
-		return nil, k.fail("%smust be a string, got %s", at, value.TypeName(v))
+		return nil, k.fail("%smust be a string, got %s", at, jsonType(v))
 	}
 	layouts, format := timeLayouts, "HH:MM"
 	switch {
@@ -423,4 +423,23 @@ func (k OptionKey) temporal(v any, at string, mode coerceMode) (any, error) {
 		}
 	}
 	return s, nil
+}
+
+// jsonType names the JSON type of a canonical value for messages.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case int64, float64, *big.Int:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case *value.Map:
+		return "object"
+	}
+	return value.TypeName(v)
 }
