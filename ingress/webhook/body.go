@@ -16,6 +16,11 @@ import (
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
+// maxJSONNesting is the deepest array/object nesting accepted in a JSON
+// body, as in Ruby's JSON.parse (max_nesting 100); deeper bodies count as
+// unparsable. The check also keeps the recursive decoder's stack bounded.
+const maxJSONNesting = 100
+
 // maxMultipartParts bounds the number of parts read from one request.
 const maxMultipartParts = 1000
 
@@ -108,6 +113,9 @@ func bodyParams(contentType string, body []byte) (*value.Map, error) {
 func jsonParams(body []byte) (*value.Map, error) {
 	if len(body) == 0 {
 		return value.NewMap(0), nil
+	}
+	if err := checkJSONDepth(body, maxJSONNesting); err != nil {
+		return nil, err
 	}
 	v, err := value.FromJSON(body)
 	if err != nil {
@@ -232,4 +240,35 @@ func fileParam(filename, contentType string, content []byte) *value.Map {
 		"name", filename,
 		"size", int64(len(content)),
 	)
+}
+
+// checkJSONDepth scans body and fails when arrays and objects nest deeper
+// than limit. It only counts brackets outside strings; the decoder checks
+// everything else.
+func checkJSONDepth(body []byte, limit int) error {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth > limit {
+				return fmt.Errorf("JSON nesting exceeds %d levels", limit)
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return nil
 }

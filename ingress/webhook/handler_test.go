@@ -143,6 +143,10 @@ func TestAutoMode(t *testing.T) {
 		// parameters from the request query string."
 		{"invalid json falls back to query", "application/json", `{"a":`, "a=1", `{"a":"1"}`},
 		{"empty json object falls back to query", "application/json", `{}`, "a=1", `{"a":"1"}`},
+		// Ruby's JSON.parse refuses nesting deeper than 100 levels.
+		{"json nested 101 deep falls back to query", "application/json", `{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, "q=1", `{"q":"1"}`},
+		{"json nested 100 deep", "application/json", `{"a":` + strings.Repeat("[", 99) + strings.Repeat("]", 99) + `}`, "", `{"a":` + strings.Repeat("[", 99) + strings.Repeat("]", 99) + `}`},
+		{"brackets inside strings do not nest", "application/json", `{"a":"` + strings.Repeat("[", 200) + `\"{"}`, "", `{"a":"` + strings.Repeat("[", 200) + `\"{"}`},
 		{"plain text with query", "text/plain", "hello", "a=1&b[]=2", `{"a":"1","b":["2"]}`},
 		{"conflicting form falls back to query", "application/x-www-form-urlencoded", "a=1&a[b]=2", "q=1", `{"q":"1"}`},
 		{"empty body with query", "", "", "key=value&hash[key]=hash_value&array[]=array_value", `{"key":"value","hash":{"key":"hash_value"},"array":["array_value"]}`},
@@ -404,6 +408,23 @@ func TestConcealUnknown(t *testing.T) {
 		{name: "unknown mailchimp", method: "GET", path: "/webhooks/nope/mailchimp", wantStatus: 200},
 		{name: "known post", method: "POST", path: "/webhooks/" + hookAuto, wantStatus: 204, wantEvents: 1},
 	})
+}
+
+// TestDeepJSONDoesNotCrash sends a body of a million "[": it must be treated
+// as unparsable (and kept as the raw string), not exhaust the stack.
+func TestDeepJSONDoesNotCrash(t *testing.T) {
+	h, sink := newTestHandler(t, nil)
+	body := strings.Repeat("[", 1<<20)
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/"+hookAuto, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	if ev := sink.all(); len(ev) != 1 || ev[0].data != body {
+		t.Fatalf("events = %d, want one with the raw body", len(ev))
+	}
 }
 
 func TestSinkFailure(t *testing.T) {
