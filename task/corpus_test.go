@@ -92,6 +92,8 @@ func TestCorpusRoundTrip(t *testing.T) {
 		}
 		if bytes.Equal(out, c.data) {
 			identical++
+		} else {
+			t.Errorf("%s: export is not byte-identical to the library file", c.file)
 		}
 	}
 	t.Logf("%d/%d library tasks round-trip; %d byte-identical exports", len(tasks), len(tasks), identical)

@@ -534,6 +534,7 @@ func (d *decoder) eventAttributes(path string) (EventAttributes, error) {
 			if a.Data, err = d.anyValue(); err != nil {
 				return a, err
 			}
+			a.dataFirst = !seen["topic"]
 		default:
 			e := d.errAt(off, field, errors.New("unknown field"))
 			e.Unknown = true

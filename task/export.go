@@ -11,7 +11,7 @@ import (
 // document returns the task as an ordered JSON object: fields in
 // alphabetical order (the task library's order), option keys in their stored
 // order, and each preview event as description, event_attributes {topic,
-// data}. Core fields are always written; other fields when Has reports them.
+// data} (or data, topic when the parsed document had that order). Core fields are always written; other fields when Has reports them.
 func (t *Task) document() *value.Map {
 	m := value.NewMap(len(fieldOrder))
 	for _, f := range fieldOrder {
@@ -60,10 +60,11 @@ func (t *Task) fieldValue(f string) any {
 	case FieldPreviewEventDefinitions:
 		out := make([]any, len(t.PreviewEventDefinitions))
 		for i, p := range t.PreviewEventDefinitions {
-			out[i] = value.MapOf(
-				"description", p.Description,
-				"event_attributes", value.MapOf("topic", p.EventAttributes.Topic, "data", p.EventAttributes.Data),
-			)
+			ea := value.MapOf("topic", p.EventAttributes.Topic, "data", p.EventAttributes.Data)
+			if p.EventAttributes.dataFirst {
+				ea = value.MapOf("data", p.EventAttributes.Data, "topic", p.EventAttributes.Topic)
+			}
+			out[i] = value.MapOf("description", p.Description, "event_attributes", ea)
 		}
 		return out
 	case FieldOnlineStoreJavaScript:
@@ -105,7 +106,8 @@ func (t *Task) UnmarshalJSON(data []byte) error {
 // Export encodes the task as a task export: JSON indented by two spaces with
 // a trailing newline, fields in alphabetical order (as the Mechanic task
 // library stores tasks), option keys and JSON object keys in their stored
-// order, non-ASCII text unescaped. The core fields name, script, options,
+// order, preview event attributes as topic then data unless parsed in the
+// other order, non-ASCII text unescaped. The core fields name, script, options,
 // subscriptions, subscriptions_template and docs are always written; the
 // others when the parsed document had them or they hold a non-zero value,
 // so that exporting a parsed task loses and adds nothing.

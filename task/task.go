@@ -134,6 +134,10 @@ type EventAttributes struct {
 	Topic string
 	// Data becomes event.data: arbitrary JSON as canonical values.
 	Data any
+
+	// dataFirst records that the parsed document wrote data before topic,
+	// so that Export keeps that order.
+	dataFirst bool
 }
 
 // New returns an empty task with the given name, with an empty options map
