@@ -38,13 +38,13 @@ func parseDate(c filter.Context, input any, args []any, kwargs *value.Map) (any,
 
 type dateParts struct {
 	year, mon, mday, hour, min, sec, nsec int
-	hasYear, hasMon, hasMday               bool
-	pm, hasPM                              bool
-	offset                                 int
-	hasOffset, utc                         bool
-	unix                                   int64
-	hasUnix                                bool
-	yday                                   int
+	hasYear, hasMon, hasMday              bool
+	pm, hasPM                             bool
+	offset                                int
+	hasOffset, utc                        bool
+	unix                                  int64
+	hasUnix                               bool
+	yday                                  int
 }
 
 // Strptime parses s with a Ruby strptime format. Times without a zone are
