@@ -130,7 +130,8 @@ func jsonParams(body []byte) (*value.Map, error) {
 // multipartParams reads a multipart body. Each part's form name is a nested
 // parameter name. A part with a filename becomes a file hash; a part whose
 // filename is empty (a file input left blank) is skipped; other parts are
-// string values. Transfer encodings of parts are not decoded.
+// string values (read as Windows-1252 when not valid UTF-8). Transfer
+// encodings of parts are not decoded.
 func multipartParams(contentType string, body []byte) (*value.Map, error) {
 	_, mtParams, err := mime.ParseMediaType(contentType)
 	if err != nil {
@@ -158,6 +159,7 @@ func multipartParams(contentType string, body []byte) (*value.Map, error) {
 			return nil, fmt.Errorf("reading multipart part %d: %w", n+1, err)
 		}
 		name, filename, hasFile := partNames(part.Header.Get("Content-Disposition"))
+		name, filename = toUTF8(name), toUTF8(filename)
 		partType := part.Header.Get("Content-Type")
 		if name == "" {
 			// Rack's naming for unnamed parts: the file name, or the part's
@@ -178,7 +180,7 @@ func multipartParams(contentType string, body []byte) (*value.Map, error) {
 			}
 			v = fileParam(filename, partType, content)
 		} else {
-			v = string(content)
+			v = toUTF8(string(content))
 		}
 		if _, err := normalizeParam(params, name, v, maxParamDepth); err != nil {
 			return nil, err

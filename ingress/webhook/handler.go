@@ -443,8 +443,9 @@ type RequestInfo struct {
 // shallow, the query's value wins for a key present in both, and keys keep
 // the body's order followed by the query's new keys. Without body
 // parameters (none found, or parsing failed) the data is the query hash.
-// Without either, it is the body as a string, or null when that string is
-// blank (empty or whitespace only).
+// Without either, it is the body as a string (read as Windows-1252 when it
+// is not valid UTF-8), or null when that string is blank (empty or
+// whitespace only).
 //
 // Full request: a hash with, in this order, body_base64 (the raw body in
 // base64), body (the body hash, possibly empty, or null when the body has
@@ -483,7 +484,7 @@ func BuildData(mode DataMode, r *http.Request, body []byte, info RequestInfo) an
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	return s
+	return toUTF8(s)
 }
 
 func fullRequestData(r *http.Request, body []byte, bodyHash *value.Map, bodyErr error, query *value.Map, info RequestInfo) *value.Map {

@@ -32,8 +32,9 @@ var errParamType = errors.New("conflicting parameter types")
 //     "a[][x]=1&a[][y]=2&a[][x]=3" an array of hashes, starting a new hash
 //     whenever the key is already set in the last one.
 //
-// An invalid escape, conflicting structures or a limit exceeded return an
-// error: the string then counts as "parsing failed".
+// Names and values that are not valid UTF-8 are read as Windows-1252
+// (toUTF8). An invalid escape, conflicting structures or a limit exceeded
+// return an error: the string then counts as "parsing failed".
 func parseNestedQuery(qs string) (*value.Map, error) {
 	params := value.NewMap(4)
 	if qs == "" {
@@ -51,13 +52,14 @@ func parseNestedQuery(qs string) (*value.Map, error) {
 		if err != nil {
 			return nil, fmt.Errorf("parameter name %q: %w", rawName, err)
 		}
+		name = toUTF8(name)
 		var v any
 		if hasVal {
 			s, err := url.QueryUnescape(rawVal)
 			if err != nil {
 				return nil, fmt.Errorf("parameter %q: %w", name, err)
 			}
-			v = s
+			v = toUTF8(s)
 		}
 		if _, err := normalizeParam(params, name, v, maxParamDepth); err != nil {
 			return nil, err

@@ -52,6 +52,9 @@ func TestParseNestedQuery(t *testing.T) {
 		{"a[]=1&a[b]=2", ""},
 		{"a[b]=1&a[]=2", ""},
 		{"a=%zz", ""},
+		// Not from Rack: text that is not UTF-8 is read as Windows-1252.
+		{"first_name=Jos%E9&sym=%80%99&n%E9=1", `{"first_name":"José","sym":"€™","né":"1"}`},
+		{"utf8=%C3%A9%E2%82%AC", `{"utf8":"é€"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
