@@ -244,7 +244,7 @@ func TestMultipart(t *testing.T) {
 	// set by the task is replaced by the multipart one.
 	opts := q(`{"method":"post","url":"%s/upload","headers":{"Content-Type":"multipart/form-data"},
 		"body":{"key":"tmp/abc/${filename}","policy":"xyz","n":5,"nested":{"a":"b"}},
-		"files":{"file":"{\"id\":1}\n{\"id\":2}\n","data.bin":{"base64":"AAEC/w=="},"logo.png":{"url":"%s/download.png"}}}`, srv.URL, srv.URL)
+		"files":{"file":"{\"id\":1}\n{\"id\":2}\n","data.bin":{"base64":"AAEC/w=="},"logo.png":{"url":"%s/download.png"},"report.CSV":"a,b\n","we\"ird.txt":{"base64":"aGk"}}}`, srv.URL, srv.URL)
 	res, err := perform(t, p, opts)
 	if err != nil {
 		t.Fatalf("Perform: %v", err)
@@ -260,6 +260,8 @@ func TestMultipart(t *testing.T) {
 		{"file", "file", "application/octet-stream", "{\"id\":1}\n{\"id\":2}\n"},
 		{"data.bin", "data.bin", "application/octet-stream", "\x00\x01\x02\xff"},
 		{"logo.png", "logo.png", "image/png", "\x89PNG\r\n"},
+		{"report.CSV", "report.CSV", "text/csv", "a,b\n"},
+		{`we"ird.txt`, `we"ird.txt`, "text/plain", "hi"},
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -334,6 +336,25 @@ func (fakeFiles) Generate(_ context.Context, name string, spec any) (httpaction.
 		return httpaction.File{Name: name, ContentType: "application/pdf", Data: []byte("%PDF-fake")}, nil
 	}
 	return httpaction.File{}, action.Transient(errors.New("renderer busy"))
+}
+
+// bigFiles generates a file one byte over the limit.
+type bigFiles struct{}
+
+func (bigFiles) Generate(_ context.Context, name string, _ any) (httpaction.File, error) {
+	return httpaction.File{Name: name, Data: make([]byte, httpaction.MaxFileBytes+1)}, nil
+}
+
+func TestFileSizeLimit(t *testing.T) {
+	srv := newServer(t, nil)
+	p := httpaction.New(httpaction.Config{Files: bigFiles{}})
+	_, err := perform(t, p, q(`{"method":"post","url":"%s/","body":{},"files":{"big.bin":"x"}}`, srv.URL))
+	if err == nil || !strings.Contains(err.Error(), "more than the limit of 20971520") || action.Classify(err) != action.KindFailed {
+		t.Fatalf("err = %v (%v)", err, action.Classify(err))
+	}
+	if len(srv.reqs) != 0 {
+		t.Error("request sent despite an oversized file")
+	}
 }
 
 func TestInjectedFileGenerator(t *testing.T) {
