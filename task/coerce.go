@@ -443,3 +443,36 @@ func jsonType(v any) string {
 	}
 	return value.TypeName(v)
 }
+
+// CoercedOptions returns the options a task run sees: every key of
+// OptionKeys (declared, then referenced but not stored, which read as nil),
+// each value converted by its flags as Coerce does (numeric strings become
+// numbers, and so on). Unfilled required options stay empty rather than
+// failing; values that cannot be converted are kept as stored and reported
+// as FieldErrors.
+func (t *Task) CoercedOptions() (*value.Map, []FieldError) {
+	keys := t.OptionKeys()
+	out := value.NewMap(len(keys))
+	var errs []FieldError
+	for _, key := range keys {
+		raw, _ := t.Options.Get(key)
+		k, err := ParseOptionKey(key)
+		if err != nil {
+			errs = append(errs, FieldError{Key: key, Message: err.Error()})
+			out.Set(key, raw)
+			continue
+		}
+		v, err := k.coerce(raw, coerceMode{stored: true})
+		if err != nil {
+			if fe, ok := err.(*FieldError); ok {
+				errs = append(errs, *fe)
+			} else {
+				errs = append(errs, FieldError{Key: key, Message: err.Error()})
+			}
+			out.Set(key, raw)
+			continue
+		}
+		out.Set(key, v)
+	}
+	return out, errs
+}

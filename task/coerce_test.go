@@ -170,3 +170,25 @@ func TestValidate(t *testing.T) {
 		t.Errorf("nil options gave %v", errs)
 	}
 }
+
+func TestCoercedOptions(t *testing.T) {
+	tk := New("x")
+	tk.Script = "{{ options.days__number }} {{ options.extra__boolean }} {{ options.Bad__ }}"
+	tk.Options.Set("days__number", "7")
+	tk.Options.Set("tags__array_required", nil)
+	tk.Options.Set("ids__keyval_number", value.MapOf("a", "2"))
+	got, errs := tk.CoercedOptions()
+	want := value.MapOf(
+		"days__number", int64(7),
+		"tags__array_required", nil,
+		"ids__keyval_number", value.MapOf("a", int64(2)),
+		"extra__boolean", nil,
+		"Bad__", nil,
+	)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CoercedOptions = %s, want %s", value.Inspect(got), value.Inspect(want))
+	}
+	if len(errs) != 1 || errs[0].Key != "Bad__" {
+		t.Errorf("errors %+v", errs)
+	}
+}

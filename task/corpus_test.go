@@ -129,6 +129,9 @@ func TestCorpusValidate(t *testing.T) {
 			}
 			t.Errorf("%s: %v", c.file, &fe)
 		}
+		if _, errs := c.task.CoercedOptions(); errs != nil {
+			t.Errorf("%s: CoercedOptions: %v", c.file, errs)
+		}
 	}
 	t.Logf("library defaults: %d unfilled required options", required)
 }
