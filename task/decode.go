@@ -65,8 +65,9 @@ func Parse(data []byte) (*Task, error) {
 	return t, nil
 }
 
-// ParseAll decodes either one task document or a JSON array of them, as
-// produced by exporting several tasks at once.
+// ParseAll decodes either one task document or a JSON array of them, for
+// bulk imports. Mechanic's docs do not show the shape of a multi-task
+// export; an array of task documents is assumed.
 func ParseAll(data []byte) ([]*Task, error) {
 	d := newDecoder(data)
 	if d.peek() != '[' {
@@ -425,7 +426,7 @@ func (d *decoder) options(path string) (*value.Map, error) {
 		if m.Has(k) {
 			return nil, d.errAt(koff, field, errors.New("duplicate option"))
 		}
-		ok, err := ParseOptionKey(k)
+		okey, err := ParseOptionKey(k)
 		if err != nil {
 			return nil, d.errAt(koff, field, err)
 		}
@@ -434,7 +435,7 @@ func (d *decoder) options(path string) (*value.Map, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ok.coerce(v, coerceMode{stored: true}); err != nil {
+		if _, err := okey.coerce(v, coerceMode{stored: true}); err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) {
 				err = errors.New(fe.Message)
