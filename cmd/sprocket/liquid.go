@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/value"
+)
+
+// liquidRequest is one input line of "sprocket liquid".
+type liquidRequest struct {
+	Template *string           `json:"template"`
+	Data     json.RawMessage   `json:"data"`
+	Partials map[string]string `json:"partials"`
+	Strict   bool              `json:"strict"`
+}
+
+// runLiquid renders one template per JSON line of stdin and writes one JSON
+// result line per input line, in order.
+func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: sprocket liquid < requests.jsonl")
+		return 2
+	}
+	eng := liquid.NewEngine()
+	in := bufio.NewReaderSize(stdin, 1<<16)
+	out := bufio.NewWriterSize(stdout, 1<<16)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	for {
+		line, err := in.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			res := renderLine(ctx, eng, line)
+			if encErr := enc.Encode(res); encErr != nil {
+				slog.Error("sprocket liquid: write failed", "err", encErr)
+				return 1
+			}
+		}
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			slog.Error("sprocket liquid: read failed", "err", err)
+			return 1
+		}
+	}
+}
+
+type liquidResult struct {
+	Output *string `json:"output,omitempty"`
+	Error  *string `json:"error,omitempty"`
+}
+
+func errResult(msg string) liquidResult { return liquidResult{Error: &msg} }
+
+func renderLine(ctx context.Context, eng *liquid.Engine, line []byte) liquidResult {
+	var req liquidRequest
+	if err := json.Unmarshal(line, &req); err != nil {
+		return errResult(fmt.Sprintf("invalid request: %v", err))
+	}
+	if req.Template == nil {
+		return errResult("invalid request: missing \"template\"")
+	}
+	vars := value.NewMap(0)
+	if len(req.Data) > 0 && string(req.Data) != "null" {
+		d, err := value.FromJSON(req.Data)
+		if err != nil {
+			return errResult(fmt.Sprintf("invalid request data: %v", err))
+		}
+		m, ok := d.(*value.Map)
+		if !ok {
+			return errResult("invalid request: \"data\" must be an object")
+		}
+		vars = m
+	}
+	t, err := eng.ParseOpts(*req.Template, liquid.ParseOptions{Strict: req.Strict})
+	if err != nil {
+		return errResult(err.Error())
+	}
+	opts := &liquid.RenderOptions{Strict: req.Strict}
+	if req.Partials != nil {
+		opts.Partials = liquid.MapLoader(req.Partials)
+	}
+	s, err := t.RenderMap(ctx, vars, opts)
+	if err != nil {
+		return errResult(err.Error())
+	}
+	return liquidResult{Output: &s}
+}

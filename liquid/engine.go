@@ -1,0 +1,140 @@
+// Package liquid is Sprocket's Liquid template engine, faithful to
+// Shopify's Ruby Liquid 5.4: templates are parsed once into a tree of nodes
+// and rendered many times, concurrently, within step, output and depth
+// limits.
+package liquid
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"github.com/sprocketrun/sprocket/liquid/filter"
+	"github.com/sprocketrun/sprocket/liquid/value"
+)
+
+// Engine holds the tags, filters and keyword literals templates use.
+// Configure it before parsing; it must not be changed while in use.
+type Engine struct {
+	filters  map[string]filter.Func
+	tags     map[string]Tag
+	keywords map[string]func() any
+}
+
+// NewEngine returns an engine with all standard tags and filters.
+func NewEngine() *Engine {
+	e := &Engine{
+		filters:  map[string]filter.Func{},
+		tags:     map[string]Tag{},
+		keywords: map[string]func() any{},
+	}
+	maps.Copy(e.filters, standardFilters())
+	registerStandardTags(e)
+	return e
+}
+
+// RegisterFilter adds or replaces a filter.
+func (e *Engine) RegisterFilter(name string, fn filter.Func) { e.filters[name] = fn }
+
+// RegisterTag adds or replaces a tag.
+func (e *Engine) RegisterTag(name string, t Tag) { e.tags[name] = t }
+
+// RegisterKeyword makes name a literal whose value is computed by fn on
+// each evaluation, unless a variable of that name exists.
+func (e *Engine) RegisterKeyword(name string, fn func() any) { e.keywords[name] = fn }
+
+// Filter returns the filter registered under name.
+func (e *Engine) Filter(name string) (filter.Func, bool) {
+	f, ok := e.filters[name]
+	return f, ok
+}
+
+// ParseOptions configure parsing.
+type ParseOptions struct {
+	// Strict is Ruby's error_mode :strict: markup the lax parser tolerates
+	// becomes a syntax error.
+	Strict bool
+}
+
+// Template is a parsed template. It is immutable and safe to render from
+// many goroutines at once.
+type Template struct {
+	root   *Body
+	eng    *Engine
+	strict bool
+}
+
+// Parse parses source in lax error mode (Ruby's default).
+func (e *Engine) Parse(source string) (*Template, error) {
+	return e.ParseOpts(source, ParseOptions{})
+}
+
+// ParseOpts parses source with options.
+func (e *Engine) ParseOpts(source string, o ParseOptions) (t *Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, &SyntaxError{Msg: "internal parser error"}
+		}
+	}()
+	p := &parser{eng: e, strict: o.Strict}
+	root, err := p.parseDocument(source)
+	if err != nil {
+		return nil, err
+	}
+	return &Template{root: root, eng: e, strict: o.Strict}, nil
+}
+
+// Render renders the template with vars (normalized with value.Normalize).
+// In lax mode runtime errors are rendered inline as Ruby does and the error
+// result is nil; exceeded limits, cancellation, and (in the strict modes)
+// runtime errors fail the render. The output produced before a failure is
+// returned with the error.
+func (t *Template) Render(ctx context.Context, vars map[string]any, o *RenderOptions) (string, error) {
+	if o == nil {
+		o = &RenderOptions{}
+	}
+	env := value.NewMap(len(vars))
+	for k, v := range vars {
+		env.Set(k, value.Normalize(v))
+	}
+	return t.RenderMap(ctx, env, o)
+}
+
+// RenderMap is Render with variables already in canonical form; env is
+// not modified.
+func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptions) (out string, err error) {
+	if o == nil {
+		o = &RenderOptions{}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sh := &shared{ctx: ctx, eng: t.eng, opts: o, limits: o.Limits.resolved()}
+	if len(o.Globals) > 0 {
+		sh.globals = value.NewMap(len(o.Globals))
+		for k, v := range o.Globals {
+			sh.globals.Set(k, value.Normalize(v))
+		}
+	}
+	if env == nil {
+		env = value.NewMap(0)
+	}
+	rc := &RenderContext{sh: sh, env: env, template: t}
+	rc.scopes = []*value.Map{value.NewMap(8)}
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = string(rc.buf), &RenderError{Err: &RuntimeError{Msg: "internal"}}
+		}
+		if o.Errors != nil {
+			*o.Errors = append(*o.Errors, sh.errors...)
+		}
+	}()
+	err = rc.renderBody(t.root)
+	if err != nil {
+		var le *LimitError
+		if !errors.As(err, &le) {
+			err = &RenderError{Err: err}
+		}
+	}
+	return string(rc.buf), err
+}
