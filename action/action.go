@@ -51,6 +51,36 @@ type SecretResolver interface {
 	Resolve(ctx context.Context, v any) (resolved any, used bool, err error)
 }
 
+// SecretRedactor is implemented by SecretResolvers that can remove the raw
+// values of the secrets they resolved from text, so that results and error
+// messages of secret-bearing actions do not expose them.
+type SecretRedactor interface {
+	Redact(s string) string
+}
+
+// RedactValue returns v with redact applied to every string in it, map
+// keys included; maps and arrays are copied, v is not modified.
+func RedactValue(v any, redact func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return redact(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = RedactValue(e, redact)
+		}
+		return out
+	case *value.Map:
+		out := value.NewMap(x.Len())
+		x.Each(func(k string, e any) bool {
+			out.Set(redact(k), RedactValue(e, redact))
+			return true
+		})
+		return out
+	}
+	return v
+}
+
 // Request is one action run to perform: the action as the task rendered it
 // and metadata about the run.
 type Request struct {

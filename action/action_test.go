@@ -332,3 +332,14 @@ func TestCheckJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactValue(t *testing.T) {
+	in := mustJSON(t, `{"a":"key=abc","abc":["abc",1,{"x":"no"}],"n":null}`)
+	out := action.RedactValue(in, func(s string) string { return strings.ReplaceAll(s, "abc", "***") })
+	if got := toJSON(t, out); got != `{"a":"key=***","***":["***",1,{"x":"no"}],"n":null}` {
+		t.Errorf("RedactValue = %s", got)
+	}
+	if got := toJSON(t, in); !strings.Contains(got, "abc") {
+		t.Errorf("input modified: %s", got)
+	}
+}

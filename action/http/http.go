@@ -210,8 +210,41 @@ func (p *Performer) Validate(options any) error {
 // secretFields are the options in which secret references are resolved.
 var secretFields = []string{optURL, optHeaders, optBody, optProxy}
 
-// Perform sends the request and returns the response as the result.
+// Perform sends the request and returns the response as the result. When
+// secrets were resolved, body_base64 is redacted, and if req.Secrets is also
+// an action.SecretRedactor, the raw secret values are removed from the
+// result and from error messages.
 func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Result, error) {
+	res, usedSecrets, err := p.perform(ctx, req)
+	red, ok := req.Secrets.(action.SecretRedactor)
+	if !usedSecrets || !ok {
+		return res, err
+	}
+	if res.Value != nil {
+		res.Value = action.RedactValue(res.Value, red.Redact)
+	}
+	if err != nil {
+		attached, hasResult := action.ResultOf(err)
+		err = &redactedError{msg: red.Redact(err.Error()), err: err}
+		if hasResult {
+			attached.Value = action.RedactValue(attached.Value, red.Redact)
+			err = action.WithResult(err, attached)
+		}
+	}
+	return res, err
+}
+
+// redactedError shows a message with secrets removed while keeping the
+// original error's kind for Classify.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+func (p *Performer) perform(ctx context.Context, req action.Request) (action.Result, bool, error) {
 	opts := req.Options
 	shown := displayURL(opts)
 	usedSecrets := false
@@ -224,7 +257,7 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 			}
 			r, used, err := req.Secrets.Resolve(ctx, v)
 			if err != nil {
-				return action.Result{}, fmt.Errorf("http action: resolve secrets in %q: %w", f, err)
+				return action.Result{}, usedSecrets, fmt.Errorf("http action: resolve secrets in %q: %w", f, err)
 			}
 			m.Set(f, r)
 			usedSecrets = usedSecrets || used
@@ -233,16 +266,16 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 	}
 	o, err := parseOptions(opts)
 	if err != nil {
-		return action.Result{}, err
+		return action.Result{}, usedSecrets, err
 	}
 	if !usedSecrets {
 		shown = o.url.Redacted()
 	}
 	if o.proxy != nil && !p.proxies {
-		return action.Result{}, action.Failed(errors.New("http action: the proxy option is not supported by the configured transport"))
+		return action.Result{}, usedSecrets, action.Failed(errors.New("http action: the proxy option is not supported by the configured transport"))
 	}
 	if !o.verify && p.insecure == nil {
-		return action.Result{}, action.Failed(errors.New("http action: verify false is not supported by the configured transport"))
+		return action.Result{}, usedSecrets, action.Failed(errors.New("http action: verify false is not supported by the configured transport"))
 	}
 
 	parent := ctx
@@ -252,14 +285,14 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 	if err != nil {
 		var ve *action.ValidationError
 		if errors.As(err, &ve) {
-			return action.Result{}, err
+			return action.Result{}, usedSecrets, err
 		}
-		return action.Result{}, fmt.Errorf("http action: %s %s: %w", o.method, shown, err) // keeps its kind
+		return action.Result{}, usedSecrets, fmt.Errorf("http action: %s %s: %w", o.method, shown, err) // keeps its kind
 	}
 	start := time.Now()
 	resp, data, err := p.do(ctx, o, eb)
 	if err != nil {
-		return action.Result{}, p.requestError(parent, o.method, shown, err)
+		return action.Result{}, usedSecrets, p.requestError(parent, o.method, shown, err)
 	}
 	p.logger.LogAttrs(ctx, slog.LevelDebug, "http action",
 		slog.String("run_id", req.RunID), slog.String("method", o.method), slog.String("url", shown),
@@ -268,9 +301,9 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 	res := action.Result{Value: resultValue(resp, data, usedSecrets)}
 	if o.errorOn5xx && resp.StatusCode >= 500 && resp.StatusCode <= 599 {
 		err := fmt.Errorf("http action: %s %s: received %s (error_on_5xx is set)", o.method, shown, statusText(resp))
-		return action.Result{}, action.WithResult(action.Transient(err), res)
+		return action.Result{}, usedSecrets, action.WithResult(action.Transient(err), res)
 	}
-	return res, nil
+	return res, usedSecrets, nil
 }
 
 // do sends the request and reads the whole response body.

@@ -305,3 +305,45 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("resolver error = %v", err)
 	}
 }
+
+// redactingSecrets also removes raw secret values from text.
+type redactingSecrets struct{ fakeSecrets }
+
+func (r redactingSecrets) Redact(s string) string {
+	for _, v := range r.fakeSecrets {
+		s = strings.ReplaceAll(s, v, "[redacted]")
+	}
+	return s
+}
+
+func TestSecretRedaction(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/fail" {
+			w.WriteHeader(502)
+		}
+		fmt.Fprintf(w, `{"you_sent":%q}`, r.Header.Get("Authorization"))
+	})
+	p := httpaction.New(httpaction.Config{})
+	secrets := redactingSecrets{fakeSecrets{"token": "s3cr3t"}}
+	for _, path := range []string{"/ok", "/fail"} {
+		opts := q(`{"method":"get","url":"%s%s","headers":{"Authorization":"Bearer [[secret:token]]"},"error_on_5xx":true}`, srv.URL, path)
+		res, err := p.Perform(context.Background(), action.Request{Type: "http", Options: mustJSON(t, opts), Secrets: secrets})
+		if path == "/fail" {
+			if !action.Retryable(err) {
+				t.Fatalf("5xx: err = %v, want transient", err)
+			}
+			res, _ = action.ResultOf(err)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		got := toJSON(t, res.Value)
+		if strings.Contains(got, "s3cr3t") || !strings.Contains(got, `"x-echo":["Bearer [redacted]"]`) || !strings.Contains(got, `"body":{"you_sent":"Bearer [redacted]"}`) {
+			t.Errorf("%s: result not redacted: %s", path, got)
+		}
+		if srv.last(t).Header.Get("Authorization") != "Bearer s3cr3t" {
+			t.Errorf("%s: server did not get the secret", path)
+		}
+	}
+}
