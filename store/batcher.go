@@ -75,7 +75,7 @@ func NewEventBatcher(ins EventInserter, opts BatcherOptions) *EventBatcher {
 // may not have been stored.
 func (b *EventBatcher) Insert(ctx context.Context, ev NewEvent) (Event, error) {
 	if ev.ID == "" {
-		ev.ID = NewID()
+		ev.ID = NewTimeID(time.Now())
 	}
 	r := b.reqPool.Get().(*batchReq)
 	r.ev, r.out, r.err = ev, Event{}, nil

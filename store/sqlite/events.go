@@ -86,7 +86,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, now time.Time, eve
 			e.TaskIDs = ne.TaskIDs
 		}
 		if e.ID == "" {
-			e.ID = store.NewID()
+			e.ID = store.NewTimeID(now)
 		}
 		if e.RunAt.IsZero() || e.RunAt.Before(now) {
 			e.RunAt = now

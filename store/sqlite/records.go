@@ -45,7 +45,7 @@ func (s *Store) CreateTask(ctx context.Context, nt store.NewTask) (store.Task, b
 	}
 	id := nt.ID
 	if id == "" {
-		id = store.NewID()
+		id = store.NewTimeID(s.now())
 	}
 	now := s.now()
 	var (

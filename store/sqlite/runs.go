@@ -358,7 +358,7 @@ func (s *Store) applyEffects(ctx context.Context, tx *sql.Tx, now time.Time, eff
 			}
 			id := nr.ID
 			if id == "" {
-				id = store.NewID()
+				id = store.NewTimeID(now)
 			}
 			runAt := nr.RunAt.UTC().Truncate(time.Microsecond)
 			if runAt.IsZero() || runAt.Before(now) {

@@ -51,6 +51,7 @@ type config struct {
 	synchronous string
 	readers     int
 	busyTimeout time.Duration
+	cacheKiB    int
 	logger      *slog.Logger
 }
 
@@ -70,6 +71,9 @@ func WithReaders(n int) Option { return func(o *config) { o.readers = n } }
 // WithBusyTimeout sets how long a connection waits for a lock (default 10s).
 func WithBusyTimeout(d time.Duration) Option { return func(o *config) { o.busyTimeout = d } }
 
+// WithCacheSize sets the page cache of each connection in KiB (default 64 MiB).
+func WithCacheSize(kib int) Option { return func(o *config) { o.cacheKiB = kib } }
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
 
@@ -80,6 +84,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		synchronous: "NORMAL",
 		readers:     max(4, 2*runtime.GOMAXPROCS(0)),
 		busyTimeout: 10 * time.Second,
+		cacheKiB:    64 << 10,
 		logger:      slog.Default(),
 	}
 	for _, o := range opts {
@@ -100,6 +105,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous("+strings.ToUpper(cfg.synchronous)+")")
 		q.Add("_pragma", "foreign_keys(0)")
+		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.cacheKiB))
 		if readOnly {
 			q.Add("_pragma", "query_only(1)")
 		} else {
