@@ -22,6 +22,7 @@ func BenchmarkPerformJSON(b *testing.B) {
 	}))
 	defer srv.Close()
 	p := httpaction.New(httpaction.Config{})
+	defer p.CloseIdleConnections()
 	req := action.Request{Type: "http", Options: mustJSONb(b, `{"method":"post","url":"`+srv.URL+`/post","headers":{"X-Api-Key":"k"},"body":{"data":{"type":"event","attributes":{"metric":{"name":"Delayed"},"profile":{"$email":"a@example.com"}}}}}`)}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -22,6 +22,10 @@
 // transient (retried) error that carries the result. Connection failures
 // and timeouts are transient; invalid options, TLS certificate failures,
 // unknown hosts, redirect loops and oversized responses are permanent.
+//
+// Redirects are followed as Go's client does: 307 and 308 repeat the
+// request, 301, 302 and 303 turn it into a GET without a body, and an
+// Authorization header is only kept on redirects to the same host.
 package http
 
 import (
@@ -199,6 +203,16 @@ func withContextProxy(t *nethttp.Transport) *nethttp.Transport {
 		return nil, nil
 	}
 	return t
+}
+
+// CloseIdleConnections closes the idle keep-alive connections of the
+// performer's transports, e.g. when shutting down.
+func (p *Performer) CloseIdleConnections() {
+	for _, rt := range []nethttp.RoundTripper{p.secure, p.insecure} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+	}
 }
 
 // Validate checks the options of an http action.
