@@ -166,7 +166,8 @@ func currency(c filter.Context, input any, args []any, kwargs *value.Map) (any, 
 }
 
 // moneyFilter returns one of Shopify's money filters: the input is an
-// amount in cents, rendered with the shop's money format.
+// amount in cents, rendered with the shop's money format; a negative amount
+// gets its minus sign in front of the whole text.
 func moneyFilter(name string) filter.Func {
 	return func(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 		if err := arity(name, args, 0, 0); err != nil {
@@ -199,6 +200,9 @@ func moneyFilter(name string) filter.Func {
 				format = strings.ReplaceAll(format, "{{amount}}", "{{amount_no_decimals}}")
 				format = strings.ReplaceAll(format, "{{amount_with_comma_separator}}", "{{amount_no_decimals_with_comma_separator}}")
 			}
+		}
+		if r.Sign() < 0 {
+			return "-" + applyMoneyFormat(format, r.Neg(r)), nil
 		}
 		return applyMoneyFormat(format, r), nil
 	}
