@@ -133,6 +133,8 @@ type Queue interface {
 	// schedule, or fails for good (recording f.Effects) when the failure is
 	// permanent or the schedule is exhausted. ErrLeaseLost as for Complete.
 	Fail(ctx context.Context, job Job, f Failure) (Run, error)
+	// Stats counts due, scheduled and running runs (paused runs are not counted).
+	Stats(ctx context.Context) (QueueStats, error)
 }
 
 // Cache is the per-shop key-value store; every write resets the TTL.

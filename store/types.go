@@ -211,8 +211,11 @@ type Run struct {
 	// Paused is true for a pending run that waits to be released (e.g. an
 	// action run waiting its turn in a sequence).
 	Paused bool
-	// Attempts counts how many times the run was claimed.
+	// Attempts counts the claims of the run since it was created or last
+	// manually retried; the retry schedule is indexed by it.
 	Attempts int
+	// Claims counts every claim of the run ever; it fences leases.
+	Claims int64
 	// RunAt is when the run was scheduled to be performed.
 	RunAt time.Time
 	// NextAttemptAt is when a pending run is next due, or when a running
@@ -291,9 +294,11 @@ type RunFilter struct {
 type Job struct {
 	// Run is the claimed run as it is after claiming.
 	Run Run
-	// Attempt is the attempt number this claim represents (1-based); it
-	// also fences the lease: only this attempt may complete the run.
+	// Attempt is the attempt number this claim represents (1-based).
 	Attempt int
+	// Token identifies this claim (the run's claim count); only the holder
+	// of the latest claim may extend, complete or fail the run.
+	Token int64
 	// LeaseUntil is when the lease ends unless extended.
 	LeaseUntil time.Time
 }
@@ -427,4 +432,16 @@ type PruneStats struct {
 	Runs int
 	// CacheEntries is the number of expired cache entries deleted.
 	CacheEntries int
+}
+
+// QueueStats summarises the queue, e.g. for a shop status endpoint.
+type QueueStats struct {
+	// Due counts pending runs whose time has come, by kind.
+	Due map[RunKind]int
+	// Scheduled counts pending runs due in the future (including retries), by kind.
+	Scheduled map[RunKind]int
+	// Running counts leased runs, by kind (including expired leases not yet retaken).
+	Running map[RunKind]int
+	// OldestDue is when the longest-waiting due run became due; zero if none.
+	OldestDue time.Time
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 )
 
-const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attempts, run_at, available_at, created_at, started_at, stopped_at,
+const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attempts, claims, run_at, available_at, created_at, started_at, stopped_at,
 	output, logs, errors, result, result_meta, error, action_type, action_options, action_meta`
 
 func scanRun(sc interface{ Scan(...any) error }) (store.Run, error) {
@@ -22,7 +22,7 @@ func scanRun(sc interface{ Scan(...any) error }) (store.Run, error) {
 		runAt, created                                            int64
 		available, started, stopped                               sql.NullInt64
 	)
-	if err := sc.Scan(&r.ID, &kind, &r.EventID, &taskID, &parentRun, &r.Seq, &status, &r.Attempts, &runAt, &available, &created,
+	if err := sc.Scan(&r.ID, &kind, &r.EventID, &taskID, &parentRun, &r.Seq, &status, &r.Attempts, &r.Claims, &runAt, &available, &created,
 		&started, &stopped, &output, &logs, &errs, &result, &resultMeta, &errText, &actionType, &actionOptions, &actionMeta); err != nil {
 		return store.Run{}, err
 	}
@@ -207,7 +207,7 @@ ORDER BY available_at, id LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
 		if len(ids) == 0 {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE runs SET status = 'running', attempts = attempts + 1, available_at = ?, started_at = ?
+		stmt, err := tx.PrepareContext(ctx, `UPDATE runs SET status = 'running', attempts = attempts + 1, claims = claims + 1, available_at = ?, started_at = ?
 WHERE id = ? RETURNING `+runCols)
 		if err != nil {
 			return fmt.Errorf("claim: prepare: %w", err)
@@ -219,7 +219,7 @@ WHERE id = ? RETURNING `+runCols)
 			if err != nil {
 				return fmt.Errorf("claim run %s: %w", id, err)
 			}
-			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, LeaseUntil: until})
+			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, Token: r.Claims, LeaseUntil: until})
 		}
 		return nil
 	})
@@ -236,8 +236,8 @@ func (s *Store) Extend(ctx context.Context, job store.Job, leaseFor time.Duratio
 	}
 	err := s.inTx(ctx, "extend lease", func(tx *sql.Tx) error {
 		until := s.now().Add(leaseFor)
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET available_at = ? WHERE id = ? AND status = 'running' AND attempts = ?`,
-			micro(until), job.Run.ID, job.Attempt)
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET available_at = ? WHERE id = ? AND status = 'running' AND claims = ?`,
+			micro(until), job.Run.ID, job.Token)
 		if err != nil {
 			return fmt.Errorf("extend lease of %s: %w", job.Run.ID, err)
 		}
@@ -266,9 +266,9 @@ func (s *Store) Complete(ctx context.Context, job store.Job, res store.Result) (
 		now := s.now()
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = ?,
 	output = ?, logs = ?, errors = ?, result = ?, result_meta = ?, error = NULL
-WHERE id = ? AND status = 'running' AND attempts = ? RETURNING `+runCols,
+WHERE id = ? AND status = 'running' AND claims = ? RETURNING `+runCols,
 			micro(now), nullStr(res.Output), nullJSON(res.Logs), nullJSON(res.Errors), nullJSON(res.Result), nullJSON(res.ResultMeta),
-			job.Run.ID, job.Attempt))
+			job.Run.ID, job.Token))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("complete run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
 		}
@@ -312,9 +312,9 @@ func (s *Store) Fail(ctx context.Context, job store.Job, f store.Failure) (store
 		}
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = ?, available_at = ?, stopped_at = ?,
 	output = ?, logs = ?, errors = ?, result = ?, result_meta = ?, error = ?
-WHERE id = ? AND status = 'running' AND attempts = ? RETURNING `+runCols,
+WHERE id = ? AND status = 'running' AND claims = ? RETURNING `+runCols,
 			string(status), available, stopped, nullStr(f.Output), nullJSON(f.Logs), nullJSON(f.Errors), nullJSON(f.Result),
-			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Attempt))
+			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Token))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("fail run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
 		}
@@ -392,4 +392,43 @@ WHERE id = ? AND status = 'pending'`, micro(now), rf.Error, rf.RunID); err != ni
 		}
 	}
 	return nil
+}
+
+// Stats summarises the queue.
+func (s *Store) Stats(ctx context.Context) (store.QueueStats, error) {
+	st := store.QueueStats{Due: map[store.RunKind]int{}, Scheduled: map[store.RunKind]int{}, Running: map[store.RunKind]int{}}
+	now := s.nowMicro()
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, status, available_at <= ?, COUNT(*), MIN(available_at) FROM runs
+WHERE available_at IS NOT NULL GROUP BY kind, status, available_at <= ?`, now, now)
+	if err != nil {
+		return st, fmt.Errorf("queue stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind, status string
+			due          bool
+			n            int
+			oldest       int64
+		)
+		if err := rows.Scan(&kind, &status, &due, &n, &oldest); err != nil {
+			return st, fmt.Errorf("queue stats: %w", err)
+		}
+		k := store.RunKind(kind)
+		switch {
+		case status == string(store.StatusRunning):
+			st.Running[k] += n
+		case due:
+			st.Due[k] += n
+			if t := fromMicro(oldest); st.OldestDue.IsZero() || t.Before(st.OldestDue) {
+				st.OldestDue = t
+			}
+		default:
+			st.Scheduled[k] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("queue stats: %w", err)
+	}
+	return st, nil
 }

@@ -68,6 +68,7 @@ CREATE TABLE runs (
 	seq            INTEGER NOT NULL,
 	status         TEXT NOT NULL,
 	attempts       INTEGER NOT NULL,
+	claims         INTEGER NOT NULL DEFAULT 0,
 	run_at         INTEGER NOT NULL,
 	available_at   INTEGER,
 	created_at     INTEGER NOT NULL,

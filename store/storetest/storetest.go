@@ -19,8 +19,8 @@ import (
 // store must be closed by the function's own t.Cleanup.
 type NewStoreFunc func(t *testing.T, clock store.Clock) store.Store
 
-// Start is the time the suite's clocks start at.
-var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+// start returns the time the suite's clocks start at.
+func start() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 
 type env struct {
 	t     *testing.T
@@ -31,7 +31,7 @@ type env struct {
 
 func newEnv(t *testing.T, newStore NewStoreFunc) *env {
 	t.Helper()
-	c := NewClock(start)
+	c := NewClock(start())
 	return &env{t: t, s: newStore(t, c), clock: c, ctx: t.Context()}
 }
 
@@ -117,6 +117,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"SequenceEffects", testSequenceEffects},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"RetryAndCancel", testRetryAndCancel},
+		{"StaleLeaseAfterManualRetry", testStaleLeaseAfterManualRetry},
+		{"QueueStats", testQueueStats},
 		{"RunListing", testRunListing},
 		{"Cache", testCache},
 		{"CacheEffects", testCacheEffects},
@@ -135,7 +137,7 @@ func testTasks(e *env) {
 	def := json.RawMessage(`{"name":"A","script":"{{ 1 }}","options":{}}`)
 	a, created, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "A", Subscriptions: []string{"shopify/orders/create"}, Definition: def, IdempotencyKey: "k1"})
 	e.must(err)
-	if !created || a.ID == "" || a.Enabled || !a.CreatedAt.Equal(start) {
+	if !created || a.ID == "" || a.Enabled || !a.CreatedAt.Equal(start()) {
 		e.t.Fatalf("created task = %+v, created=%v", a, created)
 	}
 	again, created, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "other", Definition: def, IdempotencyKey: "k1"})
@@ -155,7 +157,7 @@ func testTasks(e *env) {
 	got.Name, got.Enabled, got.Subscriptions = "A2", true, []string{"mechanic/scheduler/daily"}
 	upd, err := e.s.UpdateTask(e.ctx, got)
 	e.must(err)
-	if upd.Name != "A2" || !upd.Enabled || !upd.UpdatedAt.Equal(start.Add(time.Second)) || !upd.CreatedAt.Equal(start) {
+	if upd.Name != "A2" || !upd.Enabled || !upd.UpdatedAt.Equal(start().Add(time.Second)) || !upd.CreatedAt.Equal(start()) {
 		e.t.Fatalf("UpdateTask = %+v", upd)
 	}
 	b, _, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "B", Definition: def})
@@ -233,7 +235,7 @@ func testEvents(e *env) {
 	got, err := e.s.GetEvent(e.ctx, evs[0].ID)
 	e.must(err)
 	if got.Topic != "shopify/orders/create" || !jsonEq(got.Data, json.RawMessage(`{"id":1,"b":[1,2]}`)) || got.Source != "shopify" ||
-		got.ShopifyTopic != "shopify/orders/create" || !got.CreatedAt.Equal(start) || !got.RunAt.Equal(start) || got.ParentID != "" {
+		got.ShopifyTopic != "shopify/orders/create" || !got.CreatedAt.Equal(start()) || !got.RunAt.Equal(start()) || got.ParentID != "" {
 		e.t.Fatalf("GetEvent = %+v", got)
 	}
 	got, err = e.s.GetEvent(e.ctx, "fixed-id")
@@ -243,7 +245,7 @@ func testEvents(e *env) {
 	}
 	// Every event has exactly one pending event run with a derived id.
 	r := e.run(store.EventRunID("fixed-id"))
-	if r.Kind != store.KindEvent || r.Status != store.StatusPending || r.EventID != "fixed-id" || r.Attempts != 0 || !r.NextAttemptAt.Equal(start) {
+	if r.Kind != store.KindEvent || r.Status != store.StatusPending || r.EventID != "fixed-id" || r.Attempts != 0 || !r.NextAttemptAt.Equal(start()) {
 		e.t.Fatalf("event run = %+v", r)
 	}
 	// Re-inserting an existing id changes nothing and adds no run.
@@ -343,7 +345,7 @@ func testWebhooks(e *env) {
 	e.clock.Advance(time.Minute)
 	upd, err := e.s.UpdateWebhook(e.ctx, got)
 	e.must(err)
-	if upd.Name != "Renamed" || upd.DataMode != store.DataModeAuto || !upd.UpdatedAt.Equal(start.Add(time.Minute)) {
+	if upd.Name != "Renamed" || upd.DataMode != store.DataModeAuto || !upd.UpdatedAt.Equal(start().Add(time.Minute)) {
 		e.t.Fatalf("UpdateWebhook = %+v", upd)
 	}
 	_, err = e.s.CreateWebhook(e.ctx, store.Webhook{Name: "bad", Topic: "user/a/b", DataMode: "partial"})
@@ -396,7 +398,7 @@ func testQueuePriority(e *env) {
 }
 
 func testQueueRunAt(e *env) {
-	e.insert(store.NewEvent{Topic: "user/later/x", RunAt: start.Add(time.Hour)})
+	e.insert(store.NewEvent{Topic: "user/later/x", RunAt: start().Add(time.Hour)})
 	if jobs := e.claim(5, time.Minute); len(jobs) != 0 {
 		e.t.Fatalf("claimed a run scheduled in the future: %+v", jobs)
 	}
@@ -406,7 +408,7 @@ func testQueueRunAt(e *env) {
 	}
 	e.clock.Advance(time.Minute)
 	job := e.claimOne()
-	if !job.Run.RunAt.Equal(start.Add(time.Hour)) {
+	if !job.Run.RunAt.Equal(start().Add(time.Hour)) {
 		e.t.Fatalf("RunAt = %v", job.Run.RunAt)
 	}
 	// A delayed task run (subscription offset) waits too.
@@ -469,7 +471,7 @@ func testRetries(e *env) {
 		return r
 	}
 	r := fail(e.claimOne())
-	if r.Status != store.StatusPending || r.Error != "boom 1" || !r.NextAttemptAt.Equal(start.Add(10*time.Second)) || r.Attempts != 1 {
+	if r.Status != store.StatusPending || r.Error != "boom 1" || !r.NextAttemptAt.Equal(start().Add(10*time.Second)) || r.Attempts != 1 {
 		e.t.Fatalf("after attempt 1: %+v", r)
 	}
 	if _, err := e.s.GetEvent(e.ctx, errEvent.ID); !errors.Is(err, store.ErrNotFound) {
@@ -678,7 +680,7 @@ func testConcurrentClaims(e *env) {
 }
 
 func testRetryAndCancel(e *env) {
-	evs := e.insert(store.NewEvent{Topic: "user/a/b"}, store.NewEvent{Topic: "user/a/c", RunAt: start.Add(time.Hour)})
+	evs := e.insert(store.NewEvent{Topic: "user/a/b"}, store.NewEvent{Topic: "user/a/c", RunAt: start().Add(time.Hour)})
 	j := e.claimOne()
 	_, err := e.s.RetryRun(e.ctx, j.Run.ID)
 	e.wantErr(err, store.ErrConflict)
@@ -980,11 +982,11 @@ func testPrune(e *env) {
 	e.must(err)
 	finish(e.claimOne())
 	// pending: old but still has a pending (scheduled) run -> kept.
-	pending := e.insert(store.NewEvent{Topic: "user/old/pending", RunAt: start.Add(30 * 24 * time.Hour)})[0]
+	pending := e.insert(store.NewEvent{Topic: "user/old/pending", RunAt: start().Add(30 * 24 * time.Hour)})[0]
 	// parent with a child that is still pending -> kept; child kept.
 	parent := e.insert(store.NewEvent{Topic: "user/old/parent"})[0]
 	finish(e.claimOne())
-	child := e.insert(store.NewEvent{Topic: "user/old/child", ParentID: parent.ID, RunAt: start.Add(30 * 24 * time.Hour)})[0]
+	child := e.insert(store.NewEvent{Topic: "user/old/child", ParentID: parent.ID, RunAt: start().Add(30 * 24 * time.Hour)})[0]
 	// slow: old event whose run finished recently -> kept.
 	slow := e.insert(store.NewEvent{Topic: "user/old/slow"})[0]
 	slowJob := e.claim(1, 20*24*time.Hour)[0]
@@ -1106,4 +1108,51 @@ func testInvalidInput(e *env) {
 	e.wantErr(err, store.ErrInvalid)
 	_, err = e.s.Claim(e.ctx, 1, 0)
 	e.wantErr(err, store.ErrInvalid)
+}
+
+func testStaleLeaseAfterManualRetry(e *env) {
+	e.insert(store.NewEvent{Topic: "user/a/b"})
+	a := e.claim(1, 10*time.Second)[0] // worker A stalls
+	e.clock.Advance(11 * time.Second)
+	b := e.claimOne()
+	_, err := e.s.Complete(e.ctx, b, store.Result{})
+	e.must(err)
+	_, err = e.s.RetryRun(e.ctx, a.Run.ID)
+	e.must(err)
+	c := e.claimOne()
+	if c.Attempt != a.Attempt || c.Token == a.Token {
+		e.t.Fatalf("claims a=%+v c=%+v: want the same attempt number with a new token", a, c)
+	}
+	_, err = e.s.Complete(e.ctx, a, store.Result{Output: "stale"})
+	e.wantErr(err, store.ErrLeaseLost)
+	r, err := e.s.Complete(e.ctx, c, store.Result{Output: "fresh"})
+	e.must(err)
+	if r.Output != "fresh" || r.Claims != 3 || r.Attempts != 1 {
+		e.t.Fatalf("run = %+v", r)
+	}
+}
+
+func testQueueStats(e *env) {
+	st, err := e.s.Stats(e.ctx)
+	e.must(err)
+	if len(st.Due)+len(st.Scheduled)+len(st.Running) != 0 || !st.OldestDue.IsZero() {
+		e.t.Fatalf("empty queue stats = %+v", st)
+	}
+	e.insert(store.NewEvent{Topic: "user/a/b"})
+	e.clock.Advance(time.Second)
+	e.insert(store.NewEvent{Topic: "user/a/b"}, store.NewEvent{Topic: "user/a/b"})
+	e.insert(store.NewEvent{Topic: "user/a/b", RunAt: e.clock.Now().Add(time.Hour)})
+	j := e.claimOne()
+	_, err = e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: []store.NewRun{
+		{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: j.Run.EventID, TaskID: "t"},
+	}}})
+	e.must(err)
+	e.claimOne() // the task run, now running
+	e.clock.Advance(time.Second)
+	st, err = e.s.Stats(e.ctx)
+	e.must(err)
+	if st.Due[store.KindEvent] != 2 || st.Scheduled[store.KindEvent] != 1 || st.Running[store.KindTask] != 1 ||
+		!st.OldestDue.Equal(start().Add(time.Second)) {
+		e.t.Fatalf("queue stats = %+v", st)
+	}
 }
