@@ -54,14 +54,18 @@ type ParseOptions struct {
 	// Strict is Ruby's error_mode :strict: markup the lax parser tolerates
 	// becomes a syntax error.
 	Strict bool
+	// LineNumbers makes runtime errors carry their line, as Ruby's
+	// line_numbers option does: "Liquid error (line 3): …".
+	LineNumbers bool
 }
 
 // Template is a parsed template. It is immutable and safe to render from
 // many goroutines at once.
 type Template struct {
-	root   *Body
-	eng    *Engine
-	strict bool
+	root        *Body
+	eng         *Engine
+	strict      bool
+	lineNumbers bool
 }
 
 // Parse parses source in lax error mode (Ruby's default).
@@ -81,7 +85,7 @@ func (e *Engine) ParseOpts(source string, o ParseOptions) (t *Template, err erro
 	if err != nil {
 		return nil, err
 	}
-	return &Template{root: root, eng: e, strict: o.Strict}, nil
+	return &Template{root: root, eng: e, strict: o.Strict, lineNumbers: o.LineNumbers}, nil
 }
 
 // Render renders the template with vars (normalized with value.Normalize).
@@ -132,7 +136,8 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 	err = rc.renderBody(t.root)
 	if err != nil {
 		var le *LimitError
-		if !errors.As(err, &le) {
+		var re *RenderError
+		if !errors.As(err, &le) && !errors.As(err, &re) {
 			err = &RenderError{Err: err}
 		}
 	}

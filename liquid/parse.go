@@ -57,20 +57,27 @@ func (t textNode) Render(rc *RenderContext) error { return rc.WriteString(string
 // Body is a parsed list of nodes: a template, or the body of a block tag.
 type Body struct {
 	nodes []Node
+	lines []int // line of each node, for error messages
 	blank bool
+}
+
+func (b *Body) add(n Node, line int) {
+	b.nodes = append(b.nodes, n)
+	b.lines = append(b.lines, line)
 }
 
 // Blank reports whether the body renders only whitespace and blank tags.
 func (b *Body) Blank() bool { return b == nil || b.blank }
 
 func (b *Body) removeBlankStrings() {
-	out := b.nodes[:0]
-	for _, n := range b.nodes {
+	out, lines := b.nodes[:0], b.lines[:0]
+	for i, n := range b.nodes {
 		if _, ok := n.(textNode); !ok {
 			out = append(out, n)
+			lines = append(lines, b.lines[i])
 		}
 	}
-	b.nodes = out
+	b.nodes, b.lines = out, lines
 }
 
 // tokenizer hands out the template's tokens, or the lines of a liquid tag.
@@ -148,13 +155,14 @@ func (p *parser) parseBody(body *Body) (endTag, error) {
 			if !ok {
 				return endTag{name: name, markup: markup}, nil
 			}
+			line := p.line
 			n, err := p.parseTag(t, name, markup)
 			if err != nil {
 				return endTag{}, err
 			}
 			if n != nil {
 				body.blank = body.blank && nodeBlank(n)
-				body.nodes = append(body.nodes, n)
+				body.add(n, line)
 			}
 		case strings.HasPrefix(tok, "{{"):
 			p.whitespace(body, tok)
@@ -166,7 +174,7 @@ func (p *parser) parseBody(body *Body) (endTag, error) {
 			if err != nil {
 				return endTag{}, p.wrapErr(err)
 			}
-			body.nodes = append(body.nodes, &outputNode{v: v, line: p.line})
+			body.add(&outputNode{v: v}, p.line)
 			body.blank = false
 		default:
 			if p.trimNext {
@@ -174,7 +182,7 @@ func (p *parser) parseBody(body *Body) (endTag, error) {
 			}
 			p.trimNext = false
 			if tok != "" {
-				body.nodes = append(body.nodes, textNode(tok))
+				body.add(textNode(tok), 0)
 				if body.blank && strings.TrimLeft(tok, " \t\n\v\f\r") != "" {
 					body.blank = false
 				}
@@ -205,6 +213,7 @@ func (p *parser) whitespace(body *Body, tok string) {
 			s := strings.TrimRight(string(t), " \t\n\v\f\r\x00")
 			if s == "" {
 				body.nodes = body.nodes[:len(body.nodes)-1]
+				body.lines = body.lines[:len(body.lines)-1]
 			} else {
 				body.nodes[len(body.nodes)-1] = textNode(s)
 			}
@@ -284,13 +293,14 @@ func (p *parser) parseLiquidLines(body *Body) (endTag, error) {
 			if !ok {
 				return endTag{name: m[1], markup: m[2]}, nil
 			}
+			line := p.line
 			n, err := p.parseTag(t, m[1], m[2])
 			if err != nil {
 				return endTag{}, err
 			}
 			if n != nil {
 				body.blank = body.blank && nodeBlank(n)
-				body.nodes = append(body.nodes, n)
+				body.add(n, line)
 			}
 		}
 		p.line = p.tz.line

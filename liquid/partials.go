@@ -47,13 +47,14 @@ func (n *renderNode) Render(rc *RenderContext) error {
 	}
 	renderOne := func(v any, loop *forloopDrop) error {
 		inner := &RenderContext{
-			sh:        rc.sh,
-			env:       value.NewMap(0),
-			scopes:    []*value.Map{value.NewMap(len(n.attrs) + 2)},
-			buf:       rc.buf,
-			depth:     rc.depth + 1,
-			noInclude: true,
-			template:  partial,
+			sh:           rc.sh,
+			env:          value.NewMap(0),
+			scopes:       []*value.Map{value.NewMap(len(n.attrs) + 2)},
+			buf:          rc.buf,
+			depth:        rc.depth + 1,
+			noInclude:    true,
+			template:     partial,
+			templateName: n.name,
 		}
 		if inner.depth >= rc.sh.limits.Depth {
 			return rc.depthError()
@@ -184,9 +185,9 @@ func (n *includeNode) Render(rc *RenderContext) error {
 		}
 		scope.Set(a.Key, av)
 	}
-	savedTmpl := rc.template
-	rc.template = partial
-	defer func() { rc.template = savedTmpl }()
+	savedTmpl, savedName := rc.template, rc.templateName
+	rc.template, rc.templateName = partial, name
+	defer func() { rc.template, rc.templateName = savedTmpl, savedName }()
 	if arr, ok := v.([]any); ok {
 		for _, it := range arr {
 			if err := rc.Step(1); err != nil {

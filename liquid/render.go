@@ -18,8 +18,9 @@ var ErrLimit = errors.New("liquid: render limit exceeded")
 type LimitError struct {
 	Limit string // "steps", "output bytes", "depth"
 	Max   int64
-	// soft marks the default depth limit, which Ruby Liquid reports inline
-	// as "Nesting too deep" while rendering continues.
+	// soft marks the depth limit, which Ruby Liquid reports inline as
+	// "Nesting too deep" while rendering continues (the step limit still
+	// bounds the total work).
 	soft bool
 }
 
@@ -41,13 +42,40 @@ type RuntimeError struct {
 
 func (e *RuntimeError) Error() string { return e.Msg }
 
-// RenderError is a runtime error that failed a render (strict mode).
+// RenderError is a runtime error raised by a node while rendering, with
+// the node's line (0 unless the template was parsed with LineNumbers) and
+// the partial it is in ("" for the main template).
 type RenderError struct {
-	Line int
-	Err  error
+	Line     int
+	Template string
+	Err      error
 }
 
-func (e *RenderError) Error() string { return errorText(e.Err) }
+// Error formats the error as Ruby Liquid prints it inline, e.g.
+// "Liquid error (line 3): divided by 0".
+func (e *RenderError) Error() string {
+	var le *LimitError
+	if errors.As(e.Err, &le) {
+		return le.Error()
+	}
+	prefix := "Liquid error"
+	msg := e.Err.Error()
+	var se *SyntaxError
+	if errors.As(e.Err, &se) {
+		prefix, msg = "Liquid syntax error", se.Msg
+		if se.Line > 0 {
+			return se.Error()
+		}
+	}
+	if e.Line > 0 {
+		prefix += " ("
+		if e.Template != "" {
+			prefix += e.Template + " "
+		}
+		prefix += "line " + strconv.Itoa(e.Line) + ")"
+	}
+	return prefix + ": " + msg
+}
 
 // Unwrap returns the underlying error.
 func (e *RenderError) Unwrap() error { return e.Err }
@@ -59,6 +87,10 @@ func (e *undefinedError) Error() string { return e.msg }
 
 // errorText is the inline form of a render error, as Ruby prints it.
 func errorText(err error) string {
+	var re *RenderError
+	if errors.As(err, &re) {
+		return re.Error()
+	}
 	var se *SyntaxError
 	if errors.As(err, &se) {
 		return "Liquid syntax error: " + se.Msg
@@ -135,7 +167,7 @@ type RenderOptions struct {
 
 // depthError is the error for nesting deeper than the depth limit.
 func (rc *RenderContext) depthError() error {
-	return &LimitError{Limit: "depth", Max: int64(rc.sh.limits.Depth), soft: rc.sh.opts.Limits.Depth == 0}
+	return &LimitError{Limit: "depth", Max: int64(rc.sh.limits.Depth), soft: true}
 }
 
 // shared is the state one render shares with its render-tag subcontexts.
@@ -169,6 +201,8 @@ type RenderContext struct {
 	ifchanged *string
 	noInclude bool
 	template  *Template
+	// templateName is the partial being rendered, "" for the main template.
+	templateName string
 }
 
 const (
@@ -260,7 +294,7 @@ func (rc *RenderContext) renderBody(b *Body) error {
 	if b == nil {
 		return nil
 	}
-	for _, n := range b.nodes {
+	for i, n := range b.nodes {
 		if t, ok := n.(textNode); ok {
 			if err := rc.WriteString(string(t)); err != nil {
 				return err
@@ -271,7 +305,7 @@ func (rc *RenderContext) renderBody(b *Body) error {
 			return err
 		}
 		if err := n.Render(rc); err != nil {
-			if err := rc.handleError(err, n); err != nil {
+			if err := rc.handleError(err, n, b.lines[i]); err != nil {
 				return err
 			}
 		}
@@ -300,7 +334,8 @@ func (rc *RenderContext) isFatal(err error) bool {
 
 // handleError records a node's error and renders it inline, or returns it
 // when it is fatal.
-func (rc *RenderContext) handleError(err error, n Node) error {
+func (rc *RenderContext) handleError(err error, n Node, line int) error {
+	err = rc.located(err, line)
 	if rc.isFatal(err) {
 		return err
 	}
@@ -309,6 +344,25 @@ func (rc *RenderContext) handleError(err error, n Node) error {
 		return rc.WriteString(errorText(err))
 	}
 	return nil
+}
+
+// located attaches the node's line and template name to err, once.
+func (rc *RenderContext) located(err error, line int) error {
+	var re *RenderError
+	if errors.As(err, &re) {
+		return err
+	}
+	var le *LimitError
+	if errors.As(err, &le) && !le.soft {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if !rc.template.lineNumbers {
+		line = 0
+	}
+	return &RenderError{Line: line, Template: rc.templateName, Err: err}
 }
 
 // ReportError records err like a failed node: it fails the render in strict
@@ -485,10 +539,10 @@ func (rc *RenderContext) loadPartial(name string) (*Template, error) {
 	if err != nil {
 		return nil, &RuntimeError{Msg: err.Error()}
 	}
-	t, err := rc.sh.eng.ParseOpts(src, ParseOptions{Strict: rc.template.strict})
+	t, err := rc.sh.eng.ParseOpts(src, ParseOptions{Strict: rc.template.strict, LineNumbers: rc.template.lineNumbers})
 	if err != nil {
 		var se *SyntaxError
-		if errors.As(err, &se) {
+		if errors.As(err, &se) && !rc.template.lineNumbers {
 			return nil, &SyntaxError{Msg: se.Msg}
 		}
 		return nil, err

@@ -44,8 +44,7 @@ func (blankNode) Blank() bool { return true }
 // ---- output -----------------------------------------------------------
 
 type outputNode struct {
-	v    *variableExpr
-	line int
+	v *variableExpr
 }
 
 func (n *outputNode) Render(rc *RenderContext) error {
@@ -61,7 +60,7 @@ func parseEcho(tp *TagParser) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &echoNode{outputNode{v: v, line: tp.Line}}, nil
+	return &echoNode{outputNode{v: v}}, nil
 }
 
 type echoNode struct{ outputNode }
@@ -467,9 +466,11 @@ func sliceCollection(coll any, from int64, to int64, hasTo bool) sequence {
 	case value.Range:
 		seq.rng, seq.isRng, length = c, true, c.Len()
 	case string:
+		// Ruby ignores offset and limit for strings.
 		if c != "" {
-			seq.arr, length = []any{c}, 1
+			seq.arr, seq.n = []any{c}, 1
 		}
+		return seq
 	default:
 		return seq
 	}
@@ -635,12 +636,12 @@ func (n *cycleNode) Render(rc *RenderContext) error {
 		rc.cycles = map[string]int{}
 	}
 	it := rc.cycles[key]
-	if len(n.values) == 0 {
-		return nil
-	}
-	v, err := n.values[it].Evaluate(rc)
-	if err != nil {
-		return err
+	var v any
+	if it < len(n.values) {
+		var err error
+		if v, err = n.values[it].Evaluate(rc); err != nil {
+			return err
+		}
 	}
 	if err := rc.WriteValue(v); err != nil {
 		return err
@@ -740,7 +741,7 @@ func (n *tablerowNode) attr(rc *RenderContext, k string) (int64, bool, error) {
 
 func (n *tablerowNode) Render(rc *RenderContext) error {
 	coll, err := n.collection.Evaluate(rc)
-	if err != nil || coll == nil {
+	if err != nil || !value.Truthy(coll) {
 		return err
 	}
 	from, _, err := n.attr(rc, "offset")
