@@ -208,6 +208,14 @@ var posixClasses = map[string]string{
 	"ascii":  `\x00-\x7f`,
 }
 
+// unicodeProps maps Onigmo property names that .NET lacks to .NET classes.
+var unicodeProps = map[string]string{
+	"alpha": `\p{L}`, "digit": `\p{Nd}`, "upper": `\p{Lu}`, "lower": `\p{Ll}`,
+	"punct": `\p{P}`, "alnum": `\p{L}\p{Nd}`, "word": `\p{L}\p{Nd}\p{Pc}\p{Mn}`,
+	"space": ` \t\r\n\v\f\u0085\u00a0\u2028\u2029`, "blank": ` \t`, "cntrl": `\p{Cc}`,
+	"xdigit": `0-9a-fA-F`, "letter": `\p{L}`,
+}
+
 var asciiEscapes = map[byte]string{
 	'd': `0-9`,
 	'w': `a-zA-Z0-9_`,
@@ -245,9 +253,40 @@ func translateRuby(pat string) (string, bool, error) {
 					continue
 				}
 			}
-			if n == 'z' {
-				b.WriteString(`\z`)
+			if n == 'R' && inClass == 0 {
+				b.WriteString(`(?:\r\n|[\n\v\f\r\u0085\u2028\u2029])`)
 				continue
+			}
+			if (n == 'p' || n == 'P') && strings.HasPrefix(pat[i+1:], "{") {
+				end := strings.IndexByte(pat[i+1:], '}')
+				if end > 0 {
+					prop := pat[i+2 : i+1+end]
+					neg := n == 'P'
+					if strings.HasPrefix(prop, "^") {
+						prop, neg = prop[1:], !neg
+					}
+					if cls, ok := unicodeProps[strings.ToLower(prop)]; ok {
+						letter := "p"
+						if neg {
+							letter = "P"
+						}
+						if strings.HasPrefix(cls, `\p{`) && strings.Count(cls, `\`) == 1 {
+							b.WriteString(`\` + letter + cls[2:])
+						} else if !neg {
+							if inClass > 0 {
+								b.WriteString(cls)
+							} else {
+								b.WriteString("[" + cls + "]")
+							}
+						} else if inClass == 0 {
+							b.WriteString("[^" + cls + "]")
+						} else {
+							return "", false, errorf("unsupported negated property \\%c{%s} in a character class", n, prop)
+						}
+						i += 1 + end
+						continue
+					}
+				}
 			}
 			b.WriteByte('\\')
 			b.WriteByte(n)

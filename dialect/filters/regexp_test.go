@@ -69,6 +69,11 @@ func TestMatchAndScan(t *testing.T) {
 		// ruby -e: ^ and $ are line anchors; \w is ASCII.
 		{"line anchors", "line1\nline2", `^line\d$`, `["line1","line2"]`, ""},
 		{"ascii word", "été 42", `\w+`, `["t","42"]`, ""},
+		{"property alpha", "Ünïcode 12 x_y", `\p{Alpha}+`, `["Ünïcode","x","y"]`, ""},
+		{"property alnum in class", "Ünï 12", `[\p{Alnum}]+`, `["Ünï","12"]`, ""},
+		{"negated property", "ab12", `\P{Digit}+`, `["ab"]`, ""},
+		{"property in negated class", "Ab1", `[^\p{Alpha}]`, `["1"]`, ""},
+		{"linebreak escape", "a\r\nb\nc", `\R`, `["\r\n","\n"]`, ""},
 		{"pre_match", "a1b2", `\d`, `["a","a1b"]`, "pre_match"},
 	}
 	for _, tc := range scans {
