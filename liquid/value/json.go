@@ -18,7 +18,7 @@ import (
 func FromJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := decodeValue(dec)
+	v, err := decodeValue(dec, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -34,20 +34,27 @@ func FromJSON(data []byte) (any, error) {
 // DecodeJSON reads one JSON value from dec (which must have UseNumber set)
 // into canonical values.
 func DecodeJSON(dec *json.Decoder) (any, error) {
-	return decodeValue(dec)
+	return decodeValue(dec, 0)
 }
 
-func decodeValue(dec *json.Decoder) (any, error) {
+// MaxJSONNesting is the deepest nesting of arrays and objects FromJSON
+// accepts, as Ruby's JSON.parse (deeper input is an error, not a crash).
+const MaxJSONNesting = 100
+
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
 	}
-	return decodeToken(dec, tok)
+	return decodeToken(dec, tok, depth)
 }
 
-func decodeToken(dec *json.Decoder, tok json.Token) (any, error) {
+func decodeToken(dec *json.Decoder, tok json.Token, depth int) (any, error) {
 	switch t := tok.(type) {
 	case json.Delim:
+		if depth >= MaxJSONNesting {
+			return nil, fmt.Errorf("nesting of %d is too deep (at offset %d)", depth+1, dec.InputOffset())
+		}
 		switch t {
 		case '{':
 			m := NewMap(4)
@@ -60,7 +67,7 @@ func decodeToken(dec *json.Decoder, tok json.Token) (any, error) {
 				if !ok {
 					return nil, fmt.Errorf("invalid object key at offset %d", dec.InputOffset())
 				}
-				v, err := decodeValue(dec)
+				v, err := decodeValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -73,7 +80,7 @@ func decodeToken(dec *json.Decoder, tok json.Token) (any, error) {
 		case '[':
 			arr := make([]any, 0, 4)
 			for dec.More() {
-				v, err := decodeValue(dec)
+				v, err := decodeValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}

@@ -1,6 +1,9 @@
 package value
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Expected strings were printed by Ruby 3.1 (p 1e20, …).
 func TestFormatFloat(t *testing.T) {
@@ -63,5 +66,16 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	if _, err := FromJSON([]byte(`{"a":1} x`)); err == nil {
 		t.Error("trailing data accepted")
+	}
+}
+
+func TestFromJSONNesting(t *testing.T) {
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+	if _, err := FromJSON([]byte(deep)); err == nil || !strings.Contains(err.Error(), "too deep") {
+		t.Fatalf("deep nesting: err = %v", err)
+	}
+	ok := strings.Repeat("[", 100) + strings.Repeat("]", 100)
+	if _, err := FromJSON([]byte(ok)); err != nil {
+		t.Fatalf("100 levels: %v", err)
 	}
 }
