@@ -64,7 +64,9 @@ type Tasks interface {
 	// GetTask reads a task or returns ErrNotFound.
 	GetTask(ctx context.Context, id string) (Task, error)
 	// UpdateTask replaces a task's name, enabled flag, subscriptions and
-	// definition; it returns the stored task or ErrNotFound.
+	// definition and returns the stored task, or ErrNotFound. When
+	// t.UpdatedAt is set, the update only applies if the task was not
+	// changed since (optimistic concurrency), else ErrConflict.
 	UpdateTask(ctx context.Context, t Task) (Task, error)
 	// DeleteTask deletes a task or returns ErrNotFound.
 	DeleteTask(ctx context.Context, id string) error

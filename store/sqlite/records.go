@@ -120,10 +120,22 @@ func (s *Store) UpdateTask(ctx context.Context, t store.Task) (store.Task, error
 	}
 	var out store.Task
 	err = s.inTx(ctx, "update task", func(tx *sql.Tx) error {
+		var ifUpdated any
+		if !t.UpdatedAt.IsZero() {
+			ifUpdated = micro(t.UpdatedAt)
+		}
 		out, err = scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET name = ?, enabled = ?, subscriptions = ?, definition = ?, updated_at = ?
-WHERE id = ? RETURNING `+taskCols, t.Name, t.Enabled, subs, jsonOrNull(t.Definition), s.nowMicro(), t.ID))
+WHERE id = ? AND (? IS NULL OR updated_at = ?) RETURNING `+taskCols, t.Name, t.Enabled, subs, jsonOrNull(t.Definition), s.nowMicro(), t.ID,
+			ifUpdated, ifUpdated))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("task", t.ID)
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE id = ?`, t.ID).Scan(&n); err != nil {
+				return fmt.Errorf("update task %q: %w", t.ID, err)
+			}
+			if n == 0 {
+				return notFound("task", t.ID)
+			}
+			return fmt.Errorf("update task %q: changed since %v: %w", t.ID, t.UpdatedAt, store.ErrConflict)
 		}
 		if err != nil {
 			return fmt.Errorf("update task %q: %w", t.ID, err)

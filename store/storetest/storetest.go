@@ -160,6 +160,17 @@ func testTasks(e *env) {
 	if upd.Name != "A2" || !upd.Enabled || !upd.UpdatedAt.Equal(start().Add(time.Second)) || !upd.CreatedAt.Equal(start()) {
 		e.t.Fatalf("UpdateTask = %+v", upd)
 	}
+	// got carries the old UpdatedAt: a second write based on it conflicts.
+	_, err = e.s.UpdateTask(e.ctx, got)
+	e.wantErr(err, store.ErrConflict)
+	upd.UpdatedAt = time.Time{} // unconditional
+	upd.Name = "A3"
+	e.clock.Advance(time.Second)
+	upd, err = e.s.UpdateTask(e.ctx, upd)
+	e.must(err)
+	upd.Name = "A2"
+	upd, err = e.s.UpdateTask(e.ctx, upd) // conditional on the value just read
+	e.must(err)
 	b, _, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "B", Definition: def})
 	e.must(err)
 	yes, no := true, false
