@@ -115,6 +115,7 @@ func TestStringFilters(t *testing.T) {
 		{name: "e164 austria", filter: "e164", input: "+43 670 1234567890", want: `"436701234567890"`},
 		{name: "e164 invalid", filter: "e164", input: "000", want: `null`},
 		{name: "e164 letters", filter: "e164", input: "+1 800 FLOWERS", want: `null`},
+		{name: "e164 national number too short for the country", filter: "e164", input: "(312) 456-7890", want: `null`},
 		{name: "e164 unassigned country code", filter: "e164", input: "+999 1234 5678", want: `null`},
 		{name: "e164 bad north american area code", filter: "e164", input: "+1 112 456 7890", want: `null`},
 		{name: "e164 uk", filter: "e164", input: "+44 20 7946 0958", want: `"442079460958"`},
@@ -143,6 +144,23 @@ func TestStringFilters(t *testing.T) {
 		{name: "add_tag nil input", filter: "add_tag", input: nil, args: []any{"x"}, want: `"x"`},
 		{name: "add_tag no tag", filter: "add_tag", input: "a", err: "wrong number of arguments"},
 		{name: "add_tag hash", filter: "add_tag", input: js(t, `{}`), args: []any{"x"}, err: "expected a tag string or array"},
+	}
+	runCases(t, c, cases)
+}
+
+func TestImgURL(t *testing.T) {
+	c := newCtx(t, "UTC")
+	const src = "https://cdn.shopify.com/s/files/1/0001/products/shirt.jpg?v=123"
+	// Deprecated img_url (filters.md history "img_url"; Shopify's legacy size naming).
+	cases := []filterCase{
+		{name: "default small", filter: "img_url", input: src, want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt_100x100.jpg?v=123"`},
+		{name: "size crop scale", filter: "img_url", input: src, args: []any{"100x300"}, kw: kw("scale", int64(2), "crop", "bottom"),
+			want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt_100x300_crop_bottom@2x.jpg?v=123"`},
+		{name: "master pjpg", filter: "img_url", input: js(t, `{"src":"` + src + `"}`), args: []any{"master"}, kw: kw("format", "pjpg"),
+			want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt.progressive.jpg?v=123"`},
+		{name: "master unchanged", filter: "img_url", input: js(t, `{"image":{"src":"` + src + `"}}`), args: []any{"master"}, want: `"` + src + `"`},
+		{name: "no image", filter: "img_url", input: js(t, `{"title":"x"}`), want: `""`},
+		{name: "bad size", filter: "img_url", input: src, args: []any{"huge"}, err: "invalid size"},
 	}
 	runCases(t, c, cases)
 }

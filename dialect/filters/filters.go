@@ -65,6 +65,7 @@ func Mechanic() map[string]filter.Func {
 		"add_tags":         tagFilter("add_tags", true),
 		"remove_tag":       tagFilter("remove_tag", false),
 		"remove_tags":      tagFilter("remove_tags", false),
+		"img_url":          imgURL,
 		// money
 		"currency":                     currency,
 		"money":                        moneyFilter("money"),

@@ -64,6 +64,19 @@ var countryCodes = func() map[string]bool {
 	return m
 }
 
+// nationalLengths holds the shortest and longest national significant
+// numbers of the most common calling codes.
+var nationalLengths = map[string][2]int{
+	"1": {10, 10}, "7": {10, 10}, "20": {8, 10}, "27": {9, 9}, "30": {10, 10}, "31": {9, 9},
+	"32": {8, 9}, "33": {9, 9}, "34": {9, 9}, "36": {8, 9}, "39": {6, 11}, "40": {9, 9},
+	"41": {9, 9}, "43": {4, 13}, "44": {9, 10}, "45": {8, 8}, "46": {7, 13}, "47": {8, 8},
+	"48": {9, 9}, "49": {6, 13}, "51": {8, 9}, "52": {10, 10}, "53": {8, 8}, "54": {10, 11},
+	"55": {10, 11}, "56": {9, 9}, "57": {10, 10}, "58": {10, 10}, "60": {8, 10}, "61": {9, 9},
+	"62": {8, 12}, "63": {10, 10}, "64": {8, 10}, "65": {8, 8}, "66": {8, 9}, "81": {9, 10},
+	"82": {8, 10}, "84": {9, 10}, "86": {10, 11}, "90": {10, 10}, "91": {10, 10}, "92": {9, 10},
+	"93": {9, 9}, "94": {9, 9}, "95": {7, 10}, "98": {10, 10},
+}
+
 // e164 normalizes a phone number that includes its country code to E.164
 // digits (without "+"), or nil when it does not look valid.
 func e164(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
@@ -111,7 +124,11 @@ func e164(_ filter.Context, input any, args []any, kwargs *value.Map) (any, erro
 	if cc == "1" && (len(national) != 10 || national[0] < '2' || national[3] < '2') {
 		return nil, nil
 	}
-	if len(national) < 4 {
+	lo, hi := 4, 15-len(cc)
+	if l, ok := nationalLengths[cc]; ok {
+		lo, hi = l[0], l[1]
+	}
+	if len(national) < lo || len(national) > hi {
 		return nil, nil
 	}
 	return d, nil
