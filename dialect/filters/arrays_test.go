@@ -156,9 +156,9 @@ func TestImgURL(t *testing.T) {
 		{name: "default small", filter: "img_url", input: src, want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt_100x100.jpg?v=123"`},
 		{name: "size crop scale", filter: "img_url", input: src, args: []any{"100x300"}, kw: kw("scale", int64(2), "crop", "bottom"),
 			want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt_100x300_crop_bottom@2x.jpg?v=123"`},
-		{name: "master pjpg", filter: "img_url", input: js(t, `{"src":"` + src + `"}`), args: []any{"master"}, kw: kw("format", "pjpg"),
+		{name: "master pjpg", filter: "img_url", input: js(t, `{"src":"`+src+`"}`), args: []any{"master"}, kw: kw("format", "pjpg"),
 			want: `"https://cdn.shopify.com/s/files/1/0001/products/shirt.progressive.jpg?v=123"`},
-		{name: "master unchanged", filter: "img_url", input: js(t, `{"image":{"src":"` + src + `"}}`), args: []any{"master"}, want: `"` + src + `"`},
+		{name: "master unchanged", filter: "img_url", input: js(t, `{"image":{"src":"`+src+`"}}`), args: []any{"master"}, want: `"` + src + `"`},
 		{name: "no image", filter: "img_url", input: js(t, `{"title":"x"}`), want: `""`},
 		{name: "bad size", filter: "img_url", input: src, args: []any{"huge"}, err: "invalid size"},
 	}
