@@ -12,10 +12,17 @@ import (
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
-// storeLocation is the shop's time zone: the zone of the render's clock.
+// storeLocation is the shop's time zone: the render's shop.iana_timezone
+// when the context exposes variables and it names a zone, else the zone of
+// the render's clock.
 func storeLocation(c filter.Context) *time.Location {
 	if c == nil {
 		return time.UTC
+	}
+	if name := shopField(c, "iana_timezone"); name != "" {
+		if l, err := loadZone(name); err == nil {
+			return l
+		}
 	}
 	return c.Now().Location()
 }

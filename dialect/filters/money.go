@@ -9,7 +9,9 @@ import (
 )
 
 // Shop is implemented by filter contexts that know the shop's currency and
-// money formats; without it the filters assume US dollars.
+// money formats. Contexts without it are asked for the render's "shop"
+// variable (Mechanic's REST shop object: currency, money_format,
+// money_with_currency_format); without either the filters assume US dollars.
 type Shop interface {
 	// Currency is the shop's ISO 4217 currency code, e.g. "USD".
 	Currency() string
@@ -18,6 +20,42 @@ type Shop interface {
 	// MoneyWithCurrencyFormat is the format with the currency code, e.g.
 	// "${{amount}} USD".
 	MoneyWithCurrencyFormat() string
+}
+
+// variables is implemented by render contexts that expose the template's
+// variables.
+type variables interface {
+	Get(name string) (any, bool)
+}
+
+// shopField reads a string field of the shop: from a Shop context, else
+// from the render's shop variable.
+func shopField(c filter.Context, field string) string {
+	if shop, ok := c.(Shop); ok {
+		switch field {
+		case "currency":
+			return shop.Currency()
+		case "money_format":
+			return shop.MoneyFormat()
+		case "money_with_currency_format":
+			return shop.MoneyWithCurrencyFormat()
+		}
+		return ""
+	}
+	vars, ok := c.(variables)
+	if !ok {
+		return ""
+	}
+	shop, ok := vars.Get("shop")
+	if !ok || shop == nil {
+		return ""
+	}
+	v, ok := value.Index(shop, field)
+	if !ok {
+		return ""
+	}
+	s, _ := v.(string)
+	return s
 }
 
 type currencyInfo struct {
@@ -132,8 +170,8 @@ func currency(c filter.Context, input any, args []any, kwargs *value.Map) (any, 
 		return nil, err
 	}
 	code := "USD"
-	if shop, ok := c.(Shop); ok && shop.Currency() != "" {
-		code = shop.Currency()
+	if cur := shopField(c, "currency"); cur != "" {
+		code = strings.ToUpper(cur)
 	}
 	if len(args) == 1 && args[0] != nil {
 		code = strings.ToUpper(value.ToS(args[0]))
@@ -174,13 +212,11 @@ func moneyFilter(name string) filter.Func {
 			return nil, err
 		}
 		format, withCurrency := "${{amount}}", "${{amount}} USD"
-		if shop, ok := c.(Shop); ok {
-			if f := shop.MoneyFormat(); f != "" {
-				format = f
-			}
-			if f := shop.MoneyWithCurrencyFormat(); f != "" {
-				withCurrency = f
-			}
+		if f := shopField(c, "money_format"); f != "" {
+			format = f
+		}
+		if f := shopField(c, "money_with_currency_format"); f != "" {
+			withCurrency = f
 		}
 		if input == nil {
 			return "", nil
