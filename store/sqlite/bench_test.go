@@ -96,3 +96,49 @@ func BenchmarkClaimComplete(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWorkerTurnover measures concurrent workers each claiming one
+// event run at a time and completing it with one follow-up task run (two
+// write transactions per job, group-committed across workers).
+func BenchmarkWorkerTurnover(b *testing.B) {
+	s, err := sqlite.Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]store.NewEvent, 0, 1000)
+	for i := 0; i < b.N; i++ {
+		batch = append(batch, store.NewEvent{Topic: "shopify/orders/create", Data: sampleData})
+		if len(batch) == cap(batch) || i == b.N-1 {
+			if _, err := s.InsertEvents(b.Context(), batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			jobs, err := s.Claim(b.Context(), 1, time.Minute)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if len(jobs) == 0 {
+				continue
+			}
+			j := jobs[0]
+			eff := store.Effects{Runs: []store.NewRun{{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: j.Run.EventID, TaskID: "t", ParentRunID: j.Run.ID}}}
+			if j.Run.Kind != store.KindEvent {
+				eff = store.Effects{}
+			}
+			if _, err := s.Complete(b.Context(), j, store.Result{Effects: eff}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "jobs/s")
+}

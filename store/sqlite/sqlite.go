@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sprocketrun/sprocket/store"
@@ -42,6 +43,11 @@ type Store struct {
 	clock store.Clock
 	log   *slog.Logger
 	path  string
+
+	writes  chan *writeReq // queued write transactions, see writer.go
+	wmu     sync.RWMutex   // guards wclosed against sends on a closed channel
+	wclosed bool
+	wdone   chan struct{} // closed when the committer has exited
 }
 
 var _ store.Store = (*Store)(nil)
@@ -134,11 +140,23 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readers)
 	r.SetMaxIdleConns(cfg.readers)
 	s.r = r
+	s.writes = make(chan *writeReq, maxGroup)
+	s.wdone = make(chan struct{})
+	go s.committer()
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.wmu.Lock()
+	if s.wclosed {
+		s.wmu.Unlock()
+		return nil
+	}
+	s.wclosed = true
+	close(s.writes)
+	s.wmu.Unlock()
+	<-s.wdone
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	if err := errors.Join(err1, err2); err != nil {
@@ -153,22 +171,6 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
 func (s *Store) nowMicro() int64 { return s.clock.Now().UnixMicro() }
-
-// inTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it.
-func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
-}
 
 // --- value conversions -------------------------------------------------------
 

@@ -119,6 +119,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RetryAndCancel", testRetryAndCancel},
 		{"StaleLeaseAfterManualRetry", testStaleLeaseAfterManualRetry},
 		{"QueueStats", testQueueStats},
+		{"ConcurrentMixedWrites", testConcurrentMixedWrites},
 		{"RunListing", testRunListing},
 		{"Cache", testCache},
 		{"CacheEffects", testCacheEffects},
@@ -1165,5 +1166,70 @@ func testQueueStats(e *env) {
 	if st.Due[store.KindEvent] != 2 || st.Scheduled[store.KindEvent] != 1 || st.Running[store.KindTask] != 1 ||
 		!st.OldestDue.Equal(start().Add(time.Second)) {
 		e.t.Fatalf("queue stats = %+v", st)
+	}
+}
+
+// testConcurrentMixedWrites checks that failing writes running alongside
+// successful ones (possibly in one group commit) fail alone.
+func testConcurrentMixedWrites(e *env) {
+	_, err := e.s.CacheApply(e.ctx, store.CacheOp{Kind: store.CacheSet, Key: "text", Value: json.RawMessage(`"abc"`)})
+	e.must(err)
+	var (
+		wg           sync.WaitGroup
+		mu           sync.Mutex
+		okN, notIntN int
+		otherErr     error
+		eventIDs     []string
+	)
+	for i := range 40 {
+		wg.Go(func() {
+			var err error
+			switch i % 3 {
+			case 0:
+				_, err = e.s.CacheApply(e.ctx, store.CacheOp{Kind: store.CacheIncr, Key: "n", Delta: 1})
+			case 1:
+				_, err = e.s.CacheApply(e.ctx, store.CacheOp{Kind: store.CacheIncr, Key: "text", Delta: 1})
+			default:
+				var evs []store.Event
+				evs, err = e.s.InsertEvents(e.ctx, []store.NewEvent{{Topic: "user/mixed/x"}})
+				if err == nil {
+					mu.Lock()
+					eventIDs = append(eventIDs, evs[0].ID)
+					mu.Unlock()
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				okN++
+			case errors.Is(err, store.ErrNotInteger):
+				notIntN++
+			default:
+				otherErr = err
+			}
+		})
+	}
+	wg.Wait()
+	if otherErr != nil {
+		e.t.Fatal(otherErr)
+	}
+	if okN != 27 || notIntN != 13 {
+		e.t.Fatalf("%d ok, %d not-integer; want 27 and 13", okN, notIntN)
+	}
+	v, _, err := e.s.CacheGet(e.ctx, "n")
+	e.must(err)
+	if string(v) != "14" {
+		e.t.Fatalf("counter = %s, want 14", v)
+	}
+	v, _, err = e.s.CacheGet(e.ctx, "text")
+	e.must(err)
+	if string(v) != `"abc"` {
+		e.t.Fatalf("text = %s", v)
+	}
+	for _, id := range eventIDs {
+		if _, err := e.s.GetEvent(e.ctx, id); err != nil {
+			e.t.Fatal(err)
+		}
 	}
 }
