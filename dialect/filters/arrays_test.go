@@ -13,6 +13,11 @@ func TestArrayAndHashFilters(t *testing.T) {
 		{name: "in_groups no fill", filter: "in_groups", input: abc, args: []any{int64(2)}, kw: kw("fill_with", false), want: `[["1","2"],["3"]]`},
 		{name: "in_groups fill value", filter: "in_groups", input: abc, args: []any{int64(2)}, kw: kw("fill_with", "x"), want: `[["1","2"],["3","x"]]`},
 		{name: "in_groups even", filter: "in_groups", input: js(t, `[1,2,3,4]`), args: []any{int64(2)}, want: `[[1,2],[3,4]]`},
+		// Rails Array#in_groups (ruby-activesupport 6.1).
+		{name: "in_groups more groups than items", filter: "in_groups", input: js(t, `[1,2]`), args: []any{int64(4)}, want: `[[1],[2],[null],[null]]`},
+		{name: "in_groups more groups no fill", filter: "in_groups", input: js(t, `[1,2]`), args: []any{int64(4)}, kw: kw("fill_with", false), want: `[[1],[2],[],[]]`},
+		{name: "in_groups five in three", filter: "in_groups", input: js(t, `["1","2","3","4","5"]`), args: []any{int64(3)}, want: `[["1","2"],["3","4"],["5",null]]`},
+		{name: "in_groups_of fill value", filter: "in_groups_of", input: js(t, `[1,2,3]`), args: []any{int64(2)}, kw: kw("fill_with", "x"), want: `[[1,2],[3,"x"]]`},
 		{name: "in_groups zero", filter: "in_groups", input: abc, args: []any{int64(0)}, err: "must be positive"},
 		// platform/liquid/filters/README.md "in_groups_of".
 		{name: "in_groups_of", filter: "in_groups_of", input: five, args: []any{int64(2)}, want: `[["1","2"],["3","4"],["5",null]]`},

@@ -69,6 +69,16 @@ func TestDataFilters(t *testing.T) {
 		{name: "parse_xml types", filter: "parse_xml",
 			input: `<order-info id="7"><count type="integer">3</count><ok type="boolean">true</ok><note/><items type="array"><item>a</item><item>b</item></items><name lang="en">X</name></order-info>`,
 			want:  `{"order_info":{"id":"7","count":3,"ok":true,"note":null,"items":["a","b"],"name":"X"}}`},
+		// ruby-activesupport 6.1 Hash.from_xml for the next three.
+		{name: "parse_xml text rules", filter: "parse_xml",
+			input: `<a><b>  x  </b><c></c><d> </d><e nil="true"/><f type="string"/><g x="1"/><h>t<i>u</i>v</h></a>`,
+			want:  `{"a":{"b":"  x  ","c":null,"d":" ","e":null,"f":"","g":{"x":"1"},"h":"tv"}}`},
+		{name: "parse_xml namespaces", filter: "parse_xml", input: `<a xmlns="urn:x" xmlns:p="urn:p"><p:b p:attr="1">x</p:b></a>`,
+			want: `{"a":{"xmlns":"urn:x","xmlns:p":"urn:p","b":"x"}}`},
+		{name: "parse_xml more types", filter: "parse_xml",
+			input: `<r><items type="array"/><list type="array"><x>1</x></list><dt type="datetime">2020-01-02T03:04:05+02:00</dt><f type="float">1.5</f><dec type="decimal">1.50</dec><dd type="date">2020-01-02</dd></r>`,
+			want:  `{"r":{"items":[],"list":["1"],"dt":"2020-01-02T01:04:05.000Z","f":1.5,"dec":"1.5","dd":"2020-01-02"}}`},
+		{name: "parse_xml cdata and entities", filter: "parse_xml", input: `<r><![CDATA[<b>hi</b>]]> &amp; more</r>`, want: `{"r":"<b>hi</b> & more"}`},
 		{name: "parse_xml invalid", filter: "parse_xml", input: "<a><b></a>", err: "parse_xml: invalid XML"},
 	}
 	runCases(t, c, cases)

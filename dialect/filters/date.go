@@ -318,6 +318,7 @@ var (
 	reMonthDY   = regexp.MustCompile(`(?i)^(?:[a-z]+,?\s+)??([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})` + reTimeOfDay + reZone + `$`)
 	reDMonthY   = regexp.MustCompile(`(?i)^(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?[\s-]+([a-z]{3,9})\.?[\s-]+(\d{4})` + reTimeOfDay + reZone + `$`)
 	reMonthY    = regexp.MustCompile(`(?i)^([a-z]{3,9})\s+(\d{4})$`)
+	reTimeOnly  = regexp.MustCompile(`(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9})\d*)?)?\s*([ap]\.?m\.?)?` + reZone + `$`)
 	reCtime     = regexp.MustCompile(`(?i)^[a-z]{3}\s+([a-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})$`)
 )
 
@@ -340,7 +341,8 @@ var zoneAbbrevs = map[string]int{
 
 // ParseTime reads the date and time formats Ruby's Time.parse commonly
 // meets: ISO 8601 and its variants, yyyy/mm/dd, dd/mm/yyyy, RFC 2822,
-// "January 2, 2006", "2 January 2006", "March 2021" and Ruby's Time#to_s.
+// "January 2, 2006", "2 January 2006", "March 2021", a time of day (today)
+// and Ruby's Time#to_s.
 // Times without a zone are in loc.
 func ParseTime(s string, loc *time.Location, now time.Time) (time.Time, bool) {
 	s = strings.TrimSpace(s)
@@ -380,6 +382,11 @@ func ParseTime(s string, loc *time.Location, now time.Time) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		mo, d, y = int(month), 1, atoi(m[2])
+	case reTimeOnly.MatchString(s):
+		m := reTimeOnly.FindStringSubmatch(s)
+		today := now.In(loc)
+		y, mo, d = today.Year(), int(today.Month()), today.Day()
+		tod, zone = m[1:6], m[6]
 	case reCtime.MatchString(s):
 		m := reCtime.FindStringSubmatch(s)
 		month, ok := monthNames[strings.ToLower(m[1])]

@@ -66,6 +66,11 @@ func TestDateFilter(t *testing.T) {
 		{name: "unix string", filter: "date", input: "86400", args: []any{"%s"}, want: `"86400"`},
 		{name: "month name input", filter: "date", input: "March 5, 2021", args: []any{"%F"}, want: `"2021-03-05"`},
 		{name: "rfc2822 input", filter: "date", input: "Mon, 02 Jan 2006 15:04:05 -0700", args: []any{"%F %T %z"}, want: `"2006-01-02 16:04:05 -0600"`},
+		// ActiveSupport 6.1 Time.zone.parse (ruby-activesupport) for the following inputs.
+		{name: "compact date input", filter: "date", input: "20060102", want: `"2006-01-02T00:00:00-06:00"`},
+		{name: "time only is today", filter: "date", input: "10:00", args: []any{"%F %H:%M"}, want: `"2021-01-04 10:00"`},
+		{name: "fraction and Z", filter: "date", input: "2021-05-19T12:00:00.123456Z", args: []any{"%FT%T.%L%:z"}, want: `"2021-05-19T07:00:00.123-05:00"`},
+		{name: "month 13 returns input", filter: "date", input: "2021-13-01", want: `"2021-13-01"`},
 		{name: "ruby d/m/y input", filter: "date", input: "01/02/2006", args: []any{"%F"}, want: `"2006-02-01"`},
 		{name: "unparseable returns input", filter: "date", input: "not a date", args: []any{"%F"}, want: `"not a date"`},
 		{name: "nil returns nil", filter: "date", input: nil, args: []any{"%F"}, want: `null`},
@@ -98,7 +103,11 @@ func TestParseDate(t *testing.T) {
 		{name: "missing day is first", filter: "parse_date", input: "2021/07", args: []any{"%Y/%m"}, want: `"2021-07-01T00:00:00+10:00"`},
 		// Missing upper components come from now (2021-01-04 in the test clock).
 		{name: "time only uses today", filter: "parse_date", input: "09:15", args: []any{"%H:%M"}, want: `"2021-01-04T09:15:00+11:00"`},
-		{name: "invalid day", filter: "parse_date", input: "2021-02-30", args: []any{"%Y-%m-%d"}, want: `null`},
+		// ActiveSupport 6.1 TimeZone#strptime (ruby-activesupport): day overflow rolls over, month 13 fails.
+		{name: "day rolls over", filter: "parse_date", input: "2021-02-30", args: []any{"%Y-%m-%d"}, want: `"2021-03-02T00:00:00+11:00"`},
+		{name: "invalid month", filter: "parse_date", input: "2021-13-01", args: []any{"%Y-%m-%d"}, want: `null`},
+		{name: "leftover text allowed", filter: "parse_date", input: "2021-01-01x", args: []any{"%Y-%m-%d"}, want: `"2021-01-01T00:00:00+11:00"`},
+		{name: "epoch", filter: "parse_date", input: "1609459200", args: []any{"%s"}, want: `"2021-01-01T11:00:00+11:00"`},
 		{name: "nil", filter: "parse_date", input: nil, args: []any{"%F"}, want: `null`},
 		{name: "no format", filter: "parse_date", input: "x", err: "wrong number of arguments"},
 	}

@@ -88,7 +88,8 @@ func Strptime(s, format string, loc *time.Location, now time.Time) (time.Time, b
 			p.hour += 12
 		}
 	}
-	if p.mon < 1 || p.mon > 12 || p.mday < 1 || p.mday > daysIn(p.year, time.Month(p.mon)) ||
+	// Like Ruby's Time.new, a day past the month's end (up to 31) rolls over.
+	if p.mon < 1 || p.mon > 12 || p.mday < 1 || p.mday > 31 ||
 		p.hour > 24 || p.min > 59 || p.sec > 60 {
 		return time.Time{}, false
 	}

@@ -226,9 +226,11 @@ func xmlScalar(typ, s string) any {
 		return 0.0
 	case "boolean":
 		return t == "1" || t == "true"
+	case "decimal":
+		return decimalString(t)
 	case "datetime", "dateTime":
 		if tm, err := time.Parse(time.RFC3339, t); err == nil {
-			return tm.UTC()
+			return tm.UTC().Format("2006-01-02T15:04:05.000Z")
 		}
 		return s
 	case "base64Binary":
@@ -238,4 +240,28 @@ func xmlScalar(typ, s string) any {
 		return s
 	}
 	return s
+}
+
+// decimalString renders a decimal as Ruby's BigDecimal#to_s("F"): no
+// redundant zeros, at least one digit after the point.
+func decimalString(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	digits := strings.TrimLeft(s, "+-")
+	intPart, frac, _ := strings.Cut(digits, ".")
+	if intPart == "" && frac == "" || strings.Trim(intPart+frac, "0123456789") != "" {
+		return s
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	frac = strings.TrimRight(frac, "0")
+	if frac == "" {
+		frac = "0"
+	}
+	out := intPart + "." + frac
+	if neg && out != "0.0" {
+		out = "-" + out
+	}
+	return out
 }
