@@ -77,7 +77,7 @@ func (e *Engine) Parse(source string) (*Template, error) {
 func (e *Engine) ParseOpts(source string, o ParseOptions) (t *Template, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			t, err = nil, &SyntaxError{Msg: "internal parser error"}
+			t, err = nil, &InternalError{Panic: r}
 		}
 	}()
 	p := &parser{eng: e, strict: o.Strict}
@@ -127,7 +127,7 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 	rc.scopes = []*value.Map{value.NewMap(8)}
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = string(rc.buf), &RenderError{Err: &RuntimeError{Msg: "internal"}}
+			out, err = string(rc.buf), &InternalError{Panic: r}
 		}
 		if o.Errors != nil {
 			*o.Errors = append(*o.Errors, sh.errors...)
@@ -143,3 +143,11 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 	}
 	return string(rc.buf), err
 }
+
+// InternalError is a bug in the engine (a recovered panic); it is never
+// expected and is reported like Ruby's internal errors.
+type InternalError struct {
+	Panic any
+}
+
+func (e *InternalError) Error() string { return "Liquid error: internal" }

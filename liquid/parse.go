@@ -484,7 +484,7 @@ func matchRawEnd(tok, end string) (string, bool) {
 	if !strings.HasSuffix(tok, "%}") {
 		return "", false
 	}
-	k := strings.LastIndex(tok, "{%")
+	k := strings.LastIndex(tok[:len(tok)-2], "{%")
 	for k >= 0 {
 		s := tok[k+2 : len(tok)-2]
 		s = strings.TrimLeft(s, " \t\n\v\f\r")
