@@ -294,7 +294,8 @@ func (*Performer) Validate(options any) error {
 // effect, to be committed atomically with the run's completion. The key
 // argument (an idempotency key) is not needed by cache writes.
 func (*Performer) PerformEffects(_ context.Context, req action.Request, _ string) (action.Result, store.Effects, error) {
-	cmd, err := Parse(req.Options)
+	opts, _ := action.SplitControl(req.Options)
+	cmd, err := Parse(opts)
 	if err != nil {
 		return action.Result{}, store.Effects{}, err
 	}
