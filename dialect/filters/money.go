@@ -64,23 +64,6 @@ type currencyInfo struct {
 	symbolFirst bool
 }
 
-// currencies holds the symbol, minor-unit digits and symbol position of
-// common ISO 4217 currencies.
-var currencies = map[string]currencyInfo{
-	"USD": {"$", 2, true}, "CAD": {"$", 2, true}, "AUD": {"$", 2, true}, "NZD": {"$", 2, true},
-	"SGD": {"$", 2, true}, "HKD": {"$", 2, true}, "TWD": {"$", 2, true}, "MXN": {"$", 2, true},
-	"ARS": {"$", 2, true}, "COP": {"$", 2, true}, "CLP": {"$", 0, true}, "BRL": {"R$", 2, true},
-	"EUR": {"€", 2, true}, "GBP": {"£", 2, true}, "JPY": {"¥", 0, true}, "CNY": {"¥", 2, true},
-	"INR": {"₹", 2, true}, "KRW": {"₩", 0, true}, "ILS": {"₪", 2, true}, "TRY": {"₺", 2, true},
-	"THB": {"฿", 2, true}, "PHP": {"₱", 2, true}, "IDR": {"Rp", 2, true}, "MYR": {"RM", 2, true},
-	"ZAR": {"R", 2, true}, "CHF": {"CHF", 2, true}, "AED": {"د.إ", 2, false}, "SAR": {"ر.س", 2, false},
-	"SEK": {"kr", 2, false}, "NOK": {"kr", 2, false}, "DKK": {"kr.", 2, false}, "ISK": {"kr", 0, false},
-	"PLN": {"zł", 2, false}, "CZK": {"Kč", 2, false}, "HUF": {"Ft", 2, false}, "RON": {"Lei", 2, false},
-	"BGN": {"лв.", 2, false}, "RUB": {"₽", 2, false}, "UAH": {"₴", 2, true}, "VND": {"₫", 0, false},
-	"NGN": {"₦", 2, true}, "EGP": {"ج.م", 2, false}, "PKR": {"₨", 2, true}, "KWD": {"د.ك", 3, true},
-	"BHD": {"ب.د", 3, true}, "JOD": {"د.ا", 3, true}, "OMR": {"ر.ع.", 3, true}, "PEN": {"S/", 2, true},
-}
-
 type localeInfo struct{ delimiter, separator string }
 
 // locales holds the thousands delimiter and decimal separator of common
@@ -193,14 +176,14 @@ func currency(c filter.Context, input any, args []any, kwargs *value.Map) (any, 
 	}
 	digits, neg := roundHalfEven(r, info.decimals)
 	num := formatDecimal(digits, info.decimals, loc.delimiter, loc.separator)
-	out := info.symbol + num
-	if !info.symbolFirst {
-		out = num + " " + info.symbol
-	}
 	if neg {
-		out = "-" + out
+		num = "-" + num
 	}
-	return out, nil
+	// As the money gem formats: the sign stays with the number ("$-1.00").
+	if info.symbolFirst {
+		return info.symbol + num, nil
+	}
+	return num + " " + info.symbol, nil
 }
 
 // moneyFilter returns one of Shopify's money filters: the input is an

@@ -20,7 +20,12 @@ func TestCurrency(t *testing.T) {
 		// money gem rounds half to even (BigDecimal ROUND_HALF_EVEN, checked with ruby -rbigdecimal).
 		{name: "half even down", filter: "currency", input: "2.345", want: `"$2.34"`},
 		{name: "half even up", filter: "currency", input: "2.355", want: `"$2.36"`},
-		{name: "negative", filter: "currency", input: -1234.5, want: `"-$1,234.50"`},
+		// money 6.16 (ruby-money) keeps the sign with the number.
+		{name: "negative", filter: "currency", input: -1234.5, want: `"$-1,234.50"`},
+		{name: "negative symbol after", filter: "currency", input: -1234.5, args: []any{"SEK"}, want: `"-1,234.50 kr"`},
+		{name: "rounds to zero without sign", filter: "currency", input: "-0.004", want: `"$0.00"`},
+		{name: "three decimals", filter: "currency", input: 1234.5, args: []any{"KWD"}, want: `"د.ك1,234.500"`},
+		{name: "zero decimal forint", filter: "currency", input: 1234.5, args: []any{"HUF"}, want: `"1,234 Ft"`},
 		{name: "zero decimals", filter: "currency", input: 1234.5, args: []any{"JPY"}, want: `"¥1,234"`},
 		{name: "symbol after", filter: "currency", input: int64(5), args: []any{"sek"}, want: `"5.00 kr"`},
 		{name: "unknown currency", filter: "currency", input: int64(5), args: []any{"XYZ"}, err: "unknown currency"},
