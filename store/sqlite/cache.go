@@ -29,7 +29,7 @@ func (s *Store) CacheGet(ctx context.Context, key string) (json.RawMessage, bool
 // CacheApply performs one cache command atomically.
 func (s *Store) CacheApply(ctx context.Context, op store.CacheOp) (json.RawMessage, error) {
 	var out json.RawMessage
-	err := s.inTx(ctx, "cache "+string(op.Kind), func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "cache "+string(op.Kind), func(tx *txn) error {
 		var err error
 		out, err = s.cacheApply(ctx, tx, s.now(), op)
 		return err
@@ -37,7 +37,7 @@ func (s *Store) CacheApply(ctx context.Context, op store.CacheOp) (json.RawMessa
 	return out, err
 }
 
-func (s *Store) cacheApply(ctx context.Context, tx *sql.Tx, now time.Time, op store.CacheOp) (json.RawMessage, error) {
+func (s *Store) cacheApply(ctx context.Context, tx *txn, now time.Time, op store.CacheOp) (json.RawMessage, error) {
 	if op.Key == "" {
 		return nil, fmt.Errorf("cache %s: %w: empty key", op.Kind, store.ErrInvalid)
 	}

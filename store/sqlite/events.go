@@ -38,7 +38,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.NewEvent) ([]st
 		return nil, nil
 	}
 	var out []store.Event
-	err := s.inTx(ctx, "insert events", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "insert events", func(tx *txn) error {
 		var err error
 		out, err = s.insertEvents(ctx, tx, s.now(), events)
 		return err
@@ -56,20 +56,10 @@ const (
 )
 
 // insertEvents inserts events (and their event runs) inside tx.
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, now time.Time, events []store.NewEvent) ([]store.Event, error) {
+func (s *Store) insertEvents(ctx context.Context, tx *txn, now time.Time, events []store.NewEvent) ([]store.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	evStmt, err := tx.PrepareContext(ctx, insertEventSQL)
-	if err != nil {
-		return nil, fmt.Errorf("prepare event insert: %w", err)
-	}
-	defer evStmt.Close()
-	runStmt, err := tx.PrepareContext(ctx, insertRunSQL)
-	if err != nil {
-		return nil, fmt.Errorf("prepare run insert: %w", err)
-	}
-	defer runStmt.Close()
 	out := make([]store.Event, len(events))
 	for i, ne := range events {
 		if ne.Topic == "" {
@@ -100,11 +90,11 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, now time.Time, eve
 			}
 			tids = enc
 		}
-		if _, err := evStmt.ExecContext(ctx, e.ID, e.Topic, string(e.Data), nullStr(e.ParentID), e.Source, nullStr(e.ShopifyTopic),
+		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.Topic, string(e.Data), nullStr(e.ParentID), e.Source, nullStr(e.ShopifyTopic),
 			nullStr(e.WebhookID), nullStr(e.RequestID), tids, micro(now), micro(e.RunAt)); err != nil {
 			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
 		}
-		if _, err := runStmt.ExecContext(ctx, store.EventRunID(e.ID), string(store.KindEvent), store.KindEvent.Priority(), e.ID,
+		if _, err := tx.ExecContext(ctx, insertRunSQL, store.EventRunID(e.ID), string(store.KindEvent), store.KindEvent.Priority(), e.ID,
 			nil, nil, 0, micro(e.RunAt), micro(e.RunAt), micro(now), nil, nil, nil); err != nil {
 			return nil, fmt.Errorf("insert event run for %s: %w", e.ID, err)
 		}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -32,7 +31,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (store.PruneStat
 	}
 	for {
 		var n int64
-		err := s.inTx(ctx, "prune cache", func(tx *sql.Tx) error {
+		err := s.inTx(ctx, "prune cache", func(tx *txn) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM cache_entries WHERE key IN
 	(SELECT key FROM cache_entries WHERE expires_at <= ? LIMIT ?)`, s.nowMicro(), pruneBatch)
 			if err != nil {
@@ -56,7 +55,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (store.PruneStat
 }
 
 func (s *Store) pruneEventBatch(ctx context.Context, cut int64) (events, runs int, err error) {
-	err = s.inTx(ctx, "prune events", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "prune events", func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT e.id FROM events e
 WHERE e.created_at < ?
   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_id = e.id

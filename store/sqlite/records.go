@@ -52,7 +52,7 @@ func (s *Store) CreateTask(ctx context.Context, nt store.NewTask) (store.Task, b
 		out     store.Task
 		created bool
 	)
-	err = s.inTx(ctx, "create task", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "create task", func(tx *txn) error {
 		if nt.IdempotencyKey != "" {
 			var existing string
 			err := tx.QueryRowContext(ctx, `SELECT task_id FROM task_idempotency_keys WHERE key = ?`, nt.IdempotencyKey).Scan(&existing)
@@ -119,7 +119,7 @@ func (s *Store) UpdateTask(ctx context.Context, t store.Task) (store.Task, error
 		return store.Task{}, fmt.Errorf("update task: %w", err)
 	}
 	var out store.Task
-	err = s.inTx(ctx, "update task", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "update task", func(tx *txn) error {
 		var ifUpdated any
 		if !t.UpdatedAt.IsZero() {
 			ifUpdated = micro(t.UpdatedAt)
@@ -147,7 +147,7 @@ WHERE id = ? AND (? IS NULL OR updated_at = ?) RETURNING `+taskCols, t.Name, t.E
 
 // DeleteTask deletes a task and its idempotency keys.
 func (s *Store) DeleteTask(ctx context.Context, id string) error {
-	return s.inTx(ctx, "delete task", func(tx *sql.Tx) error {
+	return s.inTx(ctx, "delete task", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tasks WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete task %q: %w", id, err)
@@ -254,7 +254,7 @@ func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) (store.Webho
 	}
 	now := s.now()
 	w.CreatedAt, w.UpdatedAt = now, now
-	err = s.inTx(ctx, "create webhook", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "create webhook", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			w.ID, w.Name, w.Topic, string(w.DataMode), w.Secret, w.SignatureHeader, micro(now), micro(now))
 		if err != nil {
@@ -290,7 +290,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w store.Webhook) (store.Webho
 		return store.Webhook{}, fmt.Errorf("update webhook: %w", err)
 	}
 	var out store.Webhook
-	err = s.inTx(ctx, "update webhook", func(tx *sql.Tx) error {
+	err = s.inTx(ctx, "update webhook", func(tx *txn) error {
 		out, err = scanWebhook(tx.QueryRowContext(ctx, `UPDATE webhooks SET name = ?, topic = ?, data_mode = ?, secret = ?, signature_header = ?, updated_at = ?
 WHERE id = ? RETURNING `+webhookCols, w.Name, w.Topic, string(mode), w.Secret, w.SignatureHeader, s.nowMicro(), w.ID))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -310,7 +310,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 }
 
 func (s *Store) deleteByID(ctx context.Context, what, q, id string) error {
-	return s.inTx(ctx, "delete "+what, func(tx *sql.Tx) error {
+	return s.inTx(ctx, "delete "+what, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, q, id)
 		if err != nil {
 			return fmt.Errorf("delete %s %q: %w", what, id, err)
@@ -371,7 +371,7 @@ func (s *Store) CreateCacheEndpoint(ctx context.Context, e store.CacheEndpoint) 
 		e.ContentType = "application/json"
 	}
 	e.CreatedAt = s.now()
-	err := s.inTx(ctx, "create cache endpoint", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "create cache endpoint", func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO cache_endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			e.ID, e.Key, e.ContentType, micro(e.CreatedAt))
 		if err != nil {
@@ -444,7 +444,7 @@ func (s *Store) LastTick(ctx context.Context, name string) (time.Time, bool, err
 // FireTick records a tick and inserts its events atomically, once per tick.
 func (s *Store) FireTick(ctx context.Context, name string, tick time.Time, events []store.NewEvent) (bool, error) {
 	fired := false
-	err := s.inTx(ctx, "fire tick", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "fire tick", func(tx *txn) error {
 		var last int64
 		err := tx.QueryRowContext(ctx, `SELECT last_tick FROM scheduler_state WHERE name = ?`, name).Scan(&last)
 		switch {

@@ -10,6 +10,9 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 )
 
+const claimRunSQL = `UPDATE runs SET status = 'running', attempts = attempts + 1, claims = claims + 1, available_at = ?, started_at = ?
+WHERE id = ? RETURNING ` + runCols
+
 const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attempts, claims, run_at, available_at, created_at, started_at, stopped_at,
 	output, logs, errors, result, result_meta, error, action_type, action_options, action_meta`
 
@@ -109,7 +112,7 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, s
 }
 
 // runState reads a run's status inside tx, for error reporting.
-func runState(ctx context.Context, tx *sql.Tx, id string) (store.RunStatus, error) {
+func runState(ctx context.Context, tx *txn, id string) (store.RunStatus, error) {
 	var st string
 	err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -124,7 +127,7 @@ func runState(ctx context.Context, tx *sql.Tx, id string) (store.RunStatus, erro
 // RetryRun makes a finished run due again, discarding its result.
 func (s *Store) RetryRun(ctx context.Context, id string) (store.Run, error) {
 	var out store.Run
-	err := s.inTx(ctx, "retry run", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "retry run", func(tx *txn) error {
 		now := s.nowMicro()
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'pending', attempts = 0, run_at = ?, available_at = ?,
 	started_at = NULL, stopped_at = NULL, output = NULL, logs = NULL, errors = NULL, result = NULL, result_meta = NULL, error = NULL
@@ -148,7 +151,7 @@ WHERE id = ? AND status IN ('success', 'failed') RETURNING `+runCols, now, now, 
 // CancelRun fails a pending run.
 func (s *Store) CancelRun(ctx context.Context, id, reason string) (store.Run, error) {
 	var out store.Run
-	err := s.inTx(ctx, "cancel run", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "cancel run", func(tx *txn) error {
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'failed', available_at = NULL, stopped_at = ?, error = ?
 WHERE id = ? AND status = 'pending' RETURNING `+runCols, s.nowMicro(), reason, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -176,7 +179,7 @@ func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([
 		return nil, fmt.Errorf("claim: %w: lease must be positive", store.ErrInvalid)
 	}
 	var jobs []store.Job
-	err := s.inTx(ctx, "claim", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "claim", func(tx *txn) error {
 		now := s.now()
 		until := now.Add(leaseFor)
 		var ids []string
@@ -185,7 +188,7 @@ func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([
 				break
 			}
 			rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
-ORDER BY available_at, id LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
+ORDER BY available_at LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
 			if err != nil {
 				return fmt.Errorf("claim: select: %w", err)
 			}
@@ -207,15 +210,9 @@ ORDER BY available_at, id LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
 		if len(ids) == 0 {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE runs SET status = 'running', attempts = attempts + 1, claims = claims + 1, available_at = ?, started_at = ?
-WHERE id = ? RETURNING `+runCols)
-		if err != nil {
-			return fmt.Errorf("claim: prepare: %w", err)
-		}
-		defer stmt.Close()
 		jobs = make([]store.Job, 0, len(ids))
 		for _, id := range ids {
-			r, err := scanRun(stmt.QueryRowContext(ctx, micro(until), micro(now), id))
+			r, err := scanRun(tx.QueryRowContext(ctx, claimRunSQL, micro(until), micro(now), id))
 			if err != nil {
 				return fmt.Errorf("claim run %s: %w", id, err)
 			}
@@ -234,7 +231,7 @@ func (s *Store) Extend(ctx context.Context, job store.Job, leaseFor time.Duratio
 	if leaseFor <= 0 {
 		return store.Job{}, fmt.Errorf("extend: %w: lease must be positive", store.ErrInvalid)
 	}
-	err := s.inTx(ctx, "extend lease", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "extend lease", func(tx *txn) error {
 		until := s.now().Add(leaseFor)
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET available_at = ? WHERE id = ? AND status = 'running' AND claims = ?`,
 			micro(until), job.Run.ID, job.Token)
@@ -262,7 +259,7 @@ func (s *Store) Complete(ctx context.Context, job store.Job, res store.Result) (
 		}
 	}
 	var out store.Run
-	err := s.inTx(ctx, "complete run", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "complete run", func(tx *txn) error {
 		now := s.now()
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = ?,
 	output = ?, logs = ?, errors = ?, result = ?, result_meta = ?, error = NULL
@@ -300,7 +297,7 @@ func (s *Store) Fail(ctx context.Context, job store.Job, f store.Failure) (store
 		retry = false
 	}
 	var out store.Run
-	err := s.inTx(ctx, "fail run", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "fail run", func(tx *txn) error {
 		now := s.now()
 		var (
 			status    = store.StatusFailed
@@ -333,16 +330,11 @@ WHERE id = ? AND status = 'running' AND claims = ? RETURNING `+runCols,
 }
 
 // applyEffects records a finished run's follow-ups inside tx.
-func (s *Store) applyEffects(ctx context.Context, tx *sql.Tx, now time.Time, eff store.Effects) error {
+func (s *Store) applyEffects(ctx context.Context, tx *txn, now time.Time, eff store.Effects) error {
 	if _, err := s.insertEvents(ctx, tx, now, eff.Events); err != nil {
 		return fmt.Errorf("effects: %w", err)
 	}
 	if len(eff.Runs) > 0 {
-		stmt, err := tx.PrepareContext(ctx, insertRunSQL)
-		if err != nil {
-			return fmt.Errorf("effects: prepare run insert: %w", err)
-		}
-		defer stmt.Close()
 		for _, nr := range eff.Runs {
 			if nr.Kind != store.KindTask && nr.Kind != store.KindAction {
 				return fmt.Errorf("effects: %w: run kind %q", store.ErrInvalid, nr.Kind)
@@ -368,7 +360,7 @@ func (s *Store) applyEffects(ctx context.Context, tx *sql.Tx, now time.Time, eff
 			if nr.Paused {
 				available = nil
 			}
-			if _, err := stmt.ExecContext(ctx, id, string(nr.Kind), nr.Kind.Priority(), nr.EventID, nullStr(nr.TaskID), nullStr(nr.ParentRunID),
+			if _, err := tx.ExecContext(ctx, insertRunSQL, id, string(nr.Kind), nr.Kind.Priority(), nr.EventID, nullStr(nr.TaskID), nullStr(nr.ParentRunID),
 				nr.Seq, micro(runAt), available, micro(now), nullStr(nr.ActionType), nullJSON(nr.ActionOptions), nullJSON(nr.ActionMeta)); err != nil {
 				return fmt.Errorf("effects: insert run %s: %w", id, err)
 			}

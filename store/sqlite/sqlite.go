@@ -43,6 +43,11 @@ type Store struct {
 	clock store.Clock
 	log   *slog.Logger
 	path  string
+	// prepared holds write statements prepared on the writer connection;
+	// only the committer goroutine touches it (see writer.go).
+	prepared map[string]*sql.Stmt
+	// toPrepare lists statements to prepare between two group commits.
+	toPrepare map[string]bool
 
 	writes  chan *writeReq // queued write transactions, see writer.go
 	wmu     sync.RWMutex   // guards wclosed against sends on a closed channel
@@ -140,6 +145,7 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	r.SetMaxOpenConns(cfg.readers)
 	r.SetMaxIdleConns(cfg.readers)
 	s.r = r
+	s.prepared, s.toPrepare = map[string]*sql.Stmt{}, map[string]bool{}
 	s.writes = make(chan *writeReq, maxGroup)
 	s.wdone = make(chan struct{})
 	go s.committer()
@@ -157,6 +163,7 @@ func (s *Store) Close() error {
 	close(s.writes)
 	s.wmu.Unlock()
 	<-s.wdone
+	s.closePrepared()
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	if err := errors.Join(err1, err2); err != nil {

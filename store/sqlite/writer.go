@@ -17,7 +17,7 @@ const maxGroup = 256
 type writeReq struct {
 	ctx  context.Context
 	what string
-	fn   func(tx *sql.Tx) error
+	fn   func(tx *txn) error
 	err  error
 	done chan struct{}
 }
@@ -27,7 +27,7 @@ type writeReq struct {
 // committer goroutine runs every queued fn in its own SAVEPOINT inside one
 // SQLite transaction and commits once, so a failing fn is rolled back alone
 // while the others share one WAL write. A lone write is not delayed.
-func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *txn) error) error {
 	r := &writeReq{ctx: ctx, what: what, fn: fn, done: make(chan struct{})}
 	s.wmu.RLock()
 	if s.wclosed {
@@ -86,11 +86,13 @@ func (s *Store) commitGroup(batch []*writeReq) {
 		}
 	}
 	ctx := context.Background()
-	tx, err := s.w.BeginTx(ctx, nil)
+	s.prepareWanted(ctx)
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
+	tx := &txn{Tx: sqlTx, s: s}
 	single := len(batch) == 1
 	applied := 0
 	for _, r := range batch {
@@ -134,5 +136,84 @@ func (s *Store) commitGroup(batch []*writeReq) {
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(fmt.Errorf("commit: %w", err))
+	}
+}
+
+// maxPrepared caps the statement cache; writes use a fixed set of queries.
+const maxPrepared = 128
+
+// txn is a write transaction whose Exec/Query calls use statements
+// prepared once on the writer connection. Statements seen for the first
+// time run unprepared and are prepared before the next group commit (the
+// writer connection is only free between transactions). Only the committer
+// goroutine uses txn values and the statement cache.
+type txn struct {
+	*sql.Tx
+	s     *Store
+	bound map[string]*sql.Stmt
+}
+
+// stmt returns q bound to this transaction, or nil if q is not prepared yet.
+func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := t.bound[q]; ok {
+		return st
+	}
+	p, ok := t.s.prepared[q]
+	if !ok {
+		if len(t.s.prepared)+len(t.s.toPrepare) < maxPrepared {
+			t.s.toPrepare[q] = true
+		}
+		return nil
+	}
+	st := t.Tx.StmtContext(ctx, p)
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	t.bound[q] = st
+	return st
+}
+
+// ExecContext executes q in the transaction.
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs q in the transaction.
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs q in the transaction and returns its first row.
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
+}
+
+// prepareWanted prepares the statements noted during earlier transactions.
+func (s *Store) prepareWanted(ctx context.Context) {
+	for q := range s.toPrepare {
+		delete(s.toPrepare, q)
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			s.log.Debug("sqlite: statement left unprepared", "err", err)
+			continue
+		}
+		s.prepared[q] = st
+	}
+}
+
+// closePrepared closes the statement cache; the committer must have exited.
+func (s *Store) closePrepared() {
+	for q, st := range s.prepared {
+		_ = st.Close()
+		delete(s.prepared, q)
 	}
 }
