@@ -20,6 +20,8 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"liquid": {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
+		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
+		"tasks":  {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
 	}
 }
 

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sprocketrun/sprocket/server"
+)
+
+// envOr returns the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// runServe implements "sprocket serve": the HTTP service with its store,
+// webhooks, scheduler, pipeline and API, until SIGINT or SIGTERM.
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("SPROCKET_ADDR", server.DefaultAddr), "listen address (env SPROCKET_ADDR)")
+	data := fs.String("data", envOr("SPROCKET_DATA", server.DefaultDataDir), "data directory, created on first start (env SPROCKET_DATA)")
+	tz := fs.String("timezone", envOr("SPROCKET_TIMEZONE", "UTC"), "shop time zone for the scheduler, e.g. America/New_York (env SPROCKET_TIMEZONE)")
+	retention := fs.Duration("retention", server.DefaultRetention, "prune events and runs older than this (0 keeps everything)")
+	logLevel := fs.String("log-level", envOr("SPROCKET_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
+	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
+	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if *logJSON {
+		h = slog.NewJSONHandler(stderr, hopts)
+	}
+	log := slog.New(h)
+	loc, err := time.LoadLocation(*tz)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: bad --timezone %q: %v\n", *tz, err)
+		return 2
+	}
+	if *retention == 0 {
+		*retention = -1
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	svc, err := server.Open(ctx, server.Config{
+		DataDir:  *data,
+		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
+		TokenCreated: func(tok string) {
+			fmt.Fprintf(stdout, "sprocket: created the admin API token; it is shown only this once:\n\n    %s\n\nsend it as \"Authorization: Bearer <token>\" (or set SPROCKET_API_TOKEN)\n", tok)
+		},
+		Location:    loc,
+		Retention:   *retention,
+		Synchronous: strings.ToUpper(*sync),
+		NewPipeline: newPipeline(),
+		Previewer:   newPreviewer(),
+		Logger:      log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := svc.Close(); err != nil {
+			log.Error("close", "error", err)
+		}
+	}()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
+	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
+	if err := svc.Serve(ctx, ln); err != nil {
+		log.Error("serve", "error", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// newPipeline returns the run pipeline wired into "sprocket serve".
+func newPipeline() server.PipelineFactory {
+	return nil
+}
+
+// newPreviewer returns the task previewer of POST /v1/tasks/preview.
+func newPreviewer() server.Previewer {
+	return nil
+}

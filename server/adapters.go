@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/scheduler"
+	"github.com/sprocketrun/sprocket/store"
+)
+
+// Event sources recorded on events.
+const (
+	sourceWebhook   = "webhook"
+	sourceUser      = "user"
+	sourceScheduler = "mechanic"
+)
+
+// registry looks webhooks up in the store.
+type registry struct {
+	st store.Webhooks
+}
+
+// Lookup implements webhook.Registry.
+func (r registry) Lookup(ctx context.Context, id string) (webhook.Webhook, error) {
+	w, err := r.st.GetWebhook(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return webhook.Webhook{}, fmt.Errorf("webhook %q: %w", id, webhook.ErrNotFound)
+	}
+	if err != nil {
+		return webhook.Webhook{}, fmt.Errorf("look up webhook: %w", err)
+	}
+	mode := webhook.ModeAuto
+	if w.DataMode == store.DataModeFull {
+		mode = webhook.ModeFullRequest
+	}
+	return webhook.Webhook{ID: w.ID, Topic: w.Topic, Mode: mode, Secret: w.Secret, SignatureHeader: w.SignatureHeader}, nil
+}
+
+// sink commits webhook events through the group-commit batcher, so the
+// webhook is acknowledged only after its event is durable.
+type sink struct {
+	b    *store.EventBatcher
+	wake func()
+}
+
+// Accept implements webhook.Sink.
+func (s sink) Accept(ctx context.Context, topic string, data any, meta webhook.Meta) (string, error) {
+	raw, err := value.ToJSON(data)
+	if err != nil {
+		return "", fmt.Errorf("encode event data: %w", err)
+	}
+	ev, err := s.b.Insert(ctx, store.NewEvent{
+		ID:        store.NewTimeID(meta.ReceivedAt),
+		Topic:     topic,
+		Data:      raw,
+		Source:    sourceWebhook,
+		WebhookID: meta.WebhookID,
+		RequestID: meta.RequestID,
+	})
+	if err != nil {
+		return "", fmt.Errorf("record webhook event: %w", err)
+	}
+	s.wake()
+	return ev.ID, nil
+}
+
+// schedStore adapts the store's FireTick to the scheduler's MarkFired: the
+// events the emitter produces are collected and inserted in the same
+// transaction that records the slot.
+type schedStore struct {
+	st   store.Scheduler
+	wake func()
+}
+
+type collectorKey struct{}
+
+// collector gathers scheduler events during MarkFired.
+type collector struct {
+	events []store.NewEvent
+}
+
+// LastFired implements scheduler.Store.
+func (s schedStore) LastFired(ctx context.Context, topic string) (time.Time, bool, error) {
+	t, ok, err := s.st.LastTick(ctx, topic)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("last tick of %s: %w", topic, err)
+	}
+	return t, ok, nil
+}
+
+// MarkFired implements scheduler.Store.
+func (s schedStore) MarkFired(ctx context.Context, topic string, slot time.Time, emit func(ctx context.Context) error) error {
+	c := &collector{}
+	if emit != nil {
+		if err := emit(context.WithValue(ctx, collectorKey{}, c)); err != nil {
+			return err
+		}
+	}
+	fired, err := s.st.FireTick(ctx, topic, slot, c.events)
+	if err != nil {
+		return fmt.Errorf("fire %s: %w", topic, err)
+	}
+	if !fired {
+		return scheduler.ErrAlreadyFired
+	}
+	if len(c.events) > 0 {
+		s.wake()
+	}
+	return nil
+}
+
+// schedEmitter turns scheduler events into store events; it only works
+// inside schedStore.MarkFired, which commits them with the slot.
+type schedEmitter struct{}
+
+// Emit implements scheduler.Emitter.
+func (schedEmitter) Emit(ctx context.Context, topic string, data any) error {
+	c, ok := ctx.Value(collectorKey{}).(*collector)
+	if !ok {
+		return errors.New("scheduler event emitted outside MarkFired")
+	}
+	raw, err := value.ToJSON(data)
+	if err != nil {
+		return fmt.Errorf("encode scheduler event data: %w", err)
+	}
+	slot, _ := data.(string)
+	c.events = append(c.events, store.NewEvent{
+		// Derived from the slot, so the event is unique per topic and slot.
+		ID:     store.DerivedID("scheduler", topic, slot),
+		Topic:  topic,
+		Data:   raw,
+		Source: sourceScheduler,
+	})
+	return nil
+}

@@ -1,0 +1,412 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sprocketrun/sprocket/store"
+)
+
+const testToken = "test-token"
+
+// client is a tiny API client for tests.
+type client struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+// do sends a request and decodes the JSON answer (if any) into a map.
+func (c *client) do(method, path string, body any, hdr ...string) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var out map[string]any
+	if len(bytes.TrimSpace(raw)) > 0 && strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			c.t.Fatalf("%s %s: answer is not a JSON object: %v: %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+// want fails unless status matches, showing the body.
+func (c *client) want(status int, method, path string, body any, hdr ...string) map[string]any {
+	c.t.Helper()
+	got, out := c.do(method, path, body, hdr...)
+	if got != status {
+		c.t.Fatalf("%s %s: status %d, want %d; body %v", method, path, got, status, out)
+	}
+	return out
+}
+
+func openTestService(t *testing.T, cfg Config) (*Service, *client) {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	if cfg.APIToken == "" {
+		cfg.APIToken = testToken
+	}
+	cfg.DisableScheduler = cfg.Clock == nil
+	svc, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	ts := httptest.NewServer(svc.Handler())
+	t.Cleanup(ts.Close)
+	return svc, &client{t: t, base: ts.URL, token: testToken}
+}
+
+func libraryTask(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("/work/shared/corpus/mechanic-tasks/tasks", name+".json"))
+	if err != nil {
+		t.Skipf("task library not available: %v", err)
+	}
+	return raw
+}
+
+const simpleTask = `{"name":"Tag orders","script":"{% action \"echo\" %}{\"id\": {{ event.data.id | json }}}{% endaction %}","subscriptions":["user/orders/new"],"subscriptions_template":"user/orders/new","options":{}}`
+
+func errorField(t *testing.T, out map[string]any) (msg string, field any) {
+	t.Helper()
+	e, ok := out["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("answer has no error object: %v", out)
+	}
+	if _, ok := e["field"]; !ok {
+		t.Fatalf("error has no field key: %v", e)
+	}
+	msg, _ = e["message"].(string)
+	if msg == "" {
+		t.Fatalf("error has no message: %v", e)
+	}
+	return msg, e["field"]
+}
+
+func TestAuth(t *testing.T) {
+	_, c := openTestService(t, Config{})
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"none", "", http.StatusUnauthorized},
+		{"wrong", "nope", http.StatusUnauthorized},
+		{"right", testToken, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cc := *c
+			cc.t, cc.token = t, tc.token
+			out := cc.want(tc.status, "GET", "/v1/tasks", nil)
+			if tc.status == http.StatusUnauthorized {
+				errorField(t, out)
+			} else if _, ok := out["tasks"].([]any); !ok {
+				t.Fatalf("want a tasks list, got %v", out)
+			}
+		})
+	}
+	out := c.want(http.StatusNotFound, "GET", "/v1/nothing", nil)
+	errorField(t, out)
+}
+
+func TestGeneratedToken(t *testing.T) {
+	dir := t.TempDir()
+	var printed []string
+	a, err := newAuthenticator(dir, "", func(tok string) { printed = append(printed, tok) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) != 1 || !strings.HasPrefix(printed[0], "spr_") {
+		t.Fatalf("first start should hand out one token, got %q", printed)
+	}
+	stored, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stored), printed[0]) || len(strings.TrimSpace(string(stored))) != 64 {
+		t.Fatalf("token file should hold only a SHA-256 hex hash, got %q", stored)
+	}
+	b, err := newAuthenticator(dir, "", func(string) { t.Fatal("second start must not create a token") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, au := range []*authenticator{a, b} {
+		r := httptest.NewRequest("GET", "/v1/tasks", nil)
+		r.Header.Set("Authorization", "Bearer "+printed[0])
+		if !au.check(r) {
+			t.Fatal("generated token rejected")
+		}
+		r.Header.Set("Authorization", "Bearer "+printed[0]+"x")
+		if au.check(r) {
+			t.Fatal("wrong token accepted")
+		}
+	}
+}
+
+func TestTaskSync(t *testing.T) {
+	_, c := openTestService(t, Config{})
+	lib := libraryTask(t, "abandoned-checkout-emails")
+
+	created := c.want(http.StatusCreated, "POST", "/v1/tasks", lib)
+	id, _ := created["id"].(string)
+	if id == "" || created["enabled"] != false || created["name"] != "Abandoned checkout emails" {
+		t.Fatalf("unexpected created task: id=%q enabled=%v name=%v", id, created["enabled"], created["name"])
+	}
+	if subs, _ := created["subscriptions"].([]any); len(subs) != 4 {
+		t.Fatalf("subscriptions = %v", created["subscriptions"])
+	}
+	got := c.want(http.StatusOK, "GET", "/v1/tasks/"+id, nil)
+	if got["script"] != created["script"] || got["content_hash"] != created["content_hash"] {
+		t.Fatal("GET answers a different task than POST")
+	}
+
+	// Idempotency-Key: a UUID becomes the id; a retry returns the same task.
+	key := "0b5e7c62-3f0a-4d8e-9a55-6a1c1e2f3a4b"
+	first := c.want(http.StatusCreated, "POST", "/v1/tasks", simpleTask, "Idempotency-Key", key)
+	again := c.want(http.StatusOK, "POST", "/v1/tasks", simpleTask, "Idempotency-Key", key)
+	if first["id"] != key || again["id"] != key {
+		t.Fatalf("idempotent create ids: %v, %v; want %s", first["id"], again["id"], key)
+	}
+	list := c.want(http.StatusOK, "GET", "/v1/tasks", nil)
+	if n := len(list["tasks"].([]any)); n != 2 {
+		t.Fatalf("listed %d tasks, want 2", n)
+	}
+
+	// Enable and disable.
+	if out := c.want(http.StatusOK, "POST", "/v1/tasks/"+key+"/enable", nil); out["enabled"] != true {
+		t.Fatalf("enable: %v", out["enabled"])
+	}
+	enabled := c.want(http.StatusOK, "GET", "/v1/tasks?enabled=true", nil)
+	if n := len(enabled["tasks"].([]any)); n != 1 {
+		t.Fatalf("%d enabled tasks, want 1", n)
+	}
+	if out := c.want(http.StatusOK, "POST", "/v1/tasks/"+key+"/disable", nil); out["enabled"] != false {
+		t.Fatalf("disable: %v", out["enabled"])
+	}
+
+	// Update: a stale content hash is refused; the right one, or none, applies.
+	upd := strings.Replace(simpleTask, "Tag orders", "Tag new orders", 1)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(upd), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["previous_content_hash"] = "stale"
+	out := c.want(http.StatusConflict, "PUT", "/v1/tasks/"+key, doc)
+	if _, f := errorField(t, out); f != "previous_content_hash" {
+		t.Fatalf("conflict field = %v", f)
+	}
+	doc["previous_content_hash"] = first["content_hash"]
+	out = c.want(http.StatusOK, "PUT", "/v1/tasks/"+key, doc)
+	if out["name"] != "Tag new orders" || out["content_hash"] == first["content_hash"] {
+		t.Fatalf("update not applied: %v", out["name"])
+	}
+	// A task read from the API can be sent back as is.
+	out["name"] = "Round trip"
+	c.want(http.StatusOK, "PUT", "/v1/tasks/"+key, out)
+	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", simpleTask)
+
+	// Validation errors name the field.
+	for _, tc := range []struct {
+		body, field string
+	}{
+		{`{"name":"x"}`, ""},
+		{`{"name":"x","script":"","bogus":1}`, "bogus"},
+		{`{"name":"x","script":"","subscriptions":["not a topic"]}`, "subscriptions"},
+		{`{"name":5,"script":""}`, "name"},
+	} {
+		out := c.want(http.StatusBadRequest, "POST", "/v1/tasks", tc.body)
+		_, f := errorField(t, out)
+		if tc.field != "" && f != tc.field {
+			t.Errorf("%s: field %v, want %q", tc.body, f, tc.field)
+		}
+	}
+	c.want(http.StatusNotImplemented, "POST", "/v1/tasks/preview", simpleTask)
+	c.want(http.StatusNoContent, "DELETE", "/v1/tasks/"+id, nil)
+	c.want(http.StatusNotFound, "GET", "/v1/tasks/"+id, nil)
+}
+
+func TestWebhooksEventsRuns(t *testing.T) {
+	svc, c := openTestService(t, Config{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]any{"name": "x", "topic": "shopify/orders/create"}, "topic"},
+		{map[string]any{"name": "x", "topic": "user/orders/new", "data_mode": "weird"}, "data_mode"},
+		{map[string]any{"topic": "user/orders/new"}, "name"},
+		{map[string]any{"name": "x", "topic": "user/orders/new", "extra": 1}, "extra"},
+	} {
+		out := c.want(http.StatusBadRequest, "POST", "/v1/webhooks", tc.body)
+		if _, f := errorField(t, out); f != tc.field {
+			t.Errorf("%v: field %v, want %s", tc.body, f, tc.field)
+		}
+	}
+	wh := c.want(http.StatusCreated, "POST", "/v1/webhooks", map[string]any{"name": "Orders", "topic": "user/orders/new", "data_mode": "auto"})
+	id, _ := wh["id"].(string)
+	if id == "" || wh["url"] != "/webhooks/"+id || wh["data_mode"] != "auto" {
+		t.Fatalf("webhook answer %v", wh)
+	}
+	full := c.want(http.StatusCreated, "POST", "/v1/webhooks", map[string]any{"name": "Raw", "topic": "user/raw/in", "data_mode": "full_request"})
+	if full["data_mode"] != "full_request" {
+		t.Fatalf("data_mode = %v", full["data_mode"])
+	}
+	if l := c.want(http.StatusOK, "GET", "/v1/webhooks", nil); len(l["webhooks"].([]any)) != 2 {
+		t.Fatalf("webhooks: %v", l)
+	}
+
+	// The webhook is public: no token needed; 204 once committed.
+	pub := &client{t: t, base: c.base}
+	if st, _ := pub.do("POST", "/webhooks/"+id, `{"id": 42, "name": "#1001"}`); st != http.StatusNoContent {
+		t.Fatalf("webhook POST status %d", st)
+	}
+	if st, _ := pub.do("POST", "/webhooks/unknown-id", `{}`); st != http.StatusNotFound {
+		t.Fatalf("unknown webhook status %d", st)
+	}
+	evs := c.want(http.StatusOK, "GET", "/v1/events?topic=user/orders/new", nil)["events"].([]any)
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	ev := evs[0].(map[string]any)
+	if d := ev["data"].(map[string]any); d["id"] != 42.0 || d["name"] != "#1001" || ev["webhook_id"] != id {
+		t.Fatalf("event %v", ev)
+	}
+	evID := ev["id"].(string)
+	if got := c.want(http.StatusOK, "GET", "/v1/events/"+evID, nil); got["topic"] != "user/orders/new" {
+		t.Fatalf("event by id: %v", got)
+	}
+	if other := c.want(http.StatusOK, "GET", "/v1/events?topic=user/raw/in", nil)["events"].([]any); len(other) != 0 {
+		t.Fatalf("topic filter leaked: %v", other)
+	}
+	// Without a pipeline the event run stays pending.
+	runs := c.want(http.StatusOK, "GET", "/v1/runs?event_id="+evID, nil)["runs"].([]any)
+	if len(runs) != 1 || runs[0].(map[string]any)["status"] != "pending" || runs[0].(map[string]any)["kind"] != "event_run" {
+		t.Fatalf("runs %v", runs)
+	}
+	c.want(http.StatusOK, "GET", "/v1/task_runs?status=pending", nil)
+	out := c.want(http.StatusBadRequest, "GET", "/v1/task_runs?status=done", nil)
+	if _, f := errorField(t, out); f != "status" {
+		t.Fatalf("field %v", f)
+	}
+	out = c.want(http.StatusConflict, "POST", "/v1/runs/"+evID+"/retry", nil)
+	errorField(t, out)
+	c.want(http.StatusNotFound, "POST", "/v1/runs/nope/retry", nil)
+
+	// Manual triggers.
+	task := c.want(http.StatusCreated, "POST", "/v1/tasks", strings.Replace(simpleTask, `"user/orders/new"]`, `"mechanic/user/text"]`, 1))
+	tid := task["id"].(string)
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"topic": "mechanic/user/trigger"}, "task_id"},
+		{map[string]any{"topic": "mechanic/user/text", "task_id": tid, "data": 5}, "data"},
+		{map[string]any{"topic": "mechanic/user/form", "task_id": tid, "data": "x"}, "data"},
+		{map[string]any{"topic": "mechanic/user/trigger", "task_id": "missing"}, "task_id"},
+		{map[string]any{"topic": "Bad Topic"}, "topic"},
+	} {
+		out := c.want(http.StatusBadRequest, "POST", "/v1/events", tc.body)
+		if _, f := errorField(t, out); f != tc.field {
+			t.Errorf("%v: field %v, want %s", tc.body, f, tc.field)
+		}
+	}
+	trig := c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/text", "task_id": tid, "data": "hello"})
+	if trig["data"] != "hello" || trig["task_ids"].([]any)[0] != tid {
+		t.Fatalf("trigger event %v", trig)
+	}
+	if _, err := svc.Store().GetEvent(ctx, trig["id"].(string)); err != nil {
+		t.Fatalf("trigger event not stored: %v", err)
+	}
+	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 2.0 {
+		t.Fatalf("shop status waiting = %v, want 2 event runs", st["waiting"])
+	}
+}
+
+func TestCacheEndpoints(t *testing.T) {
+	svc, c := openTestService(t, Config{})
+	ctx := context.Background()
+	jsonEP := c.want(http.StatusCreated, "POST", "/v1/cache_endpoints", map[string]any{"key": "stats"})
+	textEP := c.want(http.StatusCreated, "POST", "/v1/cache_endpoints", map[string]any{"key": "page", "content_type": "text/html; charset=utf-8"})
+	c.want(http.StatusBadRequest, "POST", "/v1/cache_endpoints", map[string]any{"content_type": "text/plain"})
+	if l := c.want(http.StatusOK, "GET", "/v1/cache_endpoints", nil)["cache_endpoints"].([]any); len(l) != 2 {
+		t.Fatalf("cache endpoints %v", l)
+	}
+	jsonURL, textURL := jsonEP["url"].(string), textEP["url"].(string)
+	if !strings.HasPrefix(jsonURL, "/cache/") || len(jsonURL) < len("/cache/")+32 {
+		t.Fatalf("cache endpoint url %q is not unguessable", jsonURL)
+	}
+	get := func(path string) (int, string, string) {
+		resp, err := http.Get(c.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: no CORS header", path)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	if st, _, _ := get(jsonURL); st != http.StatusNotFound {
+		t.Fatalf("empty cache key: status %d", st)
+	}
+	for _, op := range []store.CacheOp{
+		{Kind: store.CacheSet, Key: "stats", Value: json.RawMessage(`{"orders":3}`)},
+		{Kind: store.CacheSet, Key: "page", Value: json.RawMessage(`"<b>hi</b>"`)},
+	} {
+		if _, err := svc.Store().CacheApply(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, ct, body := get(jsonURL); st != 200 || ct != "application/json" || body != `{"orders":3}` {
+		t.Fatalf("json endpoint: %d %q %q", st, ct, body)
+	}
+	if st, ct, body := get(textURL); st != 200 || ct != "text/html; charset=utf-8" || body != "<b>hi</b>" {
+		t.Fatalf("text endpoint: %d %q %q", st, ct, body)
+	}
+	if st, _, _ := get("/cache/not-an-endpoint"); st != http.StatusNotFound {
+		t.Fatalf("unknown endpoint status %d", st)
+	}
+}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// eventJSON is the API form of an event.
+type eventJSON struct {
+	ID               string          `json:"id"`
+	Topic            string          `json:"topic"`
+	Data             json.RawMessage `json:"data"`
+	ParentID         *string         `json:"parent_id"`
+	Source           string          `json:"source"`
+	WebhookID        string          `json:"webhook_id,omitempty"`
+	WebhookRequestID string          `json:"webhook_request_id,omitempty"`
+	TaskIDs          []string        `json:"task_ids,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
+	RunAt            time.Time       `json:"run_at"`
+}
+
+func eventOut(e store.Event) eventJSON {
+	out := eventJSON{
+		ID: e.ID, Topic: e.Topic, Data: e.Data, Source: e.Source, WebhookID: e.WebhookID,
+		WebhookRequestID: e.RequestID, TaskIDs: e.TaskIDs, CreatedAt: e.CreatedAt, RunAt: e.RunAt,
+	}
+	if len(out.Data) == 0 {
+		out.Data = json.RawMessage("null")
+	}
+	if e.ParentID != "" {
+		p := e.ParentID
+		out.ParentID = &p
+	}
+	return out
+}
+
+// Manual-trigger topics that deliver to one chosen task.
+const (
+	topicUserTrigger = "mechanic/user/trigger"
+	topicUserText    = "mechanic/user/text"
+	topicUserForm    = "mechanic/user/form"
+)
+
+// createEvent creates an event from the API: any valid topic with data;
+// task_id (or task_ids) restricts delivery, and is required for the manual
+// trigger topics mechanic/user/trigger, mechanic/user/text (data: a string)
+// and mechanic/user/form (data: an object).
+func (s *Service) createEvent(r *http.Request) (int, any, error) {
+	var in struct {
+		Topic   string          `json:"topic"`
+		Data    json.RawMessage `json:"data"`
+		TaskID  string          `json:"task_id"`
+		TaskIDs []string        `json:"task_ids"`
+		RunAt   *time.Time      `json:"run_at"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if !task.ValidTopic(in.Topic) {
+		return 0, nil, errorf(http.StatusBadRequest, "topic", "topic must look like domain/subject/verb, got %q", in.Topic)
+	}
+	ids := append([]string{}, in.TaskIDs...)
+	if in.TaskID != "" {
+		ids = append(ids, in.TaskID)
+	}
+	data := in.Data
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	switch in.Topic {
+	case topicUserTrigger, topicUserText, topicUserForm:
+		if len(ids) == 0 {
+			return 0, nil, errorf(http.StatusBadRequest, "task_id", "%s needs the task_id of the task to run", in.Topic)
+		}
+	}
+	var probe any
+	_ = json.Unmarshal(data, &probe)
+	switch in.Topic {
+	case topicUserText:
+		if _, ok := probe.(string); !ok {
+			return 0, nil, errorf(http.StatusBadRequest, "data", "%s data must be a string", in.Topic)
+		}
+	case topicUserForm:
+		if _, ok := probe.(map[string]any); !ok {
+			return 0, nil, errorf(http.StatusBadRequest, "data", "%s data must be an object of form fields", in.Topic)
+		}
+	}
+	for i, id := range ids {
+		if _, err := s.st.GetTask(r.Context(), id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				field := "task_id"
+				if i < len(in.TaskIDs) {
+					field = fmt.Sprintf("task_ids[%d]", i)
+				}
+				return 0, nil, errorf(http.StatusBadRequest, field, "task %q not found", id)
+			}
+			return 0, nil, fmt.Errorf("get task: %w", err)
+		}
+	}
+	ne := store.NewEvent{Topic: in.Topic, Data: data, Source: sourceUser, TaskIDs: ids}
+	if in.RunAt != nil {
+		ne.RunAt = *in.RunAt
+	}
+	evs, err := s.st.InsertEvents(r.Context(), []store.NewEvent{ne})
+	if err != nil {
+		return 0, nil, fmt.Errorf("insert event: %w", err)
+	}
+	if len(evs) != 1 {
+		return 0, nil, fmt.Errorf("insert event: got %d events back", len(evs))
+	}
+	s.wake()
+	return http.StatusCreated, eventOut(evs[0]), nil
+}
+
+func (s *Service) listEvents(r *http.Request) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	q := r.URL.Query()
+	evs, next, err := s.st.ListEvents(r.Context(), store.EventFilter{
+		Topic: q.Get("topic"), ParentID: q.Get("parent_id"), TaskID: q.Get("task_id"), Page: p,
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("list events: %w", err)
+	}
+	out := make([]eventJSON, len(evs))
+	for i, e := range evs {
+		out[i] = eventOut(e)
+	}
+	return http.StatusOK, listBody("events", out, next), nil
+}
+
+func (s *Service) getEvent(r *http.Request) (int, any, error) {
+	e, err := s.st.GetEvent(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("event", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("get event: %w", err)
+	}
+	return http.StatusOK, eventOut(e), nil
+}
+
+// runJSON is the API form of a run.
+type runJSON struct {
+	ID            string          `json:"id"`
+	Kind          store.RunKind   `json:"kind"`
+	Status        store.RunStatus `json:"status"`
+	OK            bool            `json:"ok"`
+	EventID       string          `json:"event_id"`
+	TaskID        string          `json:"task_id,omitempty"`
+	ParentRunID   string          `json:"parent_run_id,omitempty"`
+	Seq           *int            `json:"seq,omitempty"`
+	Paused        bool            `json:"paused,omitempty"`
+	Attempts      int             `json:"attempts"`
+	RunAt         time.Time       `json:"run_at"`
+	EnqueuedAt    time.Time       `json:"enqueued_at"`
+	NextAttemptAt any             `json:"next_attempt_at"`
+	StartedAt     any             `json:"started_at"`
+	StoppedAt     any             `json:"stopped_at"`
+	ElapsedTimeMS *int64          `json:"elapsed_time_ms"`
+	Error         *string         `json:"error"`
+	Output        *string         `json:"output,omitempty"`
+	Logs          json.RawMessage `json:"logs"`
+	Errors        json.RawMessage `json:"errors"`
+	Result        json.RawMessage `json:"result"`
+	ResultMeta    json.RawMessage `json:"result_meta"`
+	Action        *actionJSON     `json:"action,omitempty"`
+}
+
+// actionJSON is the action of an action run.
+type actionJSON struct {
+	Type    string          `json:"type"`
+	Options json.RawMessage `json:"options"`
+	Meta    json.RawMessage `json:"meta"`
+}
+
+func rawOr(b json.RawMessage, def string) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage(def)
+	}
+	return b
+}
+
+func runOut(r store.Run) runJSON {
+	out := runJSON{
+		ID: r.ID, Kind: r.Kind, Status: r.Status, OK: r.Status == store.StatusSuccess,
+		EventID: r.EventID, TaskID: r.TaskID, ParentRunID: r.ParentRunID, Paused: r.Paused,
+		Attempts: r.Attempts, RunAt: r.RunAt, EnqueuedAt: r.CreatedAt,
+		NextAttemptAt: timeOrNil(r.NextAttemptAt), StartedAt: timeOrNil(r.StartedAt), StoppedAt: timeOrNil(r.StoppedAt),
+		Logs: rawOr(r.Logs, "[]"), Errors: rawOr(r.Errors, "[]"),
+		Result: rawOr(r.Result, "null"), ResultMeta: rawOr(r.ResultMeta, "null"),
+	}
+	if !r.StartedAt.IsZero() && !r.StoppedAt.IsZero() {
+		ms := r.StoppedAt.Sub(r.StartedAt).Milliseconds()
+		out.ElapsedTimeMS = &ms
+	}
+	if r.Error != "" {
+		e := r.Error
+		out.Error = &e
+	}
+	switch r.Kind {
+	case store.KindTask:
+		o := r.Output
+		out.Output = &o
+	case store.KindAction:
+		seq := r.Seq
+		out.Seq = &seq
+		out.Action = &actionJSON{Type: r.ActionType, Options: rawOr(r.ActionOptions, "null"), Meta: rawOr(r.ActionMeta, "null")}
+	}
+	return out
+}
+
+// listRuns lists runs of a kind ("" for all), filtered by task_id,
+// event_id, parent_run_id and status.
+func (s *Service) listRuns(kind store.RunKind) apiHandler {
+	return func(r *http.Request) (int, any, error) {
+		p, err := page(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		q := r.URL.Query()
+		f := store.RunFilter{
+			Kind: kind, TaskID: q.Get("task_id"), EventID: q.Get("event_id"),
+			ParentRunID: q.Get("parent_run_id"), Status: store.RunStatus(q.Get("status")), Page: p,
+		}
+		switch f.Status {
+		case "", store.StatusPending, store.StatusRunning, store.StatusSuccess, store.StatusFailed:
+		default:
+			return 0, nil, errorf(http.StatusBadRequest, "status", "status must be pending, running, success or failed")
+		}
+		name := "runs"
+		if kind != "" {
+			name = string(kind) + "s"
+		} else if k := store.RunKind(q.Get("kind")); k != "" {
+			if !k.Valid() {
+				return 0, nil, errorf(http.StatusBadRequest, "kind", "kind must be event_run, task_run or action_run")
+			}
+			f.Kind = k
+		}
+		runs, next, err := s.st.ListRuns(r.Context(), f)
+		if err != nil {
+			return 0, nil, fmt.Errorf("list runs: %w", err)
+		}
+		out := make([]runJSON, len(runs))
+		for i, run := range runs {
+			out[i] = runOut(run)
+		}
+		return http.StatusOK, listBody(name, out, next), nil
+	}
+}
+
+func (s *Service) getRun(r *http.Request) (int, any, error) {
+	run, err := s.st.GetRun(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("run", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("get run: %w", err)
+	}
+	return http.StatusOK, runOut(run), nil
+}
+
+// retryRun makes a finished run pending again, due now (manual retry).
+func (s *Service) retryRun(r *http.Request) (int, any, error) {
+	run, err := s.st.RetryRun(r.Context(), pathID(r))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, notFound("run", pathID(r))
+	case errors.Is(err, store.ErrConflict):
+		return 0, nil, errorf(http.StatusConflict, "id", "run %q is not finished; only finished runs can be retried", pathID(r))
+	case err != nil:
+		return 0, nil, fmt.Errorf("retry run: %w", err)
+	}
+	s.wake()
+	return http.StatusOK, runOut(run), nil
+}

@@ -1,0 +1,318 @@
+// Package server composes Sprocket's service: the SQLite store, the event
+// batcher behind the webhook endpoints, the scheduler, the run pipeline,
+// pruning, and the JSON API under /v1 guarded by a bearer token.
+//
+// Routes:
+//
+//   - /webhooks/{id}: Mechanic-style incoming webhooks (package ingress/webhook);
+//     answered only after the event is committed.
+//   - /cache/{id}: public cache endpoints serving a cached value with the
+//     endpoint's content type.
+//   - /v1/...: the API (see Service.Handler for the list), JSON in and out,
+//     errors as {"error": {"message": ..., "field": ...}}.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/scheduler"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/store/sqlite"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// Defaults of Config.
+const (
+	// DefaultAddr is the listen address of `sprocket serve`.
+	DefaultAddr = "127.0.0.1:8080"
+	// DefaultDataDir is the data directory of `sprocket serve`.
+	DefaultDataDir = "sprocket-data"
+	// DefaultRetention is how long runs and events are kept (15 days, as Mechanic).
+	DefaultRetention = 15 * 24 * time.Hour
+	// DefaultPruneEvery is how often old records are pruned.
+	DefaultPruneEvery = time.Hour
+)
+
+// Pipeline performs queued runs (event runs, task runs, action runs).
+type Pipeline interface {
+	// Run works the queue until ctx ends.
+	Run(ctx context.Context) error
+	// Wake tells idle workers that new work may be due.
+	Wake()
+}
+
+// PipelineFactory builds the pipeline on the service's store.
+type PipelineFactory func(st store.Store, log *slog.Logger) (Pipeline, error)
+
+// Previewer renders a task against its preview events without saving or
+// performing anything; its result is answered as JSON.
+type Previewer interface {
+	// Preview previews t and returns a JSON-encodable result.
+	Preview(ctx context.Context, t *task.Task) (any, error)
+}
+
+// Config configures a Service.
+type Config struct {
+	// DataDir holds the database and the API token hash; "" means DefaultDataDir.
+	DataDir string
+	// APIToken, when set, is the admin token (SPROCKET_API_TOKEN); otherwise
+	// a token is generated on first start, printed once through
+	// Config.TokenCreated, and only its hash is kept in DataDir.
+	APIToken string
+	// TokenCreated is called once with a newly generated admin token.
+	TokenCreated func(token string)
+	// Location is the shop's time zone for the scheduler; nil means UTC.
+	Location *time.Location
+	// Clock drives the scheduler; nil means the system clock.
+	Clock scheduler.Clock
+	// StoreClock stamps stored records; nil means the system clock.
+	StoreClock store.Clock
+	// DisableScheduler turns the scheduler off.
+	DisableScheduler bool
+	// NewPipeline builds the run pipeline; nil means runs stay queued
+	// (useful only for tests of the API and ingestion).
+	NewPipeline PipelineFactory
+	// Previewer serves POST /v1/tasks/preview; nil answers 501.
+	Previewer Previewer
+	// Retention is how old finished events and runs get before they are
+	// pruned; zero means DefaultRetention, negative disables pruning.
+	Retention time.Duration
+	// PruneEvery is the pruning interval; zero means DefaultPruneEvery.
+	PruneEvery time.Duration
+	// MaxBodyBytes limits webhook request bodies; zero means the webhook default.
+	MaxBodyBytes int64
+	// Synchronous is SQLite's synchronous mode ("" means NORMAL, which
+	// survives process crashes; FULL also survives power loss).
+	Synchronous string
+	// Logger receives the service's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Service is a running Sprocket instance; create it with Open, run it
+// with Serve, release it with Close.
+type Service struct {
+	cfg      Config
+	log      *slog.Logger
+	st       *sqlite.Store
+	batcher  *store.EventBatcher
+	auth     *authenticator
+	sched    *scheduler.Scheduler
+	pipe     Pipeline
+	handler  http.Handler
+	closeErr error
+	once     sync.Once
+}
+
+// Open opens (creating on first start) the data directory and builds the
+// service's parts; nothing runs until Serve.
+func Open(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = DefaultPruneEvery
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	log := cfg.Logger
+	auth, err := newAuthenticator(cfg.DataDir, cfg.APIToken, cfg.TokenCreated)
+	if err != nil {
+		return nil, err
+	}
+	opts := []sqlite.Option{sqlite.WithLogger(log)}
+	if cfg.StoreClock != nil {
+		opts = append(opts, sqlite.WithClock(cfg.StoreClock))
+	}
+	if cfg.Synchronous != "" {
+		opts = append(opts, sqlite.WithSynchronous(cfg.Synchronous))
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := &Service{cfg: cfg, log: log, st: st, auth: auth}
+	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
+	if cfg.NewPipeline != nil {
+		p, err := cfg.NewPipeline(st, log)
+		if err != nil {
+			_ = s.batcher.Close()
+			_ = st.Close()
+			return nil, fmt.Errorf("build pipeline: %w", err)
+		}
+		s.pipe = p
+	}
+	if !cfg.DisableScheduler {
+		sched, err := scheduler.New(scheduler.Config{
+			Store:    schedStore{st: st, wake: s.wake},
+			Emitter:  schedEmitter{},
+			Location: cfg.Location,
+			Clock:    cfg.Clock,
+			Logger:   log,
+		})
+		if err != nil {
+			_ = s.batcher.Close()
+			_ = st.Close()
+			return nil, fmt.Errorf("build scheduler: %w", err)
+		}
+		s.sched = sched
+	}
+	hooks, err := webhook.NewHandler(webhook.Options{
+		Registry:     registry{st: st},
+		Sink:         sink{b: s.batcher, wake: s.wake},
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		// Per-request info logs would dominate the ack path; keep warnings.
+		Logger: slog.New(minLevel{Handler: log.Handler(), level: slog.LevelWarn}),
+	})
+	if err != nil {
+		_ = s.batcher.Close()
+		_ = st.Close()
+		return nil, fmt.Errorf("build webhook handler: %w", err)
+	}
+	s.handler = s.routes(hooks)
+	return s, nil
+}
+
+// Store returns the service's store.
+func (s *Service) Store() store.Store { return s.st }
+
+// Handler returns the service's HTTP handler (webhooks, cache endpoints, API).
+func (s *Service) Handler() http.Handler { return s.handler }
+
+func (s *Service) wake() {
+	if s.pipe != nil {
+		s.pipe.Wake()
+	}
+}
+
+// Serve serves HTTP on ln and runs the scheduler, the pipeline and pruning
+// until ctx ends; then it stops accepting requests, lets in-flight requests
+// finish (up to 10 seconds) and returns. It does not close the store.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	if s.pipe != nil {
+		wg.Go(func() {
+			if err := s.pipe.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("pipeline: %w", err)
+			}
+		})
+	}
+	if s.sched != nil {
+		wg.Go(func() {
+			if err := s.sched.Run(bg); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("scheduler: %w", err)
+			}
+		})
+	}
+	if s.cfg.Retention > 0 {
+		wg.Go(func() { s.pruneLoop(bg) })
+	}
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+		}
+		stop()
+	})
+	var err error
+	select {
+	case <-bg.Done():
+	case err = <-errc:
+		stop()
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutCtx); serr != nil {
+		s.log.Warn("http shutdown", "error", serr)
+	}
+	wg.Wait()
+	return err
+}
+
+// pruneLoop deletes old events and runs now and then at every PruneEvery.
+func (s *Service) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PruneEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("prune failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Prune deletes events and runs older than the retention period.
+func (s *Service) Prune(ctx context.Context) (store.PruneStats, error) {
+	now := time.Now()
+	if s.cfg.StoreClock != nil {
+		now = s.cfg.StoreClock.Now()
+	}
+	stats, err := s.st.Prune(ctx, now.Add(-s.cfg.Retention))
+	if err != nil {
+		return stats, fmt.Errorf("prune: %w", err)
+	}
+	if stats.Events+stats.Runs+stats.CacheEntries > 0 {
+		s.log.Info("pruned", "events", stats.Events, "runs", stats.Runs, "cache_entries", stats.CacheEntries)
+	}
+	return stats, nil
+}
+
+// Close flushes the event batcher and closes the store; call it after Serve returned.
+func (s *Service) Close() error {
+	s.once.Do(func() {
+		err1 := s.batcher.Close()
+		err2 := s.st.Close()
+		if err := errors.Join(err1, err2); err != nil {
+			s.closeErr = fmt.Errorf("close service: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// minLevel drops records below level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+// Enabled reports whether the record level is at least the minimum.
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+
+// WithAttrs keeps the minimum level on derived handlers.
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{Handler: m.Handler.WithAttrs(a), level: m.level}
+}
+
+// WithGroup keeps the minimum level on derived handlers.
+func (m minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: m.Handler.WithGroup(name), level: m.level}
+}

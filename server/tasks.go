@@ -1,0 +1,384 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// envelopeFields are the task sync fields that are not part of the task
+// document; they are accepted (and set aside) in request bodies so that a
+// task read from the API can be sent back as is.
+var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics"}
+
+// taskBody is a parsed task request body.
+type taskBody struct {
+	task         *task.Task
+	definition   json.RawMessage
+	previousHash string
+	force        bool
+}
+
+// parseTaskBody reads a task document, bare or wrapped as {"task": {...}},
+// with optional envelope fields.
+func parseTaskBody(raw []byte) (*taskBody, error) {
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "", "request body is not valid JSON: %v", err)
+	}
+	doc, ok := v.(*value.Map)
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "", "request body must be a task JSON object")
+	}
+	out := &taskBody{}
+	changed := false
+	if inner, ok := doc.Get("task"); ok && !doc.Has("script") {
+		m, ok := inner.(*value.Map)
+		if !ok {
+			return nil, errorf(http.StatusBadRequest, "task", "task must be an object")
+		}
+		if err := out.takeEnvelope(doc); err != nil {
+			return nil, err
+		}
+		doc, changed = m, true
+	}
+	for _, f := range envelopeFields {
+		if doc.Has(f) {
+			changed = true
+		}
+	}
+	if err := out.takeEnvelope(doc); err != nil {
+		return nil, err
+	}
+	if changed {
+		if raw, err = value.ToJSON(doc); err != nil {
+			return nil, errorf(http.StatusBadRequest, "", "task document: %v", err)
+		}
+	}
+	t, err := task.Parse(raw)
+	if err != nil {
+		var pe *task.ParseError
+		if errors.As(err, &pe) {
+			return nil, errorf(http.StatusBadRequest, pe.Field, "%v", pe)
+		}
+		return nil, errorf(http.StatusBadRequest, "", "%v", err)
+	}
+	if _, err := t.ParsedSubscriptions(); err != nil {
+		return nil, errorf(http.StatusBadRequest, "subscriptions", "%v", err)
+	}
+	def, err := t.MarshalJSON()
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "", "%v", err)
+	}
+	out.task, out.definition = t, def
+	return out, nil
+}
+
+// takeEnvelope removes the envelope fields from doc, keeping the update guards.
+func (b *taskBody) takeEnvelope(doc *value.Map) error {
+	if v, ok := doc.Get("previous_content_hash"); ok && v != nil {
+		s, ok := v.(string)
+		if !ok {
+			return errorf(http.StatusBadRequest, "previous_content_hash", "previous_content_hash must be a string")
+		}
+		b.previousHash = s
+	}
+	if v, ok := doc.Get("force"); ok && v != nil {
+		f, ok := v.(bool)
+		if !ok {
+			return errorf(http.StatusBadRequest, "force", "force must be true or false")
+		}
+		b.force = f
+	}
+	for _, f := range envelopeFields {
+		doc.Delete(f)
+	}
+	return nil
+}
+
+// contentHash is the hex SHA-256 of a stored task definition.
+func contentHash(def json.RawMessage) string {
+	sum := sha256.Sum256(def)
+	return hex.EncodeToString(sum[:])
+}
+
+// taskOut is the API form of a task: its id, the task document's fields,
+// then enabled, timestamps and content hash.
+func taskOut(t store.Task) (json.RawMessage, error) {
+	out := value.NewMap(20)
+	out.Set("id", t.ID)
+	v, err := value.FromJSON(t.Definition)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: stored definition: %w", t.ID, err)
+	}
+	if doc, ok := v.(*value.Map); ok {
+		doc.Each(func(k string, v any) bool {
+			out.Set(k, v)
+			return true
+		})
+	}
+	out.Set("subscriptions", stringsAny(t.Subscriptions))
+	out.Set("enabled", t.Enabled)
+	out.Set("created_at", timeOrNil(t.CreatedAt))
+	out.Set("updated_at", timeOrNil(t.UpdatedAt))
+	out.Set("content_hash", contentHash(t.Definition))
+	raw, err := value.ToJSON(out)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: encode: %w", t.ID, err)
+	}
+	return raw, nil
+}
+
+func stringsAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// CreateTask stores a parsed task, disabled, as POST /v1/tasks does; with
+// an idempotency key already used, it returns the earlier task and
+// created=false. A UUID key becomes the task's id, as in Mechanic.
+func CreateTask(ctx context.Context, st store.Tasks, t *task.Task, idempotencyKey string) (store.Task, bool, error) {
+	def, err := t.MarshalJSON()
+	if err != nil {
+		return store.Task{}, false, fmt.Errorf("create task: %w", err)
+	}
+	nt := store.NewTask{
+		Name:           t.Name,
+		Subscriptions:  append([]string{}, t.Subscriptions...),
+		Definition:     def,
+		IdempotencyKey: idempotencyKey,
+	}
+	if uuidPattern.MatchString(idempotencyKey) {
+		nt.ID = strings.ToLower(idempotencyKey)
+	}
+	st2, created, err := st.CreateTask(ctx, nt)
+	if err != nil {
+		return store.Task{}, false, fmt.Errorf("create task %q: %w", t.Name, err)
+	}
+	return st2, created, nil
+}
+
+func (s *Service) createTask(r *http.Request) (int, any, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := parseTaskBody(raw)
+	if err != nil {
+		return 0, nil, err
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	t, created, err := CreateTask(r.Context(), s.st, b.task, key)
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := taskOut(t)
+	if err != nil {
+		return 0, nil, err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return status, out, nil
+}
+
+func (s *Service) loadTask(ctx context.Context, id string) (store.Task, error) {
+	t, err := s.st.GetTask(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, notFound("task", id)
+	}
+	if err != nil {
+		return t, fmt.Errorf("get task: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Service) getTask(r *http.Request) (int, any, error) {
+	t, err := s.loadTask(r.Context(), pathID(r))
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := taskOut(t)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Service) listTasks(r *http.Request) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	f := store.TaskFilter{Page: p}
+	switch e := r.URL.Query().Get("enabled"); e {
+	case "":
+	case "true", "false":
+		on := e == "true"
+		f.Enabled = &on
+	default:
+		return 0, nil, errorf(http.StatusBadRequest, "enabled", "enabled must be true or false")
+	}
+	ts, next, err := s.st.ListTasks(r.Context(), f)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list tasks: %w", err)
+	}
+	items := make([]json.RawMessage, len(ts))
+	for i, t := range ts {
+		if items[i], err = taskOut(t); err != nil {
+			return 0, nil, err
+		}
+	}
+	return http.StatusOK, listBody("tasks", items, next), nil
+}
+
+func listBody(name string, items any, next string) map[string]any {
+	out := map[string]any{name: items}
+	if next != "" {
+		out["next_cursor"] = next
+	}
+	return out
+}
+
+// updateTask replaces a task's document. With previous_content_hash, the
+// update applies only if the stored task still has that hash (else 409);
+// without it (or with force) it overwrites. The enabled flag is kept.
+func (s *Service) updateTask(r *http.Request) (int, any, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := parseTaskBody(raw)
+	if err != nil {
+		return 0, nil, err
+	}
+	cur, err := s.loadTask(r.Context(), pathID(r))
+	if err != nil {
+		return 0, nil, err
+	}
+	next := cur
+	next.Name = b.task.Name
+	next.Subscriptions = append([]string{}, b.task.Subscriptions...)
+	next.Definition = b.definition
+	if b.previousHash != "" && !b.force {
+		if b.previousHash != contentHash(cur.Definition) {
+			return 0, nil, errorf(http.StatusConflict, "previous_content_hash", "the task changed since the content hash was read")
+		}
+	}
+	// UpdatedAt makes the store apply the update only if nothing changed
+	// since cur was read.
+	next.UpdatedAt = cur.UpdatedAt
+	t, err := s.st.UpdateTask(r.Context(), next)
+	if errors.Is(err, store.ErrConflict) {
+		return 0, nil, errorf(http.StatusConflict, "", "the task changed during the update; read it and try again")
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("update task: %w", err)
+	}
+	out, err := taskOut(t)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+func (s *Service) deleteTask(r *http.Request) (int, any, error) {
+	err := s.st.DeleteTask(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("task", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("delete task: %w", err)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Service) enableTask(on bool) apiHandler {
+	return func(r *http.Request) (int, any, error) {
+		for range 3 {
+			cur, err := s.loadTask(r.Context(), pathID(r))
+			if err != nil {
+				return 0, nil, err
+			}
+			cur.Enabled = on
+			t, err := s.st.UpdateTask(r.Context(), cur)
+			if errors.Is(err, store.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return 0, nil, fmt.Errorf("update task: %w", err)
+			}
+			out, err := taskOut(t)
+			if err != nil {
+				return 0, nil, err
+			}
+			return http.StatusOK, out, nil
+		}
+		return 0, nil, errorf(http.StatusConflict, "", "the task kept changing; try again")
+	}
+}
+
+func (s *Service) previewTask(r *http.Request) (int, any, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	b, err := parseTaskBody(raw)
+	if err != nil {
+		return 0, nil, err
+	}
+	return s.preview(r, b.task)
+}
+
+func (s *Service) previewSavedTask(r *http.Request) (int, any, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if strings.TrimSpace(string(raw)) != "" {
+		b, err := parseTaskBody(raw)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err := s.loadTask(r.Context(), pathID(r)); err != nil {
+			return 0, nil, err
+		}
+		return s.preview(r, b.task)
+	}
+	cur, err := s.loadTask(r.Context(), pathID(r))
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := task.Parse(cur.Definition)
+	if err != nil {
+		return 0, nil, fmt.Errorf("stored task %s: %w", cur.ID, err)
+	}
+	return s.preview(r, t)
+}
+
+func (s *Service) preview(r *http.Request, t *task.Task) (int, any, error) {
+	if s.cfg.Previewer == nil {
+		return 0, nil, errorf(http.StatusNotImplemented, "", "task preview is not available in this build")
+	}
+	res, err := s.cfg.Previewer.Preview(r.Context(), t)
+	if err != nil {
+		return 0, nil, errorf(http.StatusBadRequest, "", "preview: %v", err)
+	}
+	return http.StatusOK, res, nil
+}
