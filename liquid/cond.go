@@ -64,9 +64,9 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 	}
 	switch c.op {
 	case "==":
-		return equalVariables(l, r), nil
+		return equalVariablesAS(l, r, rc.sh.eng.activeSupport), nil
 	case "!=", "<>":
-		return !value.Truthy(equalVariables(l, r)), nil
+		return !value.Truthy(equalVariablesAS(l, r, rc.sh.eng.activeSupport)), nil
 	case "contains":
 		return contains(l, r), nil
 	case "<", ">", "<=", ">=":
@@ -98,18 +98,23 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 
 // equalVariables is ==, with empty/blank calling empty?/blank? on the
 // other side (nil when it has no such method).
-func equalVariables(l, r any) any {
+func equalVariables(l, r any) any { return equalVariablesAS(l, r, false) }
+
+func equalVariablesAS(l, r any, activeSupport bool) any {
 	if m, ok := l.(*methodLiteral); ok {
-		return methodCall(m, r)
+		return methodCall(m, r, activeSupport)
 	}
 	if m, ok := r.(*methodLiteral); ok {
-		return methodCall(m, l)
+		return methodCall(m, l, activeSupport)
 	}
 	return value.Equal(l, r)
 }
 
-func methodCall(m *methodLiteral, v any) any {
+func methodCall(m *methodLiteral, v any, activeSupport bool) any {
 	if m.blank {
+		if activeSupport {
+			return value.IsBlank(v)
+		}
 		// Plain Ruby (without ActiveSupport) has no blank? method, so
 		// comparisons with blank are never true in Ruby Liquid 5.4.
 		return nil

@@ -383,6 +383,20 @@ func TestExtensionPoints(t *testing.T) {
 	}
 }
 
+func TestActiveSupportBlank(t *testing.T) {
+	src := "{% if n == blank %}1{% endif %}{% if ws == blank %}2{% endif %}{% if e == blank %}3{% endif %}{% if f == blank %}4{% endif %}{% if s == blank %}5{% endif %}{% if 0 == blank %}6{% endif %}{% case e %}{% when blank %}7{% endcase %}"
+	vars := map[string]any{"n": nil, "ws": " \n", "e": []any{}, "f": false, "s": "x"}
+	plain := liquid.NewEngine()
+	if out, err := render(t, plain, src, vars, nil); err != nil || out != "" {
+		t.Errorf("plain Ruby: got %q, %v; want nothing blank", out, err)
+	}
+	as := liquid.NewEngine()
+	as.SetActiveSupport(true)
+	if out, err := render(t, as, src, vars, nil); err != nil || out != "12347" {
+		t.Errorf("ActiveSupport: got %q, %v; want %q", out, err, "12347")
+	}
+}
+
 func TestNowAndGlobals(t *testing.T) {
 	eng := liquid.NewEngine()
 	fixed := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)

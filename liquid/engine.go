@@ -16,10 +16,17 @@ import (
 // Engine holds the tags, filters and keyword literals templates use.
 // Configure it before parsing; it must not be changed while in use.
 type Engine struct {
-	filters  map[string]filter.Func
-	tags     map[string]Tag
-	keywords map[string]func() any
+	filters       map[string]filter.Func
+	tags          map[string]Tag
+	keywords      map[string]func() any
+	activeSupport bool
 }
+
+// SetActiveSupport switches "x == blank" to Rails semantics, as in a Rails
+// app such as Mechanic where ActiveSupport defines blank?: nil, false,
+// whitespace-only strings and empty arrays and hashes are blank. Plain Ruby
+// Liquid 5.4 (the default) has no blank? and such comparisons are false.
+func (e *Engine) SetActiveSupport(on bool) { e.activeSupport = on }
 
 // NewEngine returns an engine with all standard tags and filters.
 func NewEngine() *Engine {

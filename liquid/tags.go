@@ -294,7 +294,7 @@ func (n *caseNode) Render(rc *RenderContext) error {
 			if err != nil {
 				return err
 			}
-			if value.Truthy(equalVariables(left, r)) {
+			if value.Truthy(equalVariablesAS(left, r, rc.sh.eng.activeSupport)) {
 				runElse = false
 				if err := rc.renderBody(b.body); err != nil {
 					return err
