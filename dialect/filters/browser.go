@@ -179,8 +179,9 @@ func (b *Browser) MarshalJSON() ([]byte, error) {
 }
 
 type uaRule struct {
-	re   *regexp.Regexp
-	name string // "" keeps the first group as name
+	re       *regexp.Regexp
+	name     string // "" keeps the first group as name
+	maxParts int    // version parts kept; 0 means 4
 }
 
 const ver = `(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?`
@@ -188,25 +189,26 @@ const ver = `(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:\.(\d+))?`
 // browserRules are tried in order; the groups after the name are the
 // version parts.
 var browserRules = []uaRule{
-	{regexp.MustCompile(`(?i)(googlebot|bingbot|yandexbot|duckduckbot|baiduspider|facebookexternalhit|twitterbot|slurp)(?:/` + ver + `)?`), ""},
-	{regexp.MustCompile(`GSA/` + ver), "Google"},
-	{regexp.MustCompile(`\bFBAV/` + ver), "Facebook"},
-	{regexp.MustCompile(`\bInstagram ` + ver), "Instagram"},
-	{regexp.MustCompile(`\bEdg(?:e|A|iOS)?/` + ver), "Edge"},
-	{regexp.MustCompile(`\bOPR/` + ver), "Opera"},
-	{regexp.MustCompile(`\bSamsungBrowser/` + ver), "Samsung Internet"},
-	{regexp.MustCompile(`\bFxiOS/` + ver), "Firefox iOS"},
-	{regexp.MustCompile(`\bFirefox/` + ver + `.*Mobile|Mobile.*\bFirefox/` + ver), "Firefox Mobile"},
-	{regexp.MustCompile(`\bFirefox/` + ver), "Firefox"},
-	{regexp.MustCompile(`\bCriOS/` + ver), "Chrome Mobile iOS"},
-	{regexp.MustCompile(`; wv\).*\bChrome/` + ver), "Chrome Mobile WebView"},
-	{regexp.MustCompile(`\bChrome/` + ver + `.*Mobile`), "Chrome Mobile"},
-	{regexp.MustCompile(`\bChrome/` + ver), "Chrome"},
-	{regexp.MustCompile(`\bVersion/` + ver + `.*Mobile.*Safari`), "Mobile Safari"},
-	{regexp.MustCompile(`\bVersion/` + ver + `.*Safari`), "Safari"},
-	{regexp.MustCompile(`(?:iPhone|iPad|iPod).*AppleWebKit`), "Mobile Safari UI/WKWebView"},
-	{regexp.MustCompile(`\bMSIE ` + ver), "IE"},
-	{regexp.MustCompile(`Trident/.*rv:` + ver), "IE"},
+	{regexp.MustCompile(`(?i)(googlebot|bingbot|yandexbot|duckduckbot|baiduspider|facebookexternalhit|twitterbot|slurp)(?:/` + ver + `)?`), "", 0},
+	{regexp.MustCompile(`GSA/` + ver), "Google", 0},
+	{regexp.MustCompile(`\bFBAV/` + ver), "Facebook", 3},
+	{regexp.MustCompile(`\bInstagram ` + ver), "Instagram", 3},
+	{regexp.MustCompile(`\bEdg(?:e|A|iOS)?/` + ver), "Edge", 0},
+	{regexp.MustCompile(`\bOPR/` + ver), "Opera", 3},
+	{regexp.MustCompile(`\bSamsungBrowser/` + ver), "Samsung Internet", 0},
+	{regexp.MustCompile(`\bFxiOS/` + ver), "Firefox iOS", 0},
+	{regexp.MustCompile(`\bFirefox/` + ver + `.*Mobile|Mobile.*\bFirefox/` + ver), "Firefox Mobile", 0},
+	{regexp.MustCompile(`\bFirefox/` + ver), "Firefox", 0},
+	{regexp.MustCompile(`\bCriOS/` + ver), "Chrome Mobile iOS", 0},
+	{regexp.MustCompile(`; wv\).*\bChrome/` + ver), "Chrome Mobile WebView", 0},
+	{regexp.MustCompile(`\bChrome/` + ver + `.*Mobile`), "Chrome Mobile", 0},
+	{regexp.MustCompile(`\bChrome/` + ver), "Chrome", 0},
+	{regexp.MustCompile(`\bVersion/` + ver + `.*Mobile.*Safari`), "Mobile Safari", 0},
+	{regexp.MustCompile(`\bVersion/` + ver + `.*Safari`), "Safari", 0},
+	{regexp.MustCompile(`(?:iPhone|iPad|iPod).*AppleWebKit`), "Mobile Safari UI/WKWebView", 0},
+	{regexp.MustCompile(`\bMSIE ` + ver), "IE", 0},
+	{regexp.MustCompile(`Trident/.*rv:` + ver), "IE", 0},
+	{regexp.MustCompile(`^([A-Za-z][\w.-]*)/` + ver), "", 0},
 }
 
 var (
@@ -215,16 +217,23 @@ var (
 	reWindows = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
 	reMac     = regexp.MustCompile(`Mac OS X (\d+)[_.](\d+)(?:[_.](\d+))?`)
 	reModel   = regexp.MustCompile(`; ([^;)]+?)(?: Build/|\) AppleWebKit| MIUI)`)
+	reCrOS    = regexp.MustCompile(`CrOS \S+ (\d+)\.(\d+)(?:\.(\d+))?`)
+	reAppDev  = regexp.MustCompile(`(?:FBDV/|Instagram [\d.]+ \()((?:iPhone|iPad|iPod)\d+,\d+)`)
 )
 
 var windowsVersions = map[string][]string{
 	"10.0": {"10"}, "6.3": {"8", "1"}, "6.2": {"8"}, "6.1": {"7"}, "6.0": {"Vista"}, "5.1": {"XP"}, "5.2": {"XP"},
 }
 
-var modelBrands = []struct{ prefix, brand string }{
-	{"SM-", "Samsung"}, {"GT-", "Samsung"}, {"Pixel", "Google"}, {"Nexus", "Google"},
-	{"Redmi", "XiaoMi"}, {"Mi ", "XiaoMi"}, {"moto", "Motorola"}, {"Moto", "Motorola"},
-	{"LM-", "LG"}, {"LG", "LG"}, {"ONEPLUS", "OnePlus"}, {"HUAWEI", "Huawei"}, {"CPH", "Oppo"},
+// modelBrands maps Android model prefixes to brands; named says whether
+// the device name starts with the brand.
+var modelBrands = []struct {
+	prefix, brand string
+	named         bool
+}{
+	{"SM-", "Samsung", true}, {"GT-", "Samsung", true}, {"Pixel", "Google", false}, {"Nexus", "Google", false},
+	{"Redmi", "XiaoMi", true}, {"Mi ", "XiaoMi", true}, {"moto", "Motorola", true}, {"Moto", "Motorola", true},
+	{"LM-", "LG", true}, {"ONEPLUS", "OnePlus", true}, {"CPH", "Oppo", true},
 }
 
 // browser parses a user agent string into a Browser, using a compact rule
@@ -248,7 +257,7 @@ func browser(_ filter.Context, input any, args []any, kwargs *value.Map) (any, e
 
 // ParseUserAgent parses a user agent string.
 func ParseUserAgent(ua string) *Browser {
-	b := &Browser{name: "Other", os: &OS{name: "Other"}, device: &Device{name: "Other"}}
+	b := &Browser{name: "Other", os: &OS{name: "Other"}, device: &Device{name: "Other", model: "Other"}}
 	for _, r := range browserRules {
 		m := r.re.FindStringSubmatch(ua)
 		if m == nil {
@@ -266,11 +275,15 @@ func ParseUserAgent(ua string) *Browser {
 		if len(parts) > 4 && parts[0] == "" {
 			parts = parts[4:]
 		}
-		if len(parts) > 4 {
-			parts = parts[:4]
+		max := r.maxParts
+		if max == 0 {
+			max = 4
+		}
+		if len(parts) > max {
+			parts = parts[:max]
 		}
 		b.version = newVersion(parts...)
-		if r.name == "" {
+		if r.name == "" && r.re == browserRules[0].re {
 			b.device = &Device{name: "Spider", brand: "Spider", model: "Desktop"}
 		}
 		break
@@ -287,6 +300,9 @@ func ParseUserAgent(ua string) *Browser {
 		b.os = &OS{name: "Windows", version: newVersion(windowsVersions[m[1]]...)}
 	case strings.Contains(ua, "CrOS"):
 		b.os = &OS{name: "Chrome OS"}
+		if m := reCrOS.FindStringSubmatch(ua); m != nil {
+			b.os.version = newVersion(m[1:]...)
+		}
 	case reMac.MatchString(ua):
 		m := reMac.FindStringSubmatch(ua)
 		b.os = &OS{name: "Mac OS X", version: newVersion(m[1:]...)}
@@ -301,18 +317,24 @@ func ParseUserAgent(ua string) *Browser {
 	for _, apple := range []string{"iPhone", "iPad", "iPod"} {
 		if strings.Contains(ua, apple) {
 			b.device = &Device{name: apple, brand: "Apple", model: apple}
+			if m := reAppDev.FindStringSubmatch(ua); m != nil {
+				b.device.model = m[1]
+			}
 			return b
 		}
 	}
 	switch {
 	case b.os.name == "Android":
-		if m := reModel.FindStringSubmatch(ua); m != nil && !strings.HasPrefix(m[1], "Android") && m[1] != "K" {
+		if m := reModel.FindStringSubmatch(ua); m != nil && !strings.HasPrefix(m[1], "Android") {
 			model := strings.TrimSpace(m[1])
-			b.device = &Device{name: model, model: model}
+			model = strings.TrimPrefix(model, "SAMSUNG ")
+			b.device = &Device{name: model, brand: "Generic_Android", model: model}
 			for _, mb := range modelBrands {
 				if strings.HasPrefix(model, mb.prefix) {
 					b.device.brand = mb.brand
-					b.device.name = mb.brand + " " + model
+					if mb.named {
+						b.device.name = mb.brand + " " + model
+					}
 					break
 				}
 			}
