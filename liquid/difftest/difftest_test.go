@@ -53,15 +53,28 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-func reportDisagreements(t *testing.T, what string, n int, ds []Disagreement) {
+// reportDisagreements fails the test with each disagreement, the first
+// ones also minimized.
+func reportDisagreements(t *testing.T, what string, n int, ds []Disagreement, o *Oracle, s *Sprocket) {
 	t.Helper()
-	const maxShown = 40
+	const maxShown, maxMinimized = 40, 25
+	ctx := context.Background()
 	for i, d := range ds {
 		if i == maxShown {
 			t.Errorf("... and %d more disagreements", len(ds)-maxShown)
 			break
 		}
-		t.Errorf("disagreement:\n%s", d)
+		msg := d.String()
+		if i < maxMinimized {
+			m := Minimize(ctx, o, s, d.Case)
+			if m.Template != d.Case.Template || m.Data.Len() != d.Case.Data.Len() {
+				rs, err := o.RenderAll(ctx, []Case{m})
+				if err == nil {
+					msg += "  minimized:\n" + Disagreement{Case: m, Ruby: rs[0], Sprocket: s.Render(ctx, m)}.String()
+				}
+			}
+		}
+		t.Errorf("disagreement:\n%s", msg)
 	}
 	t.Logf("%s: %d cases, %d disagreements", what, n, len(ds))
 }
@@ -92,11 +105,12 @@ func TestDifferential(t *testing.T) {
 		cases[i] = g.Next()
 	}
 	ctx := context.Background()
-	ds, err := Compare(ctx, startOracle(t), NewSprocket(), cases)
+	o, s := startOracle(t), NewSprocket()
+	ds, err := Compare(ctx, o, s, cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reportDisagreements(t, "differential", n, ds)
+	reportDisagreements(t, "differential", n, ds, o, s)
 	if len(ds) > 0 {
 		t.Logf("reproduce with SPROCKET_DIFF_SEED=%d SPROCKET_DIFF_CASES=%d", seed, n)
 	}
@@ -106,11 +120,12 @@ func TestDifferential(t *testing.T) {
 func TestTricky(t *testing.T) {
 	requireRuby(t)
 	cases := TrickyCases()
-	ds, err := Compare(context.Background(), startOracle(t), NewSprocket(), cases)
+	o, s := startOracle(t), NewSprocket()
+	ds, err := Compare(context.Background(), o, s, cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reportDisagreements(t, "tricky", len(cases), ds)
+	reportDisagreements(t, "tricky", len(cases), ds, o, s)
 }
 
 // TestOracle checks the oracle protocol itself on cases with known Ruby

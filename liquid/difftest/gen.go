@@ -320,7 +320,13 @@ func (g *Generator) varsOf(k kind) []scopeVar {
 // ref is a variable reference of roughly kind k, possibly with a path.
 func (g *Generator) ref(k kind) string {
 	vs := g.varsOf(k)
-	if len(vs) == 0 || g.chance(0.1) {
+	if k == kDate {
+		// Only inputs that parse the same on any day: "3.5" or "10:30"
+		// would be read relative to today.
+		if len(vs) == 0 {
+			return g.literal(kDate)
+		}
+	} else if len(vs) == 0 || g.chance(0.1) {
 		vs = g.scope
 	}
 	if len(vs) == 0 {
