@@ -1,0 +1,128 @@
+package filter
+
+import (
+	"math/big"
+)
+
+func plus(_ Context, input any, args []any) (any, error) {
+	return addNum(toNum(input), toNum(args[0])).value(), nil
+}
+
+func minus(_ Context, input any, args []any) (any, error) {
+	return subNum(toNum(input), toNum(args[0])).value(), nil
+}
+
+func times(_ Context, input any, args []any) (any, error) {
+	return mulNum(toNum(input), toNum(args[0])).value(), nil
+}
+
+func dividedBy(_ Context, input any, args []any) (any, error) {
+	n, err := divNum(toNum(input), toNum(args[0]))
+	if err != nil {
+		return nil, err
+	}
+	return n.value(), nil
+}
+
+func modulo(_ Context, input any, args []any) (any, error) {
+	n, err := modNum(toNum(input), toNum(args[0]))
+	if err != nil {
+		return nil, err
+	}
+	return n.value(), nil
+}
+
+func abs(_ Context, input any, _ []any) (any, error) {
+	n := toNum(input)
+	if n.negative() {
+		n = n.neg()
+	}
+	return n.value(), nil
+}
+
+func ceil(_ Context, input any, _ []any) (any, error) {
+	n := toNum(input)
+	if !n.dec {
+		return n.value(), nil
+	}
+	if n.sp != finite {
+		return nil, floatDomainError(n)
+	}
+	return intNumber(ratCeil(n.r)).value(), nil
+}
+
+func floor(_ Context, input any, _ []any) (any, error) {
+	n := toNum(input)
+	if !n.dec {
+		return n.value(), nil
+	}
+	if n.sp != finite {
+		return nil, floatDomainError(n)
+	}
+	return intNumber(ratFloor(n.r)).value(), nil
+}
+
+// round rounds half away from zero; with a precision of 1 or more a decimal
+// stays a Float, otherwise the result is an Integer.
+func round(_ Context, input any, args []any) (any, error) {
+	n := toNum(input)
+	digits, ok := toNum(arg(args, 0, int64(0))).toInt32()
+	if !ok {
+		return nil, errInternal()
+	}
+	if !n.dec {
+		if digits >= 0 {
+			return n.value(), nil
+		}
+		if -digits > len(n.i.String())+1 {
+			return int64(0), nil
+		}
+		p := pow10(-digits)
+		q := ratRoundHalfUp(new(big.Rat).SetFrac(n.i, p))
+		return intNumber(q.Mul(q, p)).value(), nil
+	}
+	if n.sp != finite {
+		if digits < 1 {
+			return nil, floatDomainError(n)
+		}
+		return n.value(), nil
+	}
+	if digits < 1 {
+		if -digits > len(ratFloor(new(big.Rat).Abs(n.r)).String())+1 {
+			return int64(0), nil
+		}
+		p := pow10(-digits)
+		q := ratRoundHalfUp(new(big.Rat).Quo(n.r, new(big.Rat).SetInt(p)))
+		return intNumber(q.Mul(q, p)).value(), nil
+	}
+	if digits > maxRoundDigits {
+		return n.value(), nil
+	}
+	p := new(big.Rat).SetInt(pow10(digits))
+	q := ratRoundHalfUp(new(big.Rat).Mul(n.r, p))
+	r := new(big.Rat).Quo(new(big.Rat).SetInt(q), p)
+	if r.Sign() == 0 {
+		return signedZero(n.negative()).value(), nil
+	}
+	return decNumber(r).value(), nil
+}
+
+// maxRoundDigits bounds the precision round computes with; rounding a
+// decimal further out cannot change its Float value.
+const maxRoundDigits = 1100
+
+func atLeast(_ Context, input any, args []any) (any, error) {
+	limit, n := toNum(args[0]), toNum(input)
+	if c, ok := cmpNum(limit, n); ok && c > 0 {
+		n = limit
+	}
+	return n.value(), nil
+}
+
+func atMost(_ Context, input any, args []any) (any, error) {
+	limit, n := toNum(args[0]), toNum(input)
+	if c, ok := cmpNum(limit, n); ok && c < 0 {
+		n = limit
+	}
+	return n.value(), nil
+}
