@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,8 @@ import (
 )
 
 const testToken = "test-token"
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // client is a tiny API client for tests.
 type client struct {
@@ -89,6 +92,9 @@ func openTestService(t *testing.T, cfg Config) (*Service, *client) {
 		cfg.APIToken = testToken
 	}
 	cfg.DisableScheduler = cfg.Clock == nil
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
 	svc, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
