@@ -36,7 +36,7 @@ func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	enc.SetEscapeHTML(false)
 	for {
 		line, err := in.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
+		if len(line) > 0 && !(err == io.EOF && len(bytes.TrimSpace(line)) == 0) {
 			res := renderLine(ctx, eng, line)
 			if encErr := enc.Encode(res); encErr != nil {
 				slog.Error("sprocket liquid: write failed", "err", encErr)
@@ -61,6 +61,9 @@ type liquidResult struct {
 func errResult(msg string) liquidResult { return liquidResult{Error: &msg} }
 
 func renderLine(ctx context.Context, eng *liquid.Engine, line []byte) liquidResult {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return errResult("invalid request: empty line")
+	}
 	var req liquidRequest
 	if err := json.Unmarshal(line, &req); err != nil {
 		return errResult(fmt.Sprintf("invalid request: %v", err))
