@@ -21,7 +21,7 @@ func (c testCtx) Context() context.Context { return c.ctx }
 func (c testCtx) Now() time.Time           { return c.now }
 func (c testCtx) Rand() *rand.Rand         { return c.rnd }
 
-func newCtx(t *testing.T, zone string) testCtx {
+func newCtx(t testing.TB, zone string) testCtx {
 	t.Helper()
 	loc, err := time.LoadLocation(zone)
 	if err != nil {

@@ -22,11 +22,13 @@ const maxScanMatches = 100000
 // MatchData: it outputs as the matched text and offers captures,
 // named_captures, pre_match, post_match, size and indexed groups.
 type MatchData struct {
-	text      string
-	pre, post string
-	groups    []any // group 0 first; nil for groups that did not take part
-	names     []string
-	named     *value.Map
+	text   string
+	in     []rune // the whole input, shared by all matches of one scan
+	start  int    // rune offset of the match in in
+	end    int    // rune offset after the match
+	groups []any  // group 0 first; nil for groups that did not take part
+	names  []string
+	named  *value.Map
 }
 
 // Get looks up a property of the match.
@@ -37,9 +39,9 @@ func (m *MatchData) Get(key string) (any, bool) {
 	case "named_captures":
 		return m.named.Clone(), true
 	case "pre_match":
-		return m.pre, true
+		return string(m.in[:m.start]), true
 	case "post_match":
-		return m.post, true
+		return string(m.in[m.end:]), true
 	case "to_s", "match":
 		return m.text, true
 	case "size", "length":
@@ -148,10 +150,9 @@ func regexpArgs(c filter.Context, name string, input any, args []any) (*regexp2.
 }
 
 func newMatchData(in []rune, m *regexp2.Match) *MatchData {
-	md := &MatchData{text: m.String(), named: value.NewMap(0)}
+	md := &MatchData{text: m.String(), in: in, named: value.NewMap(0)}
 	if m.Index >= 0 && m.Index+m.Length <= len(in) {
-		md.pre = string(in[:m.Index])
-		md.post = string(in[m.Index+m.Length:])
+		md.start, md.end = m.Index, m.Index+m.Length
 	}
 	for i, g := range m.Groups() {
 		var v any
