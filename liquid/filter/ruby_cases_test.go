@@ -158,7 +158,18 @@ func normJSON(t *testing.T, raw []byte) string {
 // Liquid 5.4.0 (generated inputs covering every filter, edge values,
 // wrong argument counts) and requires identical results and errors.
 func TestRubyCases(t *testing.T) {
-	f, err := os.Open("testdata/ruby_cases.jsonl.gz")
+	replayRubyCases(t, "testdata/ruby_cases.jsonl.gz")
+}
+
+// TestRubyExtensionCases replays calls of the filters added after 5.4
+// (find, find_index, has, reject, sum, squish), recorded from Shopify's
+// Liquid 5.13.0 sources on the same Ruby.
+func TestRubyExtensionCases(t *testing.T) {
+	replayRubyCases(t, "testdata/ruby513_ext_cases.jsonl.gz")
+}
+
+func replayRubyCases(t *testing.T, path string) {
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
