@@ -111,6 +111,35 @@ func TestGunzipSizeCap(t *testing.T) {
 	}
 }
 
+func TestSigningFiltersResolveSecretReferences(t *testing.T) {
+	c := newCtx(t, "UTC")
+	c.ctx = WithSecrets(c.ctx, fakeSource{"[secret:signing_key]": "sincerely"})
+	// The docs' hmac_sha1 value for key "sincerely" (filters.md history).
+	got, err := call(t, c, "hmac_sha1", "mechanic", []any{"[secret:signing_key]"}, nil)
+	if err != nil || got != "0425a4dbbe0588be87fb51b5706c2244401bc73a" {
+		t.Fatalf("hmac with secret reference = %v, %v", got, err)
+	}
+	// Strings that are not references are used as they are.
+	got, err = call(t, c, "hmac_sha1", "mechanic", []any{"sincerely"}, nil)
+	if err != nil || got != "0425a4dbbe0588be87fb51b5706c2244401bc73a" {
+		t.Fatalf("hmac with plain key = %v, %v", got, err)
+	}
+	// Other filters see only the reference: sha1 hashes the reference text.
+	withRef, _ := call(t, c, "sha1", "[secret:signing_key]", nil, nil)
+	plain, _ := call(t, newCtx(t, "UTC"), "sha1", "[secret:signing_key]", nil, nil)
+	raw, _ := call(t, c, "sha1", "sincerely", nil, nil)
+	if withRef != plain || withRef == raw {
+		t.Fatalf("sha1 must not reveal secrets: %v %v %v", withRef, plain, raw)
+	}
+}
+
+type fakeSource map[string]string
+
+func (f fakeSource) RevealSecret(ref string) (string, bool) {
+	raw, ok := f[ref]
+	return raw, ok
+}
+
 type fakeSecret string
 
 func (s fakeSecret) SecretValue() string { return string(s) }

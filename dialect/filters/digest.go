@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"context"
 	"crypto"
 	"crypto/hmac"
 	"crypto/md5"
@@ -22,6 +23,21 @@ import (
 // filters use the raw secret when such a value is given as their key.
 type Secret interface {
 	SecretValue() string
+}
+
+// SecretSource reveals shop secrets to the signing filters (hmac_*, rsa_*):
+// given the reference a template sees for a secret, it returns the raw
+// value. Other filters and template output only ever see the reference.
+type SecretSource interface {
+	RevealSecret(ref string) (raw string, ok bool)
+}
+
+type secretsKey struct{}
+
+// WithSecrets returns a context whose renders let the signing filters
+// resolve secret references through s.
+func WithSecrets(ctx context.Context, s SecretSource) context.Context {
+	return context.WithValue(ctx, secretsKey{}, s)
 }
 
 var hashes = map[string]func() hash.Hash{
@@ -60,21 +76,32 @@ func digestOut(sum []byte, kwargs *value.Map) string {
 }
 
 // keyString reads a signing key argument, unwrapping secrets.
-func keyString(name string, v any) (string, error) {
+func keyString(c filter.Context, name string, v any) (string, error) {
 	if s, ok := v.(Secret); ok {
 		return s.SecretValue(), nil
 	}
 	if v == nil {
 		return "", errorf("%s: key is missing", name)
 	}
-	return str(name, v)
+	key, err := str(name, v)
+	if err != nil {
+		return "", err
+	}
+	if c != nil && c.Context() != nil {
+		if src, ok := c.Context().Value(secretsKey{}).(SecretSource); ok && src != nil {
+			if raw, ok := src.RevealSecret(key); ok {
+				return raw, nil
+			}
+		}
+	}
+	return key, nil
 }
 
 // hmacFilter returns a filter computing an HMAC of a string with the given
 // key, as hex or raw bytes (binary: true).
 func hmacFilter(name string) filter.Func {
 	newHash := hashes[name[len("hmac_"):]]
-	return func(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+	return func(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 		if err := arity(name, args, 1, 1); err != nil {
 			return nil, err
 		}
@@ -85,7 +112,7 @@ func hmacFilter(name string) filter.Func {
 		if err != nil {
 			return nil, err
 		}
-		key, err := keyString(name, args[0])
+		key, err := keyString(c, name, args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +130,7 @@ func rsaFilter(name string) filter.Func {
 	if name == "rsa_sha512" {
 		h = crypto.SHA512
 	}
-	return func(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+	return func(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 		if err := arity(name, args, 1, 1); err != nil {
 			return nil, err
 		}
@@ -114,7 +141,7 @@ func rsaFilter(name string) filter.Func {
 		if err != nil {
 			return nil, err
 		}
-		pemText, err := keyString(name, args[0])
+		pemText, err := keyString(c, name, args[0])
 		if err != nil {
 			return nil, err
 		}
