@@ -451,8 +451,8 @@ func toBig(v any) *big.Int {
 	return new(big.Int)
 }
 
-// compact removes nil elements from an array (or elements whose property
-// is nil), or keys with nil values from a hash.
+// compact removes nil elements from a flattened array (or elements whose
+// property is nil), or keys with nil values from a hash.
 func compact(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 	if err := arity("compact", args, 0, 1); err != nil {
 		return nil, err
@@ -471,6 +471,8 @@ func compact(_ filter.Context, input any, args []any, kwargs *value.Map) (any, e
 	if err != nil {
 		return nil, err
 	}
+	// Like Ruby Liquid's InputIterator, nested arrays are flattened first.
+	a = flatten(a, nil, 0)
 	out := []any{}
 	for _, e := range a {
 		v := e
@@ -482,6 +484,18 @@ func compact(_ filter.Context, input any, args []any, kwargs *value.Map) (any, e
 		}
 	}
 	return out, nil
+}
+
+// flatten appends the elements of a, and of arrays nested in it, to out.
+func flatten(a []any, out []any, depth int) []any {
+	for _, e := range a {
+		if inner, ok := e.([]any); ok && depth < 100 {
+			out = flatten(inner, out, depth+1)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // keys returns the keys of a hash.

@@ -66,6 +66,8 @@ func TestArrayAndHashFilters(t *testing.T) {
 		{name: "compact hash", filter: "compact", input: js(t, `{"bar":"baz","qux":null}`), want: `{"bar":"baz"}`},
 		{name: "compact nested untouched", filter: "compact", input: js(t, `{"bar":{"baz":"baz","quz":null}}`), want: `{"bar":{"baz":"baz","quz":null}}`},
 		{name: "compact array", filter: "compact", input: js(t, `[1,null,2]`), want: `[1,2]`},
+		// Ruby Liquid 5.4 (ruby -rliquid): compact flattens nested arrays.
+		{name: "compact flattens", filter: "compact", input: js(t, `[[1,null],2,null]`), want: `[1,2]`},
 		{name: "compact array by property", filter: "compact", input: js(t, `[{"a":1},{"a":null},{}]`), args: []any{"a"}, want: `[{"a":1}]`},
 		// platform/liquid/filters/README.md "keys", "values".
 		{name: "keys", filter: "keys", input: foo, want: `["bar","baz","qux"]`},
