@@ -76,6 +76,9 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 		if _, ok := r.(*value.Map); ok {
 			return nil, nil
 		}
+		if isNaN(l) && value.IsNumber(r) || isNaN(r) && value.IsNumber(l) {
+			return false, nil // Ruby's Float comparisons with NaN are false
+		}
 		cmp, err := value.Compare(l, r)
 		if err != nil {
 			if errors.Is(err, value.ErrNotComparable) {
@@ -411,4 +414,9 @@ func scanExpressionsAndOperators(s string) []string {
 		}
 	}
 	return out
+}
+
+func isNaN(v any) bool {
+	f, ok := v.(float64)
+	return ok && f != f
 }

@@ -111,8 +111,9 @@ func (t *Template) Render(ctx context.Context, vars map[string]any, o *RenderOpt
 	return t.RenderMap(ctx, env, o)
 }
 
-// RenderMap is Render with variables already in canonical form; env is
-// not modified.
+// RenderMap is Render with variables already in canonical form. The engine
+// does not modify env itself, but tags that assign into existing hashes or
+// arrays (SetPath) change them in place, as Ruby does.
 func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptions) (out string, err error) {
 	if o == nil {
 		o = &RenderOptions{}

@@ -54,12 +54,15 @@ type RenderError struct {
 // Error formats the error as Ruby Liquid prints it inline, e.g.
 // "Liquid error (line 3): divided by 0".
 func (e *RenderError) Error() string {
-	var le *LimitError
-	if errors.As(e.Err, &le) {
-		return le.Error()
-	}
 	prefix := "Liquid error"
 	msg := e.Err.Error()
+	var le *LimitError
+	if errors.As(e.Err, &le) {
+		if !le.soft {
+			return le.Error()
+		}
+		msg = "Nesting too deep"
+	}
 	var se *SyntaxError
 	if errors.As(e.Err, &se) {
 		prefix, msg = "Liquid syntax error", se.Msg
