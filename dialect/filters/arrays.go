@@ -1,11 +1,9 @@
 package filters
 
 import (
-	"math"
 	"math/big"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -525,6 +523,3 @@ func values(_ filter.Context, input any, args []any, kwargs *value.Map) (any, er
 	}
 	return m.Values(), nil
 }
-
-var _ = math.MaxInt64
-var _ = strconv.Itoa

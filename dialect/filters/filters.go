@@ -8,7 +8,6 @@
 package filters
 
 import (
-	"fmt"
 	"math"
 	"math/big"
 	"strconv"
@@ -233,5 +232,3 @@ const maxRangeExpand = 1 << 20
 func wrapErr(name string, err error) error {
 	return errorf("%s: %s", name, err.Error())
 }
-
-var _ = fmt.Sprintf

@@ -250,8 +250,7 @@ func translateRuby(pat string) (string, bool, error) {
 					continue
 				}
 				if n == 'H' {
-					b.WriteString(`\P{IsBasicLatin}`) // rare inside a class; best effort
-					continue
+					return "", false, errorf(`\H inside a character class is not supported`)
 				}
 			}
 			if n == 'R' && inClass == 0 {

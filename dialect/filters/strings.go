@@ -1,7 +1,6 @@
 package filters
 
 import (
-	"net/url"
 	"slices"
 	"strings"
 
@@ -223,8 +222,6 @@ func percentEncode(s, keep string) string {
 	}
 	return b.String()
 }
-
-var _ = url.QueryEscape
 
 // tagFilter returns add_tag(s) or remove_tag(s): they edit a Shopify tag
 // list given as a comma-separated string (returning a string) or an array
