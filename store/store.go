@@ -170,6 +170,18 @@ type Scheduler interface {
 	FireTick(ctx context.Context, name string, tick time.Time, events []NewEvent) (fired bool, err error)
 }
 
+// Settings stores small keyed JSON records by kind.
+type Settings interface {
+	// PutSetting creates or replaces a setting and returns it.
+	PutSetting(ctx context.Context, kind SettingKind, key string, value json.RawMessage) (Setting, error)
+	// GetSetting reads a setting or returns ErrNotFound.
+	GetSetting(ctx context.Context, kind SettingKind, key string) (Setting, error)
+	// DeleteSetting deletes a setting or returns ErrNotFound.
+	DeleteSetting(ctx context.Context, kind SettingKind, key string) error
+	// ListSettings lists a kind's settings by key.
+	ListSettings(ctx context.Context, kind SettingKind) ([]Setting, error)
+}
+
 // Pruner deletes old records.
 type Pruner interface {
 	// Prune deletes, in batches, events created before olderThan with no
@@ -188,6 +200,7 @@ type Store interface {
 	Cache
 	CacheEndpoints
 	Scheduler
+	Settings
 	Pruner
 	// Close releases the store's resources.
 	Close() error

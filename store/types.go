@@ -108,6 +108,10 @@ type EventFilter struct {
 	ParentID string
 	// TaskID keeps only events that have a run of this task.
 	TaskID string
+	// Since keeps only events created at or after this time, when set.
+	Since time.Time
+	// Until keeps only events created before this time, when set.
+	Until time.Time
 	// Page selects the page.
 	Page Page
 }
@@ -286,6 +290,10 @@ type RunFilter struct {
 	ParentRunID string
 	// Status keeps only runs in this state.
 	Status RunStatus
+	// Since keeps only runs created at or after this time, when set.
+	Since time.Time
+	// Until keeps only runs created before this time, when set.
+	Until time.Time
 	// Page selects the page.
 	Page Page
 }
@@ -444,4 +452,34 @@ type QueueStats struct {
 	Running map[RunKind]int
 	// OldestDue is when the longest-waiting due run became due; zero if none.
 	OldestDue time.Time
+}
+
+// SettingKind names a family of settings.
+type SettingKind string
+
+// Setting kinds used by Sprocket; others may be added freely.
+const (
+	// SettingGlobal is a global: Value is any JSON value.
+	SettingGlobal SettingKind = "global"
+	// SettingSecret is a secret: Value is a JSON string.
+	SettingSecret SettingKind = "secret"
+	// SettingEventFilter is an account event filter: Value is {"name","template"}.
+	SettingEventFilter SettingKind = "event_filter"
+	// SettingAPIToken is an API token keyed by its hash: Value holds its metadata.
+	SettingAPIToken SettingKind = "api_token"
+)
+
+// Setting is one keyed JSON value of a kind (globals, secrets, event
+// filters, API tokens and other small account-level records).
+type Setting struct {
+	// Kind is the family.
+	Kind SettingKind
+	// Key is unique within the kind.
+	Key string
+	// Value is the JSON value.
+	Value json.RawMessage
+	// CreatedAt is when the key was first set.
+	CreatedAt time.Time
+	// UpdatedAt is when the value last changed.
+	UpdatedAt time.Time
 }

@@ -133,6 +133,14 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Ev
 		conds = append(conds, "id IN (SELECT event_id FROM runs WHERE task_id = ?)")
 		args = append(args, f.TaskID)
 	}
+	if !f.Since.IsZero() {
+		conds = append(conds, "created_at >= ?")
+		args = append(args, micro(f.Since))
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, "created_at < ?")
+		args = append(args, micro(f.Until))
+	}
 	pc, pargs, err := pageClause(f.Page, "created_at", "id")
 	if err != nil {
 		return nil, "", fmt.Errorf("list events: %w", err)

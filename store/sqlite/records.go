@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -470,4 +471,92 @@ ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick, updated_at = ex
 		return false, err
 	}
 	return fired, nil
+}
+
+// --- settings --------------------------------------------------------------------
+
+const settingCols = `kind, key, value, created_at, updated_at`
+
+func scanSetting(sc interface{ Scan(...any) error }) (store.Setting, error) {
+	var (
+		st               store.Setting
+		kind, value      string
+		created, updated int64
+	)
+	if err := sc.Scan(&kind, &st.Key, &value, &created, &updated); err != nil {
+		return store.Setting{}, err
+	}
+	st.Kind, st.Value = store.SettingKind(kind), json.RawMessage(value)
+	st.CreatedAt, st.UpdatedAt = fromMicro(created), fromMicro(updated)
+	return st, nil
+}
+
+// PutSetting creates or replaces a setting.
+func (s *Store) PutSetting(ctx context.Context, kind store.SettingKind, key string, value json.RawMessage) (store.Setting, error) {
+	if kind == "" || key == "" {
+		return store.Setting{}, fmt.Errorf("put setting: %w: empty kind or key", store.ErrInvalid)
+	}
+	if len(value) == 0 || !json.Valid(value) {
+		return store.Setting{}, fmt.Errorf("put setting %s/%s: %w: value is not valid JSON", kind, key, store.ErrInvalid)
+	}
+	var out store.Setting
+	err := s.inTx(ctx, "put setting", func(tx *txn) error {
+		now := s.nowMicro()
+		st, err := scanSetting(tx.QueryRowContext(ctx, `INSERT INTO settings (`+settingCols+`) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at RETURNING `+settingCols,
+			string(kind), key, string(value), now, now))
+		if err != nil {
+			return fmt.Errorf("put setting %s/%s: %w", kind, key, err)
+		}
+		out = st
+		return nil
+	})
+	return out, err
+}
+
+// GetSetting reads a setting.
+func (s *Store) GetSetting(ctx context.Context, kind store.SettingKind, key string) (store.Setting, error) {
+	st, err := scanSetting(s.r.QueryRowContext(ctx, `SELECT `+settingCols+` FROM settings WHERE kind = ? AND key = ?`, string(kind), key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Setting{}, notFound("setting "+string(kind), key)
+	}
+	if err != nil {
+		return store.Setting{}, fmt.Errorf("get setting %s/%s: %w", kind, key, err)
+	}
+	return st, nil
+}
+
+// DeleteSetting deletes a setting.
+func (s *Store) DeleteSetting(ctx context.Context, kind store.SettingKind, key string) error {
+	return s.inTx(ctx, "delete setting", func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE kind = ? AND key = ?`, string(kind), key)
+		if err != nil {
+			return fmt.Errorf("delete setting %s/%s: %w", kind, key, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("setting "+string(kind), key)
+		}
+		return nil
+	})
+}
+
+// ListSettings lists a kind's settings by key.
+func (s *Store) ListSettings(ctx context.Context, kind store.SettingKind) ([]store.Setting, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+settingCols+` FROM settings WHERE kind = ? ORDER BY key`, string(kind))
+	if err != nil {
+		return nil, fmt.Errorf("list settings %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out []store.Setting
+	for rows.Next() {
+		st, err := scanSetting(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list settings %s: %w", kind, err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list settings %s: %w", kind, err)
+	}
+	return out, nil
 }

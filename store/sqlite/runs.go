@@ -76,6 +76,12 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, s
 	if f.Status != "" {
 		add("status = ?", string(f.Status))
 	}
+	if !f.Since.IsZero() {
+		add("created_at >= ?", micro(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("created_at < ?", micro(f.Until))
+	}
 	pc, pargs, err := pageClause(f.Page, "created_at", "id")
 	if err != nil {
 		return nil, "", fmt.Errorf("list runs: %w", err)

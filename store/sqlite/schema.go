@@ -104,6 +104,15 @@ CREATE TABLE cache_endpoints (
 	created_at   INTEGER NOT NULL
 );
 
+CREATE TABLE settings (
+	kind       TEXT NOT NULL,
+	key        TEXT NOT NULL,
+	value      TEXT NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (kind, key)
+);
+
 CREATE TABLE scheduler_state (
 	name       TEXT PRIMARY KEY,
 	last_tick  INTEGER NOT NULL,

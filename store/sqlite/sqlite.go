@@ -183,13 +183,6 @@ func (s *Store) nowMicro() int64 { return s.clock.Now().UnixMicro() }
 
 func micro(t time.Time) int64 { return t.UnixMicro() }
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMicro()
-}
-
 func fromMicro(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
 func fromNullMicro(v sql.NullInt64) time.Time {

@@ -120,6 +120,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"StaleLeaseAfterManualRetry", testStaleLeaseAfterManualRetry},
 		{"QueueStats", testQueueStats},
 		{"ConcurrentMixedWrites", testConcurrentMixedWrites},
+		{"Settings", testSettings},
+		{"TimeRangeFilters", testTimeRangeFilters},
 		{"RunListing", testRunListing},
 		{"Cache", testCache},
 		{"CacheEffects", testCacheEffects},
@@ -1231,5 +1233,65 @@ func testConcurrentMixedWrites(e *env) {
 		if _, err := e.s.GetEvent(e.ctx, id); err != nil {
 			e.t.Fatal(err)
 		}
+	}
+}
+
+func testSettings(e *env) {
+	put := func(kind store.SettingKind, key, value string) store.Setting {
+		e.t.Helper()
+		st, err := e.s.PutSetting(e.ctx, kind, key, json.RawMessage(value))
+		e.must(err)
+		return st
+	}
+	a := put(store.SettingGlobal, "shop_name", `"Acme"`)
+	if a.Kind != store.SettingGlobal || a.Key != "shop_name" || string(a.Value) != `"Acme"` || !a.CreatedAt.Equal(start()) {
+		e.t.Fatalf("PutSetting = %+v", a)
+	}
+	put(store.SettingGlobal, "limits", `{"max":3}`)
+	put(store.SettingSecret, "shop_name", `"hunter2"`) // same key, other kind
+	e.clock.Advance(time.Minute)
+	b := put(store.SettingGlobal, "shop_name", `"Acme Inc"`)
+	if !b.CreatedAt.Equal(start()) || !b.UpdatedAt.Equal(start().Add(time.Minute)) || string(b.Value) != `"Acme Inc"` {
+		e.t.Fatalf("replaced setting = %+v", b)
+	}
+	got, err := e.s.GetSetting(e.ctx, store.SettingSecret, "shop_name")
+	e.must(err)
+	if string(got.Value) != `"hunter2"` {
+		e.t.Fatalf("secret = %s", got.Value)
+	}
+	list, err := e.s.ListSettings(e.ctx, store.SettingGlobal)
+	e.must(err)
+	if len(list) != 2 || list[0].Key != "limits" || list[1].Key != "shop_name" || !jsonEq(list[0].Value, json.RawMessage(`{"max":3}`)) {
+		e.t.Fatalf("ListSettings = %+v", list)
+	}
+	e.must(e.s.DeleteSetting(e.ctx, store.SettingGlobal, "limits"))
+	_, err = e.s.GetSetting(e.ctx, store.SettingGlobal, "limits")
+	e.wantErr(err, store.ErrNotFound)
+	e.wantErr(e.s.DeleteSetting(e.ctx, store.SettingGlobal, "limits"), store.ErrNotFound)
+	_, err = e.s.PutSetting(e.ctx, store.SettingGlobal, "bad", json.RawMessage(`{`))
+	e.wantErr(err, store.ErrInvalid)
+	_, err = e.s.PutSetting(e.ctx, store.SettingGlobal, "", json.RawMessage(`1`))
+	e.wantErr(err, store.ErrInvalid)
+	if list, err := e.s.ListSettings(e.ctx, store.SettingEventFilter); err != nil || len(list) != 0 {
+		e.t.Fatalf("empty kind lists %v %v", list, err)
+	}
+}
+
+func testTimeRangeFilters(e *env) {
+	var ids []string
+	for range 4 {
+		ev := e.insert(store.NewEvent{Topic: "user/a/b"})[0]
+		ids = append(ids, ev.ID)
+		e.clock.Advance(time.Hour)
+	}
+	list, _, err := e.s.ListEvents(e.ctx, store.EventFilter{Since: start().Add(time.Hour), Until: start().Add(3 * time.Hour)})
+	e.must(err)
+	if len(list) != 2 || list[0].ID != ids[2] || list[1].ID != ids[1] {
+		e.t.Fatalf("ListEvents(range) = %+v", list)
+	}
+	runs, _, err := e.s.ListRuns(e.ctx, store.RunFilter{Since: start().Add(2 * time.Hour)})
+	e.must(err)
+	if len(runs) != 2 || runs[0].EventID != ids[3] || runs[1].EventID != ids[2] {
+		e.t.Fatalf("ListRuns(since) = %d runs", len(runs))
 	}
 }
