@@ -192,27 +192,29 @@ func CompileRuby(pat string) (*regexp2.Regexp, error) {
 	return re, nil
 }
 
+// posixClasses maps POSIX bracket names to .NET class contents; like
+// Onigmo on UTF-8 strings they are Unicode-aware, except xdigit.
 var posixClasses = map[string]string{
-	"alpha":  `a-zA-Z`,
-	"digit":  `0-9`,
-	"alnum":  `a-zA-Z0-9`,
-	"upper":  `A-Z`,
-	"lower":  `a-z`,
-	"space":  ` \t\r\n\v\f`,
-	"blank":  ` \t`,
-	"punct":  `!-/:-@\[-` + "`" + `{-~`,
+	"alpha":  `\p{L}\p{M}`,
+	"digit":  `\p{Nd}`,
+	"alnum":  `\p{L}\p{M}\p{Nd}`,
+	"upper":  `\p{Lu}`,
+	"lower":  `\p{Ll}`,
+	"space":  `\s\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000`,
+	"blank":  ` \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000`,
+	"punct":  `\p{P}$+<=>\^` + "`" + `|~`,
 	"xdigit": `0-9a-fA-F`,
-	"word":   `a-zA-Z0-9_`,
-	"cntrl":  `\x00-\x1f\x7f`,
-	"print":  `\x20-\x7e`,
-	"graph":  `\x21-\x7e`,
+	"word":   `\p{L}\p{M}\p{Nd}\p{Pc}`,
+	"cntrl":  `\p{Cc}`,
+	"graph":  `\p{L}\p{M}\p{N}\p{P}\p{S}`,
+	"print":  `\p{L}\p{M}\p{N}\p{P}\p{S}\p{Zs}`,
 	"ascii":  `\x00-\x7f`,
 }
 
 // unicodeProps maps Onigmo property names that .NET lacks to .NET classes.
 var unicodeProps = map[string]string{
-	"alpha": `\p{L}`, "digit": `\p{Nd}`, "upper": `\p{Lu}`, "lower": `\p{Ll}`,
-	"punct": `\p{P}`, "alnum": `\p{L}\p{Nd}`, "word": `\p{L}\p{Nd}\p{Pc}\p{Mn}`,
+	"alpha": `\p{L}\p{M}`, "digit": `\p{Nd}`, "upper": `\p{Lu}`, "lower": `\p{Ll}`,
+	"punct": `\p{P}`, "alnum": `\p{L}\p{M}\p{Nd}`, "word": `\p{L}\p{M}\p{Nd}\p{Pc}`,
 	"space": ` \t\r\n\v\f\u0085\u00a0\u2028\u2029`, "blank": ` \t`, "cntrl": `\p{Cc}`,
 	"xdigit": `0-9a-fA-F`, "letter": `\p{L}`,
 }
@@ -302,14 +304,21 @@ func translateRuby(pat string) (string, bool, error) {
 						return "", false, errorf("invalid POSIX bracket type [:%s:]", name)
 					}
 					if neg {
-						// Negated POSIX classes are written as a subtraction
-						// is not possible here; use a nested negated class.
-						b.WriteString(`-[` + cls + `]`)
-					} else {
-						b.WriteString(cls)
+						return "", false, errorf("negated POSIX bracket [:^%s:] is only supported as a whole class", name)
 					}
+					b.WriteString(cls)
 					i += end + 1
 					continue
+				}
+			}
+			// A class made of one negated POSIX bracket: [[:^alpha:]].
+			if inClass == 0 && strings.HasPrefix(pat[i:], "[[:^") {
+				if end := strings.Index(pat[i:], ":]]"); end > 0 {
+					if cls, ok := posixClasses[pat[i+4:i+end]]; ok {
+						b.WriteString("[^" + cls + "]")
+						i += end + 2
+						continue
+					}
 				}
 			}
 			inClass++

@@ -69,6 +69,13 @@ func TestMatchAndScan(t *testing.T) {
 		// ruby -e: ^ and $ are line anchors; \w is ASCII.
 		{"line anchors", "line1\nline2", `^line\d$`, `["line1","line2"]`, ""},
 		{"ascii word", "été 42", `\w+`, `["t","42"]`, ""},
+		// POSIX brackets are Unicode-aware in Ruby (ruby -e).
+		{"posix alpha", "été 42 ½ x_y", `[[:alpha:]]+`, `["été","x","y"]`, ""},
+		{"posix digit", "été 42 ٣", `[[:digit:]]+`, `["42","٣"]`, ""},
+		{"posix punct", "a—b!", `[[:punct:]]`, `["—","!"]`, ""},
+		{"posix space", "a b\u00a0c", `[[:space:]]`, "[\" \",\"\u00a0\"]", ""},
+		{"posix negated", "é1", `[[:^alpha:]]`, `["1"]`, ""},
+		{"posix in a larger class", "é1_-", `[[:alnum:]_]+`, `["é1_"]`, ""},
 		{"property alpha", "Ünïcode 12 x_y", `\p{Alpha}+`, `["Ünïcode","x","y"]`, ""},
 		{"property alnum in class", "Ünï 12", `[\p{Alnum}]+`, `["Ünï","12"]`, ""},
 		{"negated property", "ab12", `\P{Digit}+`, `["ab"]`, ""},
