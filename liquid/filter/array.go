@@ -55,11 +55,12 @@ const (
 	indexOK       indexFailure = iota
 	indexTypeErr               // TypeError: the key has the wrong type
 	indexNoMethod              // NoMethodError: the item has no []
+	indexInternal              // any other Ruby exception (RangeError …)
 )
 
 // rubyIndex evaluates Ruby's item[property] for the values Liquid filters
-// meet: hashes and drops by key, arrays by position, strings by position or
-// substring, integers by bit.
+// meet: hashes and drops by key, arrays by position or range, strings by
+// position, range or substring, integers by bit.
 func rubyIndex(item, property any) (any, indexFailure) {
 	switch it := item.(type) {
 	case *value.Map:
@@ -72,9 +73,16 @@ func rubyIndex(item, property any) (any, indexFailure) {
 		v, _ := it.Get(toS(property))
 		return v, indexOK
 	case []any:
-		i, ok := indexPosition(property)
-		if !ok {
-			return nil, indexTypeErr
+		if r, ok := property.(value.Range); ok {
+			from, to, ok := rangeBounds(int64(len(it)), r)
+			if !ok {
+				return nil, indexOK
+			}
+			return append([]any{}, it[from:to]...), indexOK
+		}
+		i, fail := indexPosition(property)
+		if fail != indexOK {
+			return nil, fail
 		}
 		if i < 0 {
 			i += int64(len(it))
@@ -90,12 +98,19 @@ func rubyIndex(item, property any) (any, indexFailure) {
 			}
 			return nil, indexOK
 		}
-		i, ok := indexPosition(property)
-		if !ok {
-			return nil, indexTypeErr
-		}
 		offs := charOffsets(it)
 		n := int64(len(offs) - 1)
+		if r, ok := property.(value.Range); ok {
+			from, to, ok := rangeBounds(n, r)
+			if !ok {
+				return nil, indexOK
+			}
+			return it[offs[from]:offs[to]], indexOK
+		}
+		i, fail := indexPosition(property)
+		if fail != indexOK {
+			return nil, fail
+		}
 		if i < 0 {
 			i += n
 		}
@@ -104,41 +119,115 @@ func rubyIndex(item, property any) (any, indexFailure) {
 		}
 		return it[offs[i]:offs[i+1]], indexOK
 	case int64, *big.Int:
-		i, ok := indexPosition(property)
-		if !ok {
-			return nil, indexTypeErr
-		}
-		if i < 0 {
-			return int64(0), indexOK
-		}
-		n := toNum(it).i
-		if i > int64(n.BitLen())+1 {
-			if n.Sign() < 0 {
-				return int64(1), indexOK
-			}
-			return int64(0), indexOK
-		}
-		// Ruby's Integer#[] reads two's complement bits.
-		bit := new(big.Int).Rsh(n, uint(i))
-		return int64(bit.Bit(0)), indexOK
+		return integerBits(toNum(it).i, property)
 	}
 	return nil, indexNoMethod
 }
 
-// indexPosition converts an array index the way Ruby's Array#[] does.
-func indexPosition(property any) (int64, bool) {
+// rangeBounds applies Ruby's seq[a..b] rules to a sequence of n elements.
+func rangeBounds(n int64, r value.Range) (from, to int64, ok bool) {
+	from, end := r.Start, r.End
+	if from < 0 {
+		from += n
+	}
+	if from < 0 || from > n {
+		return 0, 0, false
+	}
+	if end < 0 {
+		end += n
+	}
+	to = end + 1
+	if to > n {
+		to = n
+	}
+	if to < from {
+		to = from
+	}
+	return from, to, true
+}
+
+// integerBits is Ruby's Integer#[]: one two's complement bit, or for a
+// range the bits it covers.
+func integerBits(n *big.Int, property any) (any, indexFailure) {
+	shift := func(by int64) *big.Int {
+		if by >= 0 {
+			if by > int64(n.BitLen())+1 {
+				if n.Sign() < 0 {
+					return big.NewInt(-1)
+				}
+				return new(big.Int)
+			}
+			return new(big.Int).Rsh(n, uint(by))
+		}
+		if -by > 1<<20 {
+			return nil
+		}
+		return new(big.Int).Lsh(n, uint(-by))
+	}
+	if r, ok := property.(value.Range); ok {
+		v := shift(r.Start)
+		if v == nil {
+			return nil, indexInternal
+		}
+		if r.End < r.Start {
+			return value.Int(v), indexOK
+		}
+		width := r.End - r.Start + 1
+		if width > 1<<20 {
+			return nil, indexInternal
+		}
+		mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(width)), big.NewInt(1))
+		return value.Int(v.And(v, mask)), indexOK
+	}
+	var i int64
 	switch p := property.(type) {
 	case int64:
-		return p, true
-	case float64:
-		if math.IsNaN(p) || math.IsInf(p, 0) {
-			return 0, false
-		}
-		return int64(p), true
+		i = p
 	case *big.Int:
-		return math.MaxInt64, true
+		if p.Sign() < 0 {
+			return int64(0), indexOK
+		}
+		i = math.MaxInt64
+	case float64:
+		// Ruby converts the Float to a C long for Bignums (beyond 62 bits),
+		// which fails out of range; Fixnums accept any finite Float.
+		fixnum := n.BitLen() <= 62 && !(n.Sign() < 0 && n.BitLen() == 63)
+		switch {
+		case math.IsNaN(p) || math.IsInf(p, 0):
+			return nil, indexInternal
+		case !fixnum && (p >= math.MaxInt64 || p <= math.MinInt64):
+			return nil, indexInternal
+		case p >= math.MaxInt64:
+			i = math.MaxInt64
+		case p <= math.MinInt64:
+			return int64(0), indexOK
+		default:
+			i = int64(p)
+		}
+	default:
+		return nil, indexTypeErr
 	}
-	return 0, false
+	if i < 0 {
+		return int64(0), indexOK
+	}
+	return int64(shift(i).Bit(0)), indexOK
+}
+
+// indexPosition converts an array or string index the way Ruby does:
+// Integers as they are, Floats truncated, anything else is a TypeError.
+func indexPosition(property any) (int64, indexFailure) {
+	switch p := property.(type) {
+	case int64:
+		return p, indexOK
+	case float64:
+		if math.IsNaN(p) || math.IsInf(p, 0) || p >= math.MaxInt64 || p <= math.MinInt64 {
+			return 0, indexInternal
+		}
+		return int64(p), indexOK
+	case *big.Int:
+		return 0, indexInternal
+	}
+	return 0, indexTypeErr
 }
 
 // respondsToIndex reports whether Ruby's item responds to [].
@@ -148,6 +237,18 @@ func respondsToIndex(item any) bool {
 		return true
 	}
 	return false
+}
+
+// indexError maps a failed item[property] to the error the calling filter
+// reports (items without [] are filtered out before these calls).
+func indexError(fail indexFailure, property any) error {
+	switch fail {
+	case indexOK:
+		return nil
+	case indexTypeErr:
+		return propertyError(property)
+	}
+	return errInternal()
 }
 
 func propertyError(property any) error {
@@ -240,6 +341,8 @@ func propertyOf(item, property any) (v any, stop bool, err error) {
 		return nil, false, propertyError(property)
 	case indexNoMethod:
 		return nil, true, nil
+	case indexInternal:
+		return nil, false, errInternal()
 	}
 	return v, false, nil
 }
@@ -375,8 +478,8 @@ func mapFilter(_ Context, input any, args []any) (any, error) {
 			continue
 		}
 		v, fail := rubyIndex(e, property)
-		if fail != indexOK {
-			return nil, propertyError(property)
+		if err := indexError(fail, property); err != nil {
+			return nil, err
 		}
 		out[i] = v
 	}
@@ -537,9 +640,12 @@ func sortBy(input any, args []any, cmp func(a, b any) (int, error)) (any, error)
 	}
 	err := mergeSort(elems, func(a, b any) (int, error) {
 		x, fa := rubyIndex(a, property)
+		if err := indexError(fa, property); err != nil {
+			return 0, err
+		}
 		y, fb := rubyIndex(b, property)
-		if fa != indexOK || fb != indexOK {
-			return 0, propertyError(property)
+		if err := indexError(fb, property); err != nil {
+			return 0, err
 		}
 		return cmp(x, y)
 	})
@@ -668,8 +774,8 @@ func sum(_ Context, input any, args []any) (any, error) {
 			values[i] = e
 		case respondsToIndex(e):
 			v, fail := rubyIndex(e, property)
-			if fail != indexOK {
-				return nil, propertyError(property)
+			if err := indexError(fail, property); err != nil {
+				return nil, err
 			}
 			values[i] = v
 		default:

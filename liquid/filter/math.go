@@ -66,7 +66,11 @@ func floor(_ Context, input any, _ []any) (any, error) {
 // stays a Float, otherwise the result is an Integer.
 func round(_ Context, input any, args []any) (any, error) {
 	n := toNum(input)
-	digits, ok := toNum(arg(args, 0, int64(0))).toInt32()
+	d := toNum(arg(args, 0, int64(0)))
+	if d.dec && d.sp != finite {
+		return nil, floatDomainError(d)
+	}
+	digits, ok := d.toInt32()
 	if !ok {
 		return nil, errInternal()
 	}

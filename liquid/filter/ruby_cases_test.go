@@ -168,6 +168,17 @@ func TestRubyExtensionCases(t *testing.T) {
 	replayRubyCases(t, "testdata/ruby513_ext_cases.jsonl.gz")
 }
 
+// TestRubyCasesFromEnv replays an extra recording named by the
+// FILTER_RUBY_CASES environment variable (same format, gzipped), for
+// checking freshly generated random cases; it is skipped otherwise.
+func TestRubyCasesFromEnv(t *testing.T) {
+	path := os.Getenv("FILTER_RUBY_CASES")
+	if path == "" {
+		t.Skip("FILTER_RUBY_CASES not set")
+	}
+	replayRubyCases(t, path)
+}
+
 func replayRubyCases(t *testing.T, path string) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -341,9 +341,9 @@ func truncate(_ Context, input any, args []any) (any, error) {
 	if n <= length {
 		return s, nil
 	}
-	keep := length - int64(charLen(ellipsis))
-	if keep < 0 {
-		keep = 0
+	keep := int64(0)
+	if el := int64(charLen(ellipsis)); length > el {
+		keep = length - el
 	}
 	if keep > n {
 		keep = n
@@ -414,17 +414,15 @@ func truncatewords(_ Context, input any, args []any) (any, error) {
 		return nil, err
 	}
 	words, ok := int64Arg(wv)
-	if !ok {
-		if wv.(*big.Int).Sign() > 0 {
-			return nil, Errorf("integer %s too big for truncatewords", toS(wv))
-		}
-		words = 1
+	if !ok && wv.(*big.Int).Sign() < 0 {
+		words, ok = 1, true
 	}
 	if words <= 0 {
 		words = 1
 	}
-	if words == math.MaxInt64 {
-		return nil, Errorf("integer %d too big for truncatewords", words)
+	// Ruby's split takes the word limit as a C int.
+	if !ok || words >= math.MaxInt32 {
+		return nil, Errorf("integer %s too big for truncatewords", toS(wv))
 	}
 	list := splitWords(s, words+1)
 	if int64(len(list)) <= words {

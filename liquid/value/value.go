@@ -485,8 +485,10 @@ func InspectString(s string) string {
 				fmt.Fprintf(&b, `\x%02X`, s[i])
 			}
 		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\x%02X`, r)
+			// Ruby shows control characters of a UTF-8 string as \uXXXX
+			// (U+0085 counts as printable there).
+			if r < 0x20 || r >= 0x7f && r <= 0x9f && r != 0x85 {
+				fmt.Fprintf(&b, `\u%04X`, r)
 			} else {
 				b.WriteRune(r)
 			}
