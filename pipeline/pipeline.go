@@ -1,0 +1,514 @@
+// Package pipeline is Sprocket's run pipeline: workers that take runs from
+// the store's durable queue and perform them, in Mechanic's run model
+// (docs: core/runs/*).
+//
+//   - An event run finds the enabled tasks whose subscriptions match the
+//     event's topic and creates one task run per matching subscription,
+//     scheduled later when the subscription has an offset ("+2.hours").
+//   - A task run renders the task's current definition for the event
+//     (through a TaskRenderer) and, unless it rendered error objects,
+//     creates one action run per action object, in sequence when the task
+//     asks for it.
+//   - An action run is performed by the performer registered for its type
+//     in an action.Registry; its outcome may produce a
+//     mechanic/actions/perform event delivered to the originating task.
+//
+// Each run is performed at least once; its follow-up records are committed
+// with its completion in one transaction under ids derived from the run
+// (see store.DerivedID), so they are recorded exactly once even when a
+// worker dies after performing and the run is taken again.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// Store is what the pipeline needs from the storage layer.
+type Store interface {
+	GetTask(ctx context.Context, id string) (store.Task, error)
+	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, string, error)
+	GetEvent(ctx context.Context, id string) (store.Event, error)
+	GetRun(ctx context.Context, id string) (store.Run, error)
+	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error)
+	RetryRun(ctx context.Context, id string) (store.Run, error)
+	store.Queue
+	Prune(ctx context.Context, olderThan time.Time) (store.PruneStats, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultWorkers       = 8
+	DefaultLease         = time.Minute
+	DefaultPollInterval  = time.Second
+	DefaultShutdownGrace = 10 * time.Second
+	DefaultRetention     = 15 * 24 * time.Hour
+	DefaultPruneInterval = time.Hour
+	DefaultMaxActions    = 10_000
+	// MaxParentGenerations is how many ancestors of an event a task run sees.
+	MaxParentGenerations = 5
+)
+
+// Config configures a Pipeline. Store, Renderer and Actions are required.
+type Config struct {
+	// Store holds the queue and records.
+	Store Store
+	// Renderer renders task runs.
+	Renderer TaskRenderer
+	// Actions performs action runs by type.
+	Actions *action.Registry
+	// Secrets resolves secret references in action options (may be nil).
+	Secrets action.SecretResolver
+	// Workers is how many runs are performed at once (default 8).
+	Workers int
+	// ShopConcurrency is the shop's run queue size: the most runs of one
+	// shop performed at once, any mix of event, task and action runs. A
+	// Sprocket store serves one shop, so it caps the whole pipeline; zero
+	// means no limit beyond Workers.
+	ShopConcurrency int
+	// ClaimBatch is the most runs claimed per queue transaction (default:
+	// the concurrency).
+	ClaimBatch int
+	// Lease is how long a claimed run stays leased before another worker may
+	// take it; workers renew it every Lease/3 while working (default 1m).
+	Lease time.Duration
+	// PollInterval is how often an idle pipeline looks for due runs without
+	// a wake-up (scheduled runs and retries come due this way; default 1s).
+	PollInterval time.Duration
+	// ShutdownGrace is how long runs in progress may take to finish after
+	// the context of Run ends; after it they are abandoned and their leases
+	// expire (default 10s).
+	ShutdownGrace time.Duration
+	// RetrySchedule is the automatic retry delays (default Mechanic's).
+	RetrySchedule store.RetrySchedule
+	// MaxActions bounds the action objects of one task run (default 10,000).
+	MaxActions int
+	// Location is the shop's time zone, used for day-based subscription
+	// offsets and times in perform events (default UTC).
+	Location *time.Location
+	// Clock tells the time (default the system clock).
+	Clock store.Clock
+	// Retention is how long finished events and runs are kept (default 15
+	// days); negative disables pruning.
+	Retention time.Duration
+	// PruneInterval is how often pruning runs (default 1h).
+	PruneInterval time.Duration
+	// ErrorEvents enables mechanic/errors/task and mechanic/errors/action
+	// events for failed task and action runs.
+	ErrorEvents bool
+	// Logger receives the pipeline's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Pipeline performs runs from the queue. Create it with New and start it
+// with Run.
+type Pipeline struct {
+	cfg   Config
+	st    Store
+	log   *slog.Logger
+	clock store.Clock
+	sched store.RetrySchedule
+	limit int
+	wake  chan struct{}
+	subs  sync.Map // task id -> subsEntry
+}
+
+type subsEntry struct {
+	updated time.Time
+	subs    []task.Subscription
+}
+
+// New validates cfg, fills in defaults and returns a pipeline.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("pipeline: Config.Store is required")
+	}
+	if cfg.Renderer == nil {
+		return nil, errors.New("pipeline: Config.Renderer is required")
+	}
+	if cfg.Actions == nil {
+		return nil, errors.New("pipeline: Config.Actions is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.RetrySchedule == nil {
+		cfg.RetrySchedule = store.DefaultRetrySchedule()
+	}
+	if cfg.MaxActions <= 0 {
+		cfg.MaxActions = DefaultMaxActions
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = store.SystemClock{}
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.PruneInterval <= 0 {
+		cfg.PruneInterval = DefaultPruneInterval
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	limit := cfg.Workers
+	if cfg.ShopConcurrency > 0 && cfg.ShopConcurrency < limit {
+		limit = cfg.ShopConcurrency
+	}
+	if cfg.ClaimBatch <= 0 || cfg.ClaimBatch > limit {
+		cfg.ClaimBatch = limit
+	}
+	return &Pipeline{
+		cfg:   cfg,
+		st:    cfg.Store,
+		log:   cfg.Logger,
+		clock: cfg.Clock,
+		sched: cfg.RetrySchedule,
+		limit: limit,
+		wake:  make(chan struct{}, 1),
+	}, nil
+}
+
+// Concurrency returns how many runs the pipeline performs at once.
+func (p *Pipeline) Concurrency() int { return p.limit }
+
+// Wake tells the pipeline that runs may have become due (an event was
+// inserted, a run retried); it never blocks.
+func (p *Pipeline) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Retry manually retries a finished run: it becomes pending and due now,
+// its previous result discarded, and the pipeline is woken.
+func (p *Pipeline) Retry(ctx context.Context, runID string) (store.Run, error) {
+	r, err := p.st.RetryRun(ctx, runID)
+	if err != nil {
+		return store.Run{}, fmt.Errorf("retry run %s: %w", runID, err)
+	}
+	p.Wake()
+	return r, nil
+}
+
+// WakingInserter wraps an event inserter so that every successful insert
+// wakes the pipeline (use it under a store.EventBatcher).
+func (p *Pipeline) WakingInserter(ins store.EventInserter) store.EventInserter {
+	return wakingInserter{ins: ins, p: p}
+}
+
+type wakingInserter struct {
+	ins store.EventInserter
+	p   *Pipeline
+}
+
+func (w wakingInserter) InsertEvents(ctx context.Context, evs []store.NewEvent) ([]store.Event, error) {
+	out, err := w.ins.InsertEvents(ctx, evs)
+	if err == nil {
+		w.p.Wake()
+	}
+	return out, err
+}
+
+// Run performs runs until ctx ends, then lets runs in progress finish
+// (for up to ShutdownGrace) and returns. It also prunes old records every
+// PruneInterval unless Retention is negative.
+func (p *Pipeline) Run(ctx context.Context) error {
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	jobs := make(chan store.Job)
+	slots := make(chan struct{}, p.limit)
+	var wg sync.WaitGroup
+	for range p.limit {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range jobs {
+				p.process(workCtx, job)
+				<-slots
+				p.Wake() // a finished run usually leaves new runs due
+			}
+		}()
+	}
+	var pruneDone chan struct{}
+	if p.cfg.Retention > 0 {
+		pruneDone = make(chan struct{})
+		go func() {
+			defer close(pruneDone)
+			p.pruneLoop(ctx)
+		}()
+	}
+	p.dispatch(ctx, jobs, slots)
+	close(jobs)
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(p.cfg.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		p.log.Warn("pipeline: shutdown grace period over; abandoning runs in progress (their leases will expire)")
+		cancelWork()
+		<-done
+	}
+	if pruneDone != nil {
+		<-pruneDone
+	}
+	return nil
+}
+
+// dispatch claims due runs while there are free slots and hands them to
+// the workers, until ctx ends.
+func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots chan struct{}) {
+	poll := time.NewTimer(p.cfg.PollInterval)
+	defer poll.Stop()
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	more:
+		for n < p.cfg.ClaimBatch {
+			select {
+			case slots <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		claimed, err := p.st.Claim(ctx, n, p.cfg.Lease)
+		if err != nil {
+			for range n {
+				<-slots
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			p.log.Error("pipeline: claim runs", "err", err)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		for range n - len(claimed) {
+			<-slots
+		}
+		for _, j := range claimed {
+			jobs <- j // a worker is free for every held slot
+		}
+		if len(claimed) == n {
+			continue
+		}
+		// The queue had nothing more due: wait for a wake-up or the poll.
+		if !poll.Stop() {
+			select {
+			case <-poll.C:
+			default:
+			}
+		}
+		poll.Reset(p.cfg.PollInterval)
+		select {
+		case <-p.wake:
+		case <-poll.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (p *Pipeline) pruneLoop(ctx context.Context) {
+	for {
+		p.PruneOnce(ctx)
+		if !sleep(ctx, p.cfg.PruneInterval) {
+			return
+		}
+	}
+}
+
+// PruneOnce deletes events and runs that finished more than Retention ago
+// (and expired cache entries), logging what it removed.
+func (p *Pipeline) PruneOnce(ctx context.Context) (store.PruneStats, error) {
+	cutoff := p.clock.Now().Add(-p.cfg.Retention)
+	st, err := p.st.Prune(ctx, cutoff)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Error("pipeline: prune", "err", err)
+		}
+		return st, fmt.Errorf("prune before %s: %w", cutoff.Format(time.RFC3339), err)
+	}
+	if st.Events+st.Runs+st.CacheEntries > 0 {
+		p.log.Info("pipeline: pruned", "events", st.Events, "runs", st.Runs, "cache_entries", st.CacheEntries, "before", cutoff)
+	}
+	return st, nil
+}
+
+// process performs one claimed run and records its outcome.
+func (p *Pipeline) process(workCtx context.Context, job store.Job) {
+	jctx, cancel := context.WithCancelCause(workCtx)
+	defer cancel(nil)
+	stop := p.heartbeat(jctx, job, cancel)
+	defer stop()
+	var err error
+	switch job.Run.Kind {
+	case store.KindEvent:
+		err = p.eventRun(jctx, job)
+	case store.KindTask:
+		err = p.taskRun(jctx, job)
+	case store.KindAction:
+		err = p.actionRun(jctx, job)
+	default:
+		err = p.fail(jctx, job, store.Failure{Error: fmt.Sprintf("unknown run kind %q", job.Run.Kind), Permanent: true})
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrLeaseLost) || jctx.Err() != nil {
+			p.log.Warn("pipeline: run abandoned", "run", job.Run.ID, "kind", job.Run.Kind, "attempt", job.Attempt, "err", err, "cause", context.Cause(jctx))
+			return
+		}
+		p.log.Error("pipeline: record run outcome", "run", job.Run.ID, "kind", job.Run.Kind, "attempt", job.Attempt, "err", err)
+	}
+}
+
+// heartbeat renews job's lease every Lease/3 until stop is called; if the
+// lease is lost the job's context is cancelled.
+func (p *Pipeline) heartbeat(ctx context.Context, job store.Job, cancel context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(p.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := p.st.Extend(ctx, job, p.cfg.Lease); err != nil {
+					if errors.Is(err, store.ErrLeaseLost) {
+						cancel(err)
+						return
+					}
+					p.log.Warn("pipeline: extend lease", "run", job.Run.ID, "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+// final reports whether a failure of this attempt ends the run.
+func (p *Pipeline) final(job store.Job, permanent bool) bool {
+	if permanent {
+		return true
+	}
+	_, retry := p.sched.Next(job.Attempt)
+	return !retry
+}
+
+// exhausted reports whether the job has used up its attempts already (its
+// lease expired on earlier attempts, e.g. because workers crashed).
+func (p *Pipeline) exhausted(job store.Job) bool {
+	return job.Attempt > p.sched.MaxAttempts()
+}
+
+func (p *Pipeline) complete(ctx context.Context, job store.Job, res store.Result) error {
+	if ctx.Err() != nil { // lease lost or shutdown grace over: leave the run to its lease
+		return fmt.Errorf("complete %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
+	}
+	if _, err := p.st.Complete(context.WithoutCancel(ctx), job, res); err != nil {
+		return fmt.Errorf("complete %s run %s: %w", job.Run.Kind, job.Run.ID, err)
+	}
+	return nil
+}
+
+func (p *Pipeline) fail(ctx context.Context, job store.Job, f store.Failure) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("fail %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
+	}
+	f.Schedule = p.sched
+	if !p.final(job, f.Permanent) {
+		f.Effects = store.Effects{} // effects only belong to the final failure
+	}
+	if _, err := p.st.Fail(context.WithoutCancel(ctx), job, f); err != nil {
+		return fmt.Errorf("fail %s run %s: %w", job.Run.Kind, job.Run.ID, err)
+	}
+	return nil
+}
+
+// runKey is the idempotency key of the current generation of a run: the
+// same across lease expiries and automatic retries, different after each
+// manual retry (which resets attempts but not claims), so that a manually
+// retried run creates fresh follow-up records.
+func runKey(r store.Run) string {
+	gen := r.Claims - int64(r.Attempts)
+	if gen <= 0 {
+		return r.ID
+	}
+	return fmt.Sprintf("%s#%d", r.ID, gen)
+}
+
+// transientError marks a renderer error as worth retrying.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// Transient marks err (returned by a TaskRenderer) as transient: the task
+// run is retried on the retry schedule. Unmarked renderer errors fail the
+// run for good. It returns nil for a nil err.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &transientError{err: err}
+}
+
+// IsTransient reports whether err was marked with Transient.
+func IsTransient(err error) bool {
+	var te *transientError
+	return errors.As(err, &te)
+}

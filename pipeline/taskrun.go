@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// TaskRenderer renders one task run. Errors mean the engine failed (a
+// Liquid syntax or runtime error, a limit, output that is not action/log/
+// error objects); they fail the run for good unless marked with Transient.
+// A task that renders error objects is not an error: the output says so.
+type TaskRenderer interface {
+	RenderTask(ctx context.Context, in TaskRunInput) (TaskRunOutput, error)
+}
+
+// TaskRendererFunc adapts a function to TaskRenderer.
+type TaskRendererFunc func(ctx context.Context, in TaskRunInput) (TaskRunOutput, error)
+
+// RenderTask calls f.
+func (f TaskRendererFunc) RenderTask(ctx context.Context, in TaskRunInput) (TaskRunOutput, error) {
+	return f(ctx, in)
+}
+
+// TaskRunInput is one task run to render.
+type TaskRunInput struct {
+	// Task is the task's current definition.
+	Task *task.Task
+	// TaskID is the task's id.
+	TaskID string
+	// TaskCreatedAt is when the task was created.
+	TaskCreatedAt time.Time
+	// Event is the event the task responds to.
+	Event store.Event
+	// Parents are the event's ancestors, parent first, at most
+	// MaxParentGenerations.
+	Parents []store.Event
+	// RunID is the task run's id.
+	RunID string
+	// Attempt counts attempts at this run, from 1.
+	Attempt int
+}
+
+// TaskRunOutput is a rendered task run.
+type TaskRunOutput struct {
+	// Text is the rendered output as text.
+	Text string
+	// Actions, Logs and Errors are the objects the task rendered, in order.
+	Actions []run.Action
+	Logs    []any
+	Errors  []any
+}
+
+// taskRun renders the task for the event and creates its action runs.
+func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
+	if p.exhausted(job) {
+		return p.failTask(ctx, job, store.Failure{Error: p.exhaustedMsg(job), Permanent: true}, nil)
+	}
+	rec, err := p.st.GetTask(ctx, job.Run.TaskID)
+	if errors.Is(err, store.ErrNotFound) {
+		return p.fail(ctx, job, store.Failure{Error: "task not found (it was deleted)", Permanent: true})
+	}
+	if err != nil {
+		return p.fail(ctx, job, store.Failure{Error: "load task: " + err.Error()})
+	}
+	if !rec.Enabled {
+		return p.fail(ctx, job, store.Failure{Error: "task is disabled", Permanent: true})
+	}
+	def, err := task.Parse(rec.Definition)
+	if err != nil {
+		return p.failTask(ctx, job, store.Failure{Error: "task definition: " + err.Error(), Permanent: true}, &rec)
+	}
+	ev, err := p.st.GetEvent(ctx, job.Run.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return p.fail(ctx, job, store.Failure{Error: "event not found: " + job.Run.EventID, Permanent: true})
+	}
+	if err != nil {
+		return p.fail(ctx, job, store.Failure{Error: "load event: " + err.Error()})
+	}
+	parents, err := p.parents(ctx, ev)
+	if err != nil {
+		return p.fail(ctx, job, store.Failure{Error: "load parent events: " + err.Error()})
+	}
+	start := time.Now()
+	out, rerr := p.cfg.Renderer.RenderTask(ctx, TaskRunInput{
+		Task: def, TaskID: rec.ID, TaskCreatedAt: rec.CreatedAt, Event: ev, Parents: parents,
+		RunID: job.Run.ID, Attempt: job.Attempt,
+	})
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		return fmt.Errorf("task run %s: %w", job.Run.ID, context.Cause(ctx))
+	}
+	logs, err := jsonArray(out.Logs)
+	if err != nil {
+		return p.failTask(ctx, job, store.Failure{Error: "encode logs: " + err.Error(), Permanent: true}, &rec)
+	}
+	errs, err := jsonArray(out.Errors)
+	if err != nil {
+		return p.failTask(ctx, job, store.Failure{Error: "encode errors: " + err.Error(), Permanent: true}, &rec)
+	}
+	meta, _ := value.ToJSON(value.MapOf(
+		"elapsed_time_ms", elapsed.Milliseconds(),
+		"perform_action_runs_in_sequence", def.PerformActionRunsInSequence,
+		"halt_action_run_sequence_on_error", def.HaltActionRunSequenceOnError,
+	))
+	base := store.Failure{Output: out.Text, Logs: logs, Errors: errs, ResultMeta: meta}
+	if rerr != nil {
+		f := base
+		f.Error = rerr.Error()
+		f.Permanent = !IsTransient(rerr)
+		return p.failTask(ctx, job, f, &rec)
+	}
+	if len(out.Errors) > 0 {
+		f := base
+		f.Error = errorObjectsMessage(out.Errors)
+		f.Permanent = true
+		return p.failTask(ctx, job, f, &rec)
+	}
+	if len(out.Actions) > p.cfg.MaxActions {
+		f := base
+		f.Error = fmt.Sprintf("task run rendered %d actions, more than the limit of %d", len(out.Actions), p.cfg.MaxActions)
+		f.Permanent = true
+		return p.failTask(ctx, job, f, &rec)
+	}
+	key := runKey(job.Run)
+	runs := make([]store.NewRun, 0, len(out.Actions))
+	objs := make([]any, 0, len(out.Actions))
+	for i, a := range out.Actions {
+		if err := p.cfg.Actions.Validate(a.Type, a.Options); err != nil {
+			f := base
+			f.Error = fmt.Sprintf("action %d (%s): %v", i+1, a.Type, err)
+			f.Permanent = true
+			return p.failTask(ctx, job, f, &rec)
+		}
+		actMeta := a.Meta
+		if _, c := action.SplitControl(a.Options); c.HasMeta && actMeta == nil {
+			actMeta = c.Meta
+		}
+		opts, err := value.ToJSON(a.Options)
+		if err != nil {
+			f := base
+			f.Error = fmt.Sprintf("action %d (%s): options: %v", i+1, a.Type, err)
+			f.Permanent = true
+			return p.failTask(ctx, job, f, &rec)
+		}
+		var metaJSON []byte
+		if actMeta != nil {
+			if metaJSON, err = value.ToJSON(actMeta); err != nil {
+				f := base
+				f.Error = fmt.Sprintf("action %d (%s): meta: %v", i+1, a.Type, err)
+				f.Permanent = true
+				return p.failTask(ctx, job, f, &rec)
+			}
+		}
+		runs = append(runs, store.NewRun{
+			ID: store.DerivedID(key, "action", fmt.Sprint(i)), Kind: store.KindAction, EventID: ev.ID, TaskID: rec.ID,
+			ParentRunID: job.Run.ID, Seq: i, Paused: def.PerformActionRunsInSequence && i > 0,
+			ActionType: a.Type, ActionOptions: opts, ActionMeta: metaJSON,
+		})
+		objs = append(objs, value.MapOf("type", a.Type, "options", a.Options, "meta", actMeta))
+	}
+	result, err := value.ToJSON(objs)
+	if err != nil {
+		return p.failTask(ctx, job, store.Failure{Error: "encode result: " + err.Error(), Permanent: true}, &rec)
+	}
+	return p.complete(ctx, job, store.Result{
+		Output: out.Text, Logs: logs, Errors: errs, Result: result, ResultMeta: meta,
+		Effects: store.Effects{Runs: runs},
+	})
+}
+
+// failTask records a failed task run attempt, with a mechanic/errors/task
+// event when it is final and error events are enabled.
+func (p *Pipeline) failTask(ctx context.Context, job store.Job, f store.Failure, rec *store.Task) error {
+	if p.cfg.ErrorEvents && rec != nil && p.final(job, f.Permanent) {
+		if ev, ok := p.errorEvent(ctx, job, TopicErrorsTask, f.Error, *rec, nil); ok {
+			f.Effects.Events = append(f.Effects.Events, ev)
+		}
+	}
+	return p.fail(ctx, job, f)
+}
+
+// parents loads up to MaxParentGenerations ancestors of ev, parent first;
+// a pruned ancestor ends the chain.
+func (p *Pipeline) parents(ctx context.Context, ev store.Event) ([]store.Event, error) {
+	var out []store.Event
+	id := ev.ParentID
+	for id != "" && len(out) < MaxParentGenerations {
+		pe, err := p.st.GetEvent(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load event %s: %w", id, err)
+		}
+		out = append(out, pe)
+		id = pe.ParentID
+	}
+	return out, nil
+}
+
+func jsonArray(vs []any) ([]byte, error) {
+	if vs == nil {
+		vs = []any{}
+	}
+	b, err := value.ToJSON(vs)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return b, nil
+}
+
+// errorObjectsMessage summarises the error objects a task rendered.
+func errorObjectsMessage(errs []any) string {
+	parts := make([]string, 0, len(errs))
+	for _, e := range errs {
+		if s, ok := e.(string); ok {
+			parts = append(parts, s)
+			continue
+		}
+		b, err := value.ToJSON(e)
+		if err != nil {
+			parts = append(parts, value.ToS(e))
+			continue
+		}
+		parts = append(parts, string(b))
+	}
+	return "task rendered error objects: " + strings.Join(parts, "; ")
+}
