@@ -74,6 +74,9 @@ func NewEventBatcher(ins EventInserter, opts BatcherOptions) *EventBatcher {
 // committed. If ctx ends first, ctx's error is returned and the event may or
 // may not have been stored.
 func (b *EventBatcher) Insert(ctx context.Context, ev NewEvent) (Event, error) {
+	if err := ctx.Err(); err != nil {
+		return Event{}, fmt.Errorf("queue event: %w", err)
+	}
 	if ev.ID == "" {
 		ev.ID = NewTimeID(time.Now())
 	}
