@@ -167,6 +167,7 @@ func TestLimits(t *testing.T) {
 		{"output", "{% for i in (1..1000) %}0123456789{% endfor %}", liquid.Limits{OutputBytes: 100}, nil, "output bytes"},
 		{"capture", "{% capture c %}{% for i in (1..1000) %}0123456789{% endfor %}{% endcapture %}", liquid.Limits{OutputBytes: 100}, nil, "output bytes"},
 		{"doubling", "{% assign s = 'ab' %}{% for i in (1..100) %}{% assign s = s | append: s %}{% endfor %}", liquid.Limits{OutputBytes: 1000}, nil, "output bytes"},
+		{"huge range into a filter", "{{ (1..100000000000) | join }}", liquid.Limits{}, nil, "steps"},
 		{"fork bomb", "{% include 'a' %}", liquid.Limits{Steps: 5000}, liquid.MapLoader{"a": "{% include 'a' %}{% include 'a' %}"}, "steps"},
 	}
 	for _, tt := range tests {

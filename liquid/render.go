@@ -236,10 +236,11 @@ func (rc *RenderContext) Engine() *Engine { return rc.sh.eng }
 // Step charges n steps against the step limit.
 func (rc *RenderContext) Step(n int64) error {
 	sh := rc.sh
-	sh.steps += n
-	if sh.steps > sh.limits.Steps {
+	if n > sh.limits.Steps-sh.steps {
+		sh.steps = sh.limits.Steps
 		return &LimitError{Limit: "steps", Max: sh.limits.Steps}
 	}
+	sh.steps += n
 	if sh.steps&1023 < n {
 		if err := sh.ctx.Err(); err != nil {
 			return fmt.Errorf("liquid: render cancelled: %w", err)
@@ -493,12 +494,18 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 			return input, nil
 		}
 	}
+	if err := rc.chargeRange(input); err != nil {
+		return nil, err
+	}
 	var args []any
 	if len(f.args) > 0 {
 		args = make([]any, len(f.args))
 		for i, a := range f.args {
 			v, err := a.Evaluate(rc)
 			if err != nil {
+				return nil, err
+			}
+			if err := rc.chargeRange(v); err != nil {
 				return nil, err
 			}
 			args[i] = v
@@ -631,6 +638,16 @@ func (t *tablerowDrop) Get(key string) (any, bool) {
 
 // LiquidString is how Ruby prints the drop.
 func (t *tablerowDrop) LiquidString() string { return "Liquid::TablerowloopDrop" }
+
+// chargeRange charges a step per element of a range handed to a filter,
+// which may expand it: a huge range fails on the step limit instead of
+// exhausting memory.
+func (rc *RenderContext) chargeRange(v any) error {
+	if r, ok := v.(value.Range); ok {
+		return rc.Step(r.Len())
+	}
+	return nil
+}
 
 // callFilter runs a filter, turning a panic into Ruby's internal error.
 func callFilter(fn filter.Func, rc *RenderContext, input any, args []any, kw *value.Map) (out any, err error) {
