@@ -36,6 +36,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	retention := fs.Duration("retention", server.DefaultRetention, "prune events and runs older than this (0 keeps everything)")
 	logLevel := fs.String("log-level", envOr("SPROCKET_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
+	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
+	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
+	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
+	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -82,9 +86,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Location:    loc,
 		Retention:   *retention,
 		Synchronous: strings.ToUpper(*sync),
-		NewPipeline: newPipeline(),
-		Previewer:   newPreviewer(),
-		Logger:      log,
+		NewPipeline: server.StandardPipeline(server.PipelineOptions{
+			Workers: *workers, Lease: *lease, Location: loc,
+			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+		}),
+		Previewer: server.NewPreviewer(),
+		Logger:    log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -108,14 +115,4 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// newPipeline returns the run pipeline wired into "sprocket serve".
-func newPipeline() server.PipelineFactory {
-	return nil
-}
-
-// newPreviewer returns the task previewer of POST /v1/tasks/preview.
-func newPreviewer() server.Previewer {
-	return nil
 }

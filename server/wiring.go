@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/action/cache"
+	"github.com/sprocketrun/sprocket/action/echo"
+	"github.com/sprocketrun/sprocket/action/event"
+	actionhttp "github.com/sprocketrun/sprocket/action/http"
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/pipeline"
+	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// PipelineOptions tunes the standard pipeline.
+type PipelineOptions struct {
+	// Workers is how many runs are performed at once (pipeline default when zero).
+	Workers int
+	// Lease is how long a claimed run stays leased without a heartbeat
+	// (pipeline default when zero); after a crash, runs in progress are
+	// retaken once it expires.
+	Lease time.Duration
+	// Location is the shop's time zone (UTC when nil).
+	Location *time.Location
+	// BlockPrivateNetworks makes http actions refuse loopback and private addresses.
+	BlockPrivateNetworks bool
+	// Retention is passed to the pipeline; the service prunes on its own,
+	// so the default here is negative (no pipeline pruning).
+	Retention time.Duration
+	// ErrorEvents enables mechanic/errors/* events for failed runs.
+	ErrorEvents bool
+}
+
+// StandardPipeline returns the factory of Sprocket's run pipeline: task
+// runs rendered by package run with Mechanic's Liquid dialect and the
+// cache variable read from the store, and the action types http, echo,
+// cache and event.
+func StandardPipeline(o PipelineOptions) PipelineFactory {
+	return func(st store.Store, log *slog.Logger) (Pipeline, error) {
+		loc := o.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		reg := action.NewRegistry()
+		for name, p := range map[string]action.Performer{
+			"http":  actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
+			"echo":  echo.New(),
+			"cache": cache.New(st),
+			"event": event.New(st, loc),
+		} {
+			if err := reg.Register(name, p); err != nil {
+				return nil, fmt.Errorf("register %s action: %w", name, err)
+			}
+		}
+		retention := o.Retention
+		if retention == 0 {
+			retention = -1
+		}
+		p, err := pipeline.New(pipeline.Config{
+			Store:       st,
+			Renderer:    NewTaskRenderer(st, log),
+			Actions:     reg,
+			Workers:     o.Workers,
+			Lease:       o.Lease,
+			Location:    loc,
+			Retention:   retention,
+			ErrorEvents: o.ErrorEvents,
+			Logger:      log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("build pipeline: %w", err)
+		}
+		return p, nil
+	}
+}
+
+// storeCache serves the cache Liquid variable from the store.
+type storeCache struct {
+	st store.Cache
+}
+
+// Get implements run.Cache.
+func (c storeCache) Get(ctx context.Context, key string) (any, bool, error) {
+	raw, ok, err := c.st.CacheGet(ctx, key)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, false, fmt.Errorf("cache key %q: %w", key, err)
+	}
+	return v, true, nil
+}
+
+// taskRenderer adapts run.Renderer to pipeline.TaskRenderer.
+type taskRenderer struct {
+	r *run.Renderer
+}
+
+// NewTaskRenderer returns the pipeline's task renderer: package run with
+// Mechanic's dialect, reading the cache variable from st.
+func NewTaskRenderer(st store.Cache, log *slog.Logger) pipeline.TaskRenderer {
+	return taskRenderer{r: &run.Renderer{
+		Engine: dialect.NewEngine(dialect.Options{}),
+		Cache:  storeCache{st: st},
+		Logger: log,
+	}}
+}
+
+func runEvent(e store.Event) (*run.Event, error) {
+	var data any
+	if len(e.Data) > 0 {
+		v, err := value.FromJSON(e.Data)
+		if err != nil {
+			return nil, fmt.Errorf("event %s data: %w", e.ID, err)
+		}
+		data = v
+	}
+	return &run.Event{
+		ID: e.ID, Topic: e.Topic, Data: data, Source: e.Source,
+		ShopifyTopic: e.ShopifyTopic, CreatedAt: e.CreatedAt,
+	}, nil
+}
+
+// RenderTask implements pipeline.TaskRenderer.
+func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) (pipeline.TaskRunOutput, error) {
+	ev, err := runEvent(in.Event)
+	if err != nil {
+		return pipeline.TaskRunOutput{}, err
+	}
+	cur := ev
+	for _, p := range in.Parents {
+		pe, err := runEvent(p)
+		if err != nil {
+			return pipeline.TaskRunOutput{}, err
+		}
+		cur.Parent = pe
+		cur = pe
+	}
+	res, err := t.r.Run(ctx, run.Input{Task: in.Task, TaskID: in.TaskID, TaskCreatedAt: in.TaskCreatedAt, Event: ev})
+	var out pipeline.TaskRunOutput
+	if res != nil {
+		out.Text = res.Text
+		if res.Output != nil {
+			out.Actions, out.Logs, out.Errors = res.Output.Actions, res.Output.Logs, res.Output.Errors
+		}
+	}
+	if err != nil {
+		return out, fmt.Errorf("render task: %w", err)
+	}
+	return out, nil
+}
+
+// runPreviewer previews tasks with package run.
+type runPreviewer struct {
+	r *run.Renderer
+}
+
+// NewPreviewer returns the previewer of POST /v1/tasks/preview (package
+// run's preview: no Shopify API, no cache, no side effects).
+func NewPreviewer() Previewer {
+	return runPreviewer{r: &run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}}
+}
+
+// Preview implements Previewer.
+func (p runPreviewer) Preview(ctx context.Context, t *task.Task) (any, error) {
+	pv, err := p.r.Preview(ctx, run.PreviewInput{Task: t})
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]any, 0, len(pv.Runs))
+	for _, r := range pv.Runs {
+		runs = append(runs, previewRunOut(r))
+	}
+	return map[string]any{
+		"subscriptions":   pv.Subscriptions,
+		"sampled_options": pv.SampledOptions,
+		"runs":            runs,
+		"ok":              len(pv.Failed()) == 0,
+	}, nil
+}
+
+// previewRunOut is the API form of one preview run.
+func previewRunOut(r run.PreviewRun) *value.Map {
+	m := value.NewMap(8)
+	m.Set("description", r.Description)
+	if r.Event != nil {
+		ev := value.NewMap(2)
+		ev.Set("topic", r.Event.Topic)
+		ev.Set("data", r.Event.Data)
+		m.Set("event", ev)
+	}
+	actions, logs, errs := []any{}, []any{}, []any{}
+	permissions := []any{}
+	if r.Result != nil {
+		if o := r.Result.Output; o != nil {
+			for _, a := range o.Actions {
+				am := value.NewMap(3)
+				am.Set("type", a.Type)
+				am.Set("options", a.Options)
+				if a.Meta != nil {
+					am.Set("meta", a.Meta)
+				}
+				actions = append(actions, am)
+			}
+			logs = append(logs, o.Logs...)
+			errs = append(errs, o.Errors...)
+		}
+		for _, p := range r.Result.Permissions {
+			permissions = append(permissions, p)
+		}
+	}
+	m.Set("actions", actions)
+	m.Set("logs", logs)
+	m.Set("errors", errs)
+	m.Set("permissions", permissions)
+	if r.Err != nil {
+		m.Set("error", r.Err.Error())
+	} else {
+		m.Set("error", nil)
+	}
+	return m
+}
