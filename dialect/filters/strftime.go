@@ -41,7 +41,10 @@ func Strftime(t time.Time, format string) string {
 			b.WriteString(format[start:])
 			break
 		}
-		out, ok := strftimeDirective(t, format[i], flags, width, colons)
+		out, ok := "", colons == 0 || format[i] == 'z'
+		if ok {
+			out, ok = strftimeDirective(t, format[i], flags, width, colons)
+		}
 		if !ok {
 			b.WriteString(format[start : i+1])
 			continue
@@ -106,6 +109,23 @@ func text(s string, flags []byte, width int) string {
 	return pad(s, flags, width, ' ')
 }
 
+// composite renders a combined directive (%c, %T, …) as Ruby does: ^
+// upcases, # and - are ignored, and the width pads with spaces (zeros with
+// the 0 flag).
+func composite(s string, flags []byte, width int) string {
+	if hasFlag(flags, '^') {
+		s = strings.ToUpper(s)
+	}
+	p := " "
+	if hasFlag(flags, '0') {
+		p = "0"
+	}
+	if width > len(s) {
+		s = strings.Repeat(p, width-len(s)) + s
+	}
+	return s
+}
+
 func zoneOffset(t time.Time, colons int, flags []byte, width int) string {
 	_, off := t.Zone()
 	sign := '+'
@@ -122,6 +142,14 @@ func zoneOffset(t time.Time, colons int, flags []byte, width int) string {
 		out = pad2(h) + ":" + pad2(m)
 	default:
 		out = pad2(h) + ":" + pad2(m) + ":" + pad2(s)
+	}
+	if hasFlag(flags, '_') {
+		full := len(out) + 1
+		out = string(sign) + strconv.Itoa(h) + out[2:]
+		if w := max(width, full); w > len(out) {
+			out = strings.Repeat(" ", w-len(out)) + out
+		}
+		return out
 	}
 	out = string(sign) + out
 	if width > len(out) {
@@ -243,26 +271,26 @@ func strftimeDirective(t time.Time, c byte, flags []byte, width, colons int) (st
 		return num(w, flags, width, 2, '0'), true
 	case 's':
 		return pad(strconv.FormatInt(t.Unix(), 10), flags, width, '0'), true
-	case 'n':
-		return "\n", true
-	case 't':
-		return "\t", true
-	case '%':
-		return "%", true
+	case 'n', 't', '%':
+		ws := map[byte]string{'n': "\n", 't': "\t", '%': "%"}[c]
+		if hasFlag(flags, '-') {
+			return ws, true
+		}
+		return composite(ws, flags, width), true
 	case 'c':
-		return text(Strftime(t, "%a %b %e %H:%M:%S %Y"), flags, width), true
+		return composite(Strftime(t, "%a %b %e %H:%M:%S %Y"), flags, width), true
 	case 'D', 'x':
-		return text(Strftime(t, "%m/%d/%y"), flags, width), true
+		return composite(Strftime(t, "%m/%d/%y"), flags, width), true
 	case 'F':
-		return text(Strftime(t, "%Y-%m-%d"), flags, width), true
+		return composite(Strftime(t, "%Y-%m-%d"), flags, width), true
 	case 'T', 'X':
-		return text(Strftime(t, "%H:%M:%S"), flags, width), true
+		return composite(Strftime(t, "%H:%M:%S"), flags, width), true
 	case 'R':
-		return text(Strftime(t, "%H:%M"), flags, width), true
+		return composite(Strftime(t, "%H:%M"), flags, width), true
 	case 'r':
-		return text(Strftime(t, "%I:%M:%S %p"), flags, width), true
+		return composite(Strftime(t, "%I:%M:%S %p"), flags, width), true
 	case 'v':
-		return text(Strftime(t, "%e-%^b-%Y"), flags, width), true
+		return composite(Strftime(t, "%e-%^b-%Y"), flags, width), true
 	}
 	return "", false
 }
