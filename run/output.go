@@ -16,6 +16,9 @@ type Action struct {
 	Type    string `json:"type"`
 	Options any    `json:"options"`
 	Meta    any    `json:"meta,omitempty"`
+	// NoPerformEvent is the __perform_event: false control parameter: the
+	// action is performed, but no mechanic/actions/perform event follows.
+	NoPerformEvent bool `json:"-"`
 }
 
 // MarshalJSON encodes the action with its options and meta in key order.
@@ -25,6 +28,9 @@ func (a Action) MarshalJSON() ([]byte, error) {
 	m.Set("options", a.Options)
 	if a.Meta != nil {
 		m.Set("meta", a.Meta)
+	}
+	if a.NoPerformEvent {
+		m.Set("__perform_event", false)
 	}
 	return value.ToJSON(m)
 }
@@ -126,6 +132,12 @@ func actionFrom(v any) (Action, error) {
 			a.Options = fv
 		case "meta":
 			a.Meta = fv
+		case "__perform_event":
+			b, ok := fv.(bool)
+			if !ok {
+				return Action{}, fmt.Errorf("action field \"__perform_event\" must be true or false")
+			}
+			a.NoPerformEvent = !b
 		default:
 			return Action{}, fmt.Errorf("action has unknown field %q", k)
 		}

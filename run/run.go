@@ -1,0 +1,395 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// Cache reads the shop's cache for the cache variable; it is read-only in
+// a run (writes are cache actions).
+type Cache interface {
+	// Get returns the value stored under key and whether there is one.
+	Get(ctx context.Context, key string) (any, bool, error)
+}
+
+// Limits bound one task run. Zero fields take the defaults.
+type Limits struct {
+	// Steps bounds Liquid node evaluations and loop iterations.
+	Steps int64
+	// OutputBytes bounds the rendered output (and captures).
+	OutputBytes int64
+	// Depth bounds the nesting of loops.
+	Depth int
+	// Timeout bounds the wall time of the run.
+	Timeout time.Duration
+	// Actions bounds the number of action objects a run may emit.
+	Actions int
+}
+
+// Default limits of a run. Mechanic documents a 20-second execution limit;
+// the others are Sprocket's.
+const (
+	DefaultTimeout = 20 * time.Second
+	DefaultActions = 10_000
+)
+
+func (l Limits) resolved() Limits {
+	if l.Timeout == 0 {
+		l.Timeout = DefaultTimeout
+	}
+	if l.Actions == 0 {
+		l.Actions = DefaultActions
+	}
+	return l
+}
+
+// Renderer renders task runs. Its fields are read-only once in use; one
+// Renderer may render many runs concurrently.
+type Renderer struct {
+	// Engine is a Liquid engine with Mechanic's dialect registered
+	// (dialect.NewEngine); nil means a new one.
+	Engine *liquid.Engine
+	// Shop is the shop variable: a lazy object over the Shopify shop. Nil
+	// means PreviewShop().
+	Shop value.Drop
+	// Cache serves the cache variable in live runs; nil means an empty
+	// cache. Previews never read it.
+	Cache Cache
+	// GraphQL serves the shopify filter in live runs; nil means empty
+	// results. Previews never call it.
+	GraphQL dialect.GraphQLClient
+	// Globals and Secrets are the globals and secrets variables (empty
+	// hashes when nil).
+	Globals map[string]any
+	Secrets map[string]any
+	// Limits bound each run.
+	Limits Limits
+	// Now is the current time; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one debug line per run; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Input is one task run to render.
+type Input struct {
+	// Task is the task to run.
+	Task *task.Task
+	// TaskID is the task's UUID (task.id); empty means a stable id derived
+	// from the task's name.
+	TaskID string
+	// TaskCreatedAt is task.created_at; zero means unknown (nil).
+	TaskCreatedAt time.Time
+	// Event is the event the task processes.
+	Event *Event
+	// Options, when not nil, replace the stored values of these option
+	// keys before the options are rendered and coerced.
+	Options *value.Map
+}
+
+// Result is a rendered task run.
+type Result struct {
+	// Text is the rendered task code.
+	Text string
+	// Output is Text parsed into actions, logs and errors.
+	Output *Output
+	// Options are the option values the run saw.
+	Options *value.Map
+	// OptionErrors are options whose values could not be coerced (the run
+	// saw them as stored).
+	OptionErrors []task.FieldError
+	// Permissions are the scopes the task declares with {% permissions %}.
+	Permissions []string
+	// Queries are the GraphQL queries the shopify filter received.
+	Queries []string
+}
+
+// ErrorKind classifies why a run failed.
+type ErrorKind string
+
+// Kinds of run failures.
+const (
+	KindSyntax  ErrorKind = "syntax"  // the task code or an option is not valid Liquid
+	KindRender  ErrorKind = "render"  // a Liquid runtime error while rendering
+	KindLimit   ErrorKind = "limit"   // a run limit was exceeded or the run timed out
+	KindOutput  ErrorKind = "output"  // the output is not a stream of action/log/error objects
+	KindActions ErrorKind = "actions" // too many actions
+)
+
+// Error is a task run that failed in the engine (as opposed to a task that
+// rendered error objects, which is a successful render).
+type Error struct {
+	Kind ErrorKind
+	// Where names the template: "script" or "option <key>".
+	Where string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s error: %v", e.Where, e.Kind, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+func (r *Renderer) engine() *liquid.Engine {
+	if r.Engine != nil {
+		return r.Engine
+	}
+	return dialect.NewEngine(dialect.Options{})
+}
+
+func (r *Renderer) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Renderer) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+// Run renders in.Task for in.Event. A task that renders error objects is
+// not a failure here: its Result.Output.Errors say so. The returned error
+// is an *Error when the engine failed; the partial Result (rendered text so
+// far) is returned with it when there is one.
+func (r *Renderer) Run(ctx context.Context, in Input) (*Result, error) {
+	eng := r.engine()
+	tmpl, err := parseScript(eng, in.Task.Script)
+	if err != nil {
+		return nil, err
+	}
+	return r.runParsed(ctx, eng, tmpl, in)
+}
+
+func parseScript(eng *liquid.Engine, script string) (*liquid.Template, error) {
+	tmpl, err := eng.ParseOpts(script, liquid.ParseOptions{LineNumbers: true})
+	if err != nil {
+		return nil, &Error{Kind: KindSyntax, Where: "script", Err: err}
+	}
+	return tmpl, nil
+}
+
+func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liquid.Template, in Input) (*Result, error) {
+	if in.Event == nil {
+		return nil, fmt.Errorf("run: no event")
+	}
+	lim := r.Limits.resolved()
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	st := &dialect.RunState{Preview: in.Event.Preview, GraphQL: r.GraphQL}
+	ctx = dialect.WithRun(ctx, st)
+	now := r.now()
+	ropts := func(errs *[]error) *liquid.RenderOptions {
+		return &liquid.RenderOptions{
+			Limits: liquid.Limits{Steps: lim.Steps, OutputBytes: lim.OutputBytes, Depth: lim.Depth},
+			Now:    func() time.Time { return now },
+			Errors: errs,
+		}
+	}
+
+	// The variables option values see: everything but options and task.
+	env := value.NewMap(12)
+	ev := in.Event.Value()
+	env.Set("event", ev)
+	env.Set("shop", r.shop())
+	env.Set("cache", r.cache(ctx, in.Event.Preview))
+	topic := in.Event.Topic
+	if st := in.Event.shopifyTopic(); st != "" && !strings.HasPrefix(topic, "shopify/") {
+		topic = "shopify/" + st
+	}
+	if name, ok := SubjectVariable(topic); ok {
+		env.Set(name, subjectValue(topic, in.Event.Data))
+	}
+	if name, ok := SubjectVariable(in.Event.Topic); ok && name != "" && !env.Has(name) {
+		env.Set(name, subjectValue(in.Event.Topic, in.Event.Data))
+	}
+
+	res := &Result{Permissions: dialect.Permissions(in.Task.Script)}
+	opts, optErrs, err := r.options(ctx, eng, in, env, ropts)
+	if err != nil {
+		return nil, err
+	}
+	res.Options, res.OptionErrors = opts, optErrs
+
+	env.Set("options", opts)
+	env.Set("task", taskValue(in, opts))
+	env.Set("globals", mapOrEmpty(r.Globals))
+	env.Set("secrets", mapOrEmpty(r.Secrets))
+
+	var errs []error
+	start := time.Now()
+	text, err := tmpl.RenderMap(ctx, env, ropts(&errs))
+	res.Text = text
+	res.Queries = st.Queries()
+	r.logger().Debug("task run rendered", "task", in.Task.Name, "topic", in.Event.Topic,
+		"preview", in.Event.Preview, "bytes", len(text), "elapsed", time.Since(start))
+	if err != nil {
+		return res, classify("script", err)
+	}
+	if len(errs) > 0 {
+		return res, &Error{Kind: KindRender, Where: "script", Err: errors.Join(errs...)}
+	}
+	out, err := ParseOutput(text)
+	res.Output = out
+	if err != nil {
+		return res, &Error{Kind: KindOutput, Where: "script", Err: err}
+	}
+	if len(out.Actions) > lim.Actions {
+		return res, &Error{Kind: KindActions, Where: "script", Err: fmt.Errorf("%d actions, more than the limit of %d", len(out.Actions), lim.Actions)}
+	}
+	return res, nil
+}
+
+// classify wraps a failed render's error with its kind.
+func classify(where string, err error) error {
+	if errors.Is(err, liquid.ErrLimit) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return &Error{Kind: KindLimit, Where: where, Err: err}
+	}
+	return &Error{Kind: KindRender, Where: where, Err: err}
+}
+
+func (r *Renderer) shop() any {
+	if r.Shop != nil {
+		return r.Shop
+	}
+	return PreviewShop()
+}
+
+func (r *Renderer) cache(ctx context.Context, preview bool) any {
+	if preview || r.Cache == nil {
+		return value.NewMap(0)
+	}
+	return &cacheDrop{ctx: ctx, c: r.Cache}
+}
+
+func mapOrEmpty(m map[string]any) *value.Map {
+	out := value.NewMap(len(m))
+	for k, v := range m {
+		out.Set(k, value.Normalize(v))
+	}
+	return out
+}
+
+// cacheDrop looks cache keys up lazily: cache["key"] or cache.key.
+type cacheDrop struct {
+	ctx context.Context
+	c   Cache
+}
+
+// Get returns the cached value of key; a failing cache reads as a miss.
+func (d *cacheDrop) Get(key string) (any, bool) {
+	v, ok, err := d.c.Get(d.ctx, key)
+	if err != nil || !ok {
+		return nil, false
+	}
+	return value.Normalize(v), true
+}
+
+// options renders text-like option values as Liquid (with event, shop,
+// cache and the subject variable), then coerces them by their flags.
+func (r *Renderer) options(ctx context.Context, eng *liquid.Engine, in Input, env *value.Map, ropts func(*[]error) *liquid.RenderOptions) (*value.Map, []task.FieldError, error) {
+	t := *in.Task
+	stored := in.Task.Options
+	if stored == nil {
+		stored = value.NewMap(0)
+	}
+	rendered := value.NewMap(stored.Len())
+	var firstErr error
+	render := func(key, s string) string {
+		if firstErr != nil || !strings.Contains(s, "{{") && !strings.Contains(s, "{%") {
+			return s
+		}
+		tmpl, err := eng.Parse(s)
+		if err != nil {
+			firstErr = &Error{Kind: KindSyntax, Where: "option " + key, Err: err}
+			return s
+		}
+		var errs []error
+		out, err := tmpl.RenderMap(ctx, env, ropts(&errs))
+		if err != nil {
+			firstErr = classify("option "+key, err)
+		} else if len(errs) > 0 {
+			firstErr = &Error{Kind: KindRender, Where: "option " + key, Err: errors.Join(errs...)}
+		}
+		return out
+	}
+	set := func(key string, v any) {
+		switch x := v.(type) {
+		case string:
+			v = render(key, x)
+		case []any:
+			arr := make([]any, len(x))
+			for i, e := range x {
+				if s, ok := e.(string); ok {
+					arr[i] = render(key, s)
+				} else {
+					arr[i] = e
+				}
+			}
+			v = arr
+		}
+		rendered.Set(key, v)
+	}
+	stored.Each(func(k string, v any) bool {
+		if in.Options != nil {
+			if o, ok := in.Options.Get(k); ok {
+				v = o
+			}
+		}
+		set(k, v)
+		return true
+	})
+	if in.Options != nil {
+		in.Options.Each(func(k string, v any) bool {
+			if !rendered.Has(k) {
+				set(k, v)
+			}
+			return true
+		})
+	}
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	t.Options = rendered
+	opts, errs := t.CoercedOptions()
+	return opts, errs, nil
+}
+
+// taskValue is the task variable: id, name, created_at and options.
+func taskValue(in Input, opts *value.Map) *value.Map {
+	m := value.NewMap(6)
+	id := in.TaskID
+	if id == "" {
+		id = StableUUID("task:" + in.Task.Name)
+	}
+	m.Set("id", id)
+	m.Set("name", in.Task.Name)
+	if in.TaskCreatedAt.IsZero() {
+		m.Set("created_at", nil)
+	} else {
+		m.Set("created_at", in.TaskCreatedAt)
+	}
+	m.Set("options", opts)
+	subs := make([]any, len(in.Task.Subscriptions))
+	for i, s := range in.Task.Subscriptions {
+		subs[i] = s
+	}
+	m.Set("subscriptions", subs)
+	if in.Task.ShopifyAPIVersion != "" {
+		m.Set("shopify_api_version", in.Task.ShopifyAPIVersion)
+	}
+	return m
+}
