@@ -362,6 +362,7 @@ func TestExtensionPoints(t *testing.T) {
 	})
 	tests := []struct{ src, want string }{
 		{`{% json "data" %}{"a": [1, {"b": "{{ not liquid }}"}]}{% endjson %}{{ data.a[1].b }}`, "{{ not liquid }}"},
+		{"{% json 'd' %} [1] {%- endjson -%}  {{ d[0] }}", "1"},
 		{`{% wrap before: "<", after: x %}hi {{ x }}{% endwrap %}`, "<HI 77"},
 		{`a{{ newline }}b`, "a\nb"},
 		{`{% assign newline = "N" %}a{{ newline }}b`, "aNb"},

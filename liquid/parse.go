@@ -460,33 +460,48 @@ func (tp *TagParser) UnknownTag(name string) error {
 }
 
 // RawBody reads the tag's body as raw text up to {% end<name> %}, without
-// parsing it as Liquid.
+// parsing it as Liquid. For tags other than raw, the end tag may use
+// whitespace control ({%- end<name> -%}), which trims as usual.
 func (tp *TagParser) RawBody() (string, error) {
 	p := tp.p
 	end := "end" + tp.Name
+	dash := tp.Name != "raw"
 	var b strings.Builder
 	for {
 		tok, ok := p.tz.shift()
 		if !ok {
 			return "", p.syntaxErr("'" + tp.Name + "' tag was never closed")
 		}
-		if pre, ok := matchRawEnd(tok, end); ok {
+		if pre, ok := matchRawEnd(tok, end, dash); ok {
 			b.WriteString(pre)
-			return b.String(), nil
+			out := b.String()
+			if dash {
+				rest := tok[len(pre):]
+				if strings.HasPrefix(rest, "{%-") {
+					out = strings.TrimRight(out, " \t\n\v\f\r")
+				}
+				if strings.HasSuffix(rest, "-%}") {
+					p.trimNext = true
+				}
+			}
+			return out, nil
 		}
 		b.WriteString(tok)
 	}
 }
 
 // matchRawEnd is Raw's FullTokenPossiblyInvalid check:
-// \A(.*){%\s*(\w+)\s*(.*)?%}\z with $2 == end.
-func matchRawEnd(tok, end string) (string, bool) {
+// \A(.*){%\s*(\w+)\s*(.*)?%}\z with $2 == end; dash also allows "{%-".
+func matchRawEnd(tok, end string, dash bool) (string, bool) {
 	if !strings.HasSuffix(tok, "%}") {
 		return "", false
 	}
 	k := strings.LastIndex(tok[:len(tok)-2], "{%")
 	for k >= 0 {
 		s := tok[k+2 : len(tok)-2]
+		if dash {
+			s = strings.TrimPrefix(s, "-")
+		}
 		s = strings.TrimLeft(s, " \t\n\v\f\r")
 		j := 0
 		for j < len(s) && isWordByte(s[j]) {
