@@ -147,6 +147,11 @@ const maxPrepared = 128
 // time run unprepared and are prepared before the next group commit (the
 // writer connection is only free between transactions). Only the committer
 // goroutine uses txn values and the statement cache.
+//
+// Statements ignore the context they are given: cancelling one caller's
+// context must not interrupt SQLite mid-statement, which would roll back
+// the whole group's transaction. A caller's context is checked before its
+// write starts instead.
 type txn struct {
 	*sql.Tx
 	s     *Store
@@ -154,7 +159,8 @@ type txn struct {
 }
 
 // stmt returns q bound to this transaction, or nil if q is not prepared yet.
-func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
+func (t *txn) stmt(_ context.Context, q string) *sql.Stmt {
+	ctx := context.Background()
 	if st, ok := t.bound[q]; ok {
 		return st
 	}
@@ -174,7 +180,8 @@ func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 // ExecContext executes q in the transaction.
-func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t *txn) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
+	ctx := context.Background()
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -182,7 +189,8 @@ func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Resul
 }
 
 // QueryContext runs q in the transaction.
-func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *txn) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx := context.Background()
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -190,7 +198,8 @@ func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Row
 }
 
 // QueryRowContext runs q in the transaction and returns its first row.
-func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *txn) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
+	ctx := context.Background()
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

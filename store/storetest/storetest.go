@@ -121,6 +121,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"QueueStats", testQueueStats},
 		{"ConcurrentMixedWrites", testConcurrentMixedWrites},
 		{"Settings", testSettings},
+		{"CancelledWrites", testCancelledWrites},
 		{"TimeRangeFilters", testTimeRangeFilters},
 		{"RunListing", testRunListing},
 		{"Cache", testCache},
@@ -1293,5 +1294,53 @@ func testTimeRangeFilters(e *env) {
 	e.must(err)
 	if len(runs) != 2 || runs[0].EventID != ids[3] || runs[1].EventID != ids[2] {
 		e.t.Fatalf("ListRuns(since) = %d runs", len(runs))
+	}
+}
+
+// testCancelledWrites checks that writers whose context ends do not disturb
+// concurrent writers: every write that reported success is stored, and
+// writes with live contexts all succeed.
+func testCancelledWrites(e *env) {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		okID []string
+		errs []error
+	)
+	for i := range 60 {
+		wg.Go(func() {
+			ctx := e.ctx
+			if i%2 == 1 {
+				c, cancel := context.WithCancel(e.ctx)
+				defer cancel()
+				ctx = c
+				if i%4 == 1 {
+					cancel() // before the write
+				} else {
+					go cancel() // racing the write
+				}
+			}
+			evs, err := e.s.InsertEvents(ctx, []store.NewEvent{{Topic: "user/cancel/x"}, {Topic: "user/cancel/y"}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				okID = append(okID, evs[0].ID, evs[1].ID)
+			case i%2 == 0 || !errors.Is(err, context.Canceled):
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		e.t.Fatalf("unexpected write errors: %v", errs)
+	}
+	if len(okID) < 60 {
+		e.t.Fatalf("only %d events reported stored, want at least the 60 of live writers", len(okID))
+	}
+	for _, id := range okID {
+		if _, err := e.s.GetEvent(e.ctx, id); err != nil {
+			e.t.Fatalf("reported event %s missing: %v", id, err)
+		}
 	}
 }
