@@ -747,26 +747,112 @@ func ParseTime(s string, now time.Time) (time.Time, bool) {
 	}
 	Y, M, D := get(year, 1970), get(mon, 1), get(day, 1)
 	hh, mm, ss := get(hour, 0), get(min, 0), get(sec, 0)
-	if h.yday != nil {
-		M, D = 1, *h.yday
-	} else if M < 1 || M > 12 || D < 1 || D > 31 {
-		return time.Time{}, false
-	}
-	if hh < 0 || hh > 24 || mm < 0 || mm > 59 || ss < 0 || ss > 60 || (hh == 24 && (mm != 0 || ss != 0)) {
-		return time.Time{}, false
-	}
 	if Y < -1e9 || Y > 1e9 {
+		return time.Time{}, false
+	}
+	if h.yday != nil {
+		jan1 := time.Date(int(Y), time.January, 1, 0, 0, 0, 0, time.UTC)
+		d := jan1.AddDate(0, 0, int(*h.yday-1))
+		M, D = int64(d.Month()), int64(d.Day())
+	}
+	if hasOff {
+		Y, M, D, hh, mm, ss = applyOffset(Y, M, D, hh, mm, ss, int64(off))
+	}
+	// Time.utc and Time.local accept these ranges and roll a day past the
+	// end of its month over into the next month.
+	if M < 1 || M > 12 || D < 1 || D > 31 || hh < 0 || hh > 24 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
+		(hh == 24 && (mm != 0 || ss != 0)) {
 		return time.Time{}, false
 	}
 	if !hasOff {
 		return time.Date(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), loc), true
 	}
-	t := time.Date(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), time.FixedZone("", off))
+	t := time.Date(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), time.UTC)
 	if reZoneUTC.MatchString(*h.zone) {
-		return t.UTC(), true
+		return t, true
 	}
 	if local := t.In(loc); func() bool { _, o := local.Zone(); return o == off }() {
 		return local, true
 	}
-	return t, true
+	return t.In(time.FixedZone("", off)), true
+}
+
+// monthDays is Ruby's Time.month_days: the length of month mon of year,
+// where months 0 down to -11 index the table from its end (as a Ruby array
+// does), and 0 for months out of the table.
+func monthDays(year, mon int64) int64 {
+	idx := mon - 1
+	if idx < 0 {
+		idx += 12
+	}
+	if idx < 0 || idx > 11 {
+		return 0
+	}
+	return int64(time.Date(int(year), time.Month(idx+2), 0, 0, 0, 0, 0, time.UTC).Day())
+}
+
+// applyOffset turns a wall clock reading at UTC offset off (seconds) into
+// UTC fields exactly as Ruby's Time.apply_offset does, including its
+// lenient handling of out-of-range days and hours.
+func applyOffset(year, mon, day, hour, min, sec, off int64) (int64, int64, int64, int64, int64, int64) {
+	divmod := func(a, b int64) (int64, int64) { return floorDiv(a, b), floorMod(a, b) }
+	var o int64
+	switch {
+	case off < 0:
+		off = -off
+		if off, o = divmod(off, 60); o != 0 {
+			sec += o
+			o, sec = divmod(sec, 60)
+			off += o
+		}
+		if off, o = divmod(off, 60); o != 0 {
+			min += o
+			o, min = divmod(min, 60)
+			off += o
+		}
+		if off, o = divmod(off, 24); o != 0 {
+			hour += o
+			o, hour = divmod(hour, 24)
+			off += o
+		}
+		if off != 0 {
+			day += off
+			if days := monthDays(year, mon); days != 0 && days < day {
+				mon++
+				if mon > 12 {
+					mon = 1
+					year++
+				}
+				day = 1
+			}
+		}
+	case off > 0:
+		if off, o = divmod(off, 60); o != 0 {
+			sec -= o
+			o, sec = divmod(sec, 60)
+			off -= o
+		}
+		if off, o = divmod(off, 60); o != 0 {
+			min -= o
+			o, min = divmod(min, 60)
+			off -= o
+		}
+		if off, o = divmod(off, 24); o != 0 {
+			hour -= o
+			o, hour = divmod(hour, 24)
+			off -= o
+		}
+		if off != 0 {
+			day -= off
+			if day < 1 {
+				mon--
+				if mon < 1 {
+					year--
+					mon = 12
+				}
+				day = monthDays(year, mon)
+			}
+		}
+	}
+	return year, mon, day, hour, min, sec
 }

@@ -161,6 +161,12 @@ func TestRubyCases(t *testing.T) {
 	replayRubyCases(t, "testdata/ruby_cases.jsonl.gz")
 }
 
+// TestRubyFuzzCases replays random calls (nested values, random filters
+// and arguments, random date strings) recorded from Ruby Liquid 5.4.0.
+func TestRubyFuzzCases(t *testing.T) {
+	replayRubyCases(t, "testdata/ruby_fuzz_cases.jsonl.gz")
+}
+
 // TestRubyExtensionCases replays calls of the filters added after 5.4
 // (find, find_index, has, reject, sum, squish), recorded from Shopify's
 // Liquid 5.13.0 sources on the same Ruby.
