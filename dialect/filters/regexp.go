@@ -226,14 +226,63 @@ var asciiEscapes = map[byte]string{
 	'h': `0-9a-fA-F`,
 }
 
+// outBuf is the translated pattern being built.
+type outBuf struct{ b []byte }
+
+func (o *outBuf) WriteString(s string) { o.b = append(o.b, s...) }
+func (o *outBuf) addByte(c byte)       { o.b = append(o.b, c) }
+func (o *outBuf) Len() int             { return len(o.b) }
+func (o *outBuf) String() string       { return string(o.b) }
+
+// insert puts s at offset at.
+func (o *outBuf) insert(at int, s string) {
+	o.b = append(o.b[:at], append([]byte(s), o.b[at:]...)...)
+}
+
 // translateRuby rewrites a Ruby pattern into .NET syntax for regexp2.
 // named reports whether the pattern has named groups.
 func translateRuby(pat string) (string, bool, error) {
-	var b strings.Builder
+	b := &outBuf{}
 	named := false
 	inClass := 0
+	atom := 0          // output offset where the last complete atom starts
+	classStart := 0    // output offset of the open outermost class
+	var groups []int   // output offsets of open groups
+	lastQuant := false // the previous token was a quantifier (* + ?)
 	for i := 0; i < len(pat); i++ {
 		c := pat[i]
+		pos := b.Len()
+		if inClass == 0 {
+			switch c {
+			case '(':
+				groups = append(groups, pos)
+			case ')':
+				if len(groups) > 0 {
+					atom = groups[len(groups)-1]
+					groups = groups[:len(groups)-1]
+				}
+				b.addByte(')')
+				lastQuant = false
+				continue
+			case '*', '+', '?':
+				if c == '+' && lastQuant {
+					// Possessive quantifier: an atomic group in .NET.
+					b.insert(atom, "(?>")
+					b.addByte(')')
+					lastQuant = false
+					continue
+				}
+				b.addByte(c)
+				lastQuant = !(c == '?' && lastQuant)
+				continue
+			case '[':
+				classStart = pos
+			}
+			lastQuant = false
+			if c != '[' && c != '(' {
+				atom = pos
+			}
+		}
 		switch {
 		case c == '\\' && i+1 < len(pat):
 			n := pat[i+1]
@@ -253,6 +302,20 @@ func translateRuby(pat string) (string, bool, error) {
 				}
 				if n == 'H' {
 					return "", false, errorf(`\H inside a character class is not supported`)
+				}
+			}
+			if n == 'u' && strings.HasPrefix(pat[i+1:], "{") {
+				end := strings.IndexByte(pat[i+1:], '}')
+				if end > 0 {
+					for _, h := range strings.Fields(pat[i+2 : i+1+end]) {
+						r, err := strconv.ParseUint(h, 16, 32)
+						if err != nil || r > 0x10FFFF {
+							return "", false, errorf("invalid Unicode escape \\u{%s}", h)
+						}
+						b.WriteString(regexp2.Escape(string(rune(r))))
+					}
+					i += 1 + end
+					continue
 				}
 			}
 			if n == 'R' && inClass == 0 {
@@ -290,8 +353,8 @@ func translateRuby(pat string) (string, bool, error) {
 					}
 				}
 			}
-			b.WriteByte('\\')
-			b.WriteByte(n)
+			b.addByte('\\')
+			b.addByte(n)
 		case c == '[':
 			if inClass > 0 && strings.HasPrefix(pat[i:], "[:") {
 				end := strings.Index(pat[i:], ":]")
@@ -316,24 +379,37 @@ func translateRuby(pat string) (string, bool, error) {
 				if end := strings.Index(pat[i:], ":]]"); end > 0 {
 					if cls, ok := posixClasses[pat[i+4:i+end]]; ok {
 						b.WriteString("[^" + cls + "]")
+						atom = classStart
 						i += end + 2
 						continue
 					}
 				}
 			}
 			inClass++
-			b.WriteByte('[')
+			b.addByte('[')
 			if i+1 < len(pat) && pat[i+1] == '^' {
-				b.WriteByte('^')
+				b.addByte('^')
 				i++
 			}
 			if i+1 < len(pat) && pat[i+1] == ']' {
 				b.WriteString(`\]`)
 				i++
 			}
+		case c == '&' && inClass > 0 && strings.HasPrefix(pat[i:], "&&"):
+			// [X&&[^Y]] (X without Y) is .NET's class subtraction [X-[Y]].
+			if strings.HasPrefix(pat[i:], "&&[^") {
+				b.WriteString("-[")
+				inClass++
+				i += 3
+				continue
+			}
+			return "", false, errorf("character class intersection is only supported as [X&&[^Y]]")
 		case c == ']' && inClass > 0:
 			inClass--
-			b.WriteByte(']')
+			b.addByte(']')
+			if inClass == 0 {
+				atom = classStart
+			}
 		case c == '(' && inClass == 0 && strings.HasPrefix(pat[i:], "(?"):
 			rest := pat[i+2:]
 			switch {
@@ -356,7 +432,7 @@ func translateRuby(pat string) (string, bool, error) {
 			}
 			i++
 		default:
-			b.WriteByte(c)
+			b.addByte(c)
 		}
 	}
 	return b.String(), named, nil
