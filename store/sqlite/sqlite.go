@@ -110,6 +110,15 @@ func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite open: create dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
+	// The database holds secrets: create it owner-only (SQLite gives its
+	// -wal and -shm files the database file's permissions).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite open: create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite open: create %s: %w", path, err)
+	}
 	dsn := func(readOnly bool) string {
 		q := url.Values{}
 		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.busyTimeout.Milliseconds()))

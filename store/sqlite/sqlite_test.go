@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -77,6 +78,15 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 	}
 	if n != 1 || mode != "wal" {
 		t.Fatalf("schema_migrations rows = %d, journal_mode = %s", n, mode)
+	}
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %v, want owner-only", name, perm)
+		}
 	}
 }
 
