@@ -19,6 +19,10 @@ import (
 // store must be closed by the function's own t.Cleanup.
 type NewStoreFunc func(t *testing.T, clock store.Clock) store.Store
 
+// id returns a UUID-shaped id named by name, so the suite also suits
+// implementations that store ids in UUID columns.
+func id(name string) string { return store.DerivedID("storetest", name) }
+
 // start returns the time the suite's clocks start at.
 func start() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 
@@ -196,7 +200,7 @@ func testTasks(e *env) {
 	_, err = e.s.GetTask(e.ctx, a.ID)
 	e.wantErr(err, store.ErrNotFound)
 	e.wantErr(e.s.DeleteTask(e.ctx, a.ID), store.ErrNotFound)
-	_, err = e.s.UpdateTask(e.ctx, store.Task{ID: "missing", Definition: def})
+	_, err = e.s.UpdateTask(e.ctx, store.Task{ID: id("missing"), Definition: def})
 	e.wantErr(err, store.ErrNotFound)
 	// The idempotency key went with the task: the key can create anew.
 	c, created, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "C", Definition: def, IdempotencyKey: "k1"})
@@ -240,11 +244,12 @@ func testTaskPagination(e *env) {
 }
 
 func testEvents(e *env) {
+	fixedID := id("fixed")
 	evs := e.insert(
 		store.NewEvent{Topic: "shopify/orders/create", Data: json.RawMessage(`{"id":1,"b":[1,2]}`), Source: "shopify", ShopifyTopic: "shopify/orders/create"},
-		store.NewEvent{ID: "fixed-id", Topic: "user/webhook/form", Source: "user", WebhookID: "wh", RequestID: "req", TaskIDs: []string{"t1"}},
+		store.NewEvent{ID: fixedID, Topic: "user/webhook/form", Source: "user", WebhookID: id("wh"), RequestID: id("req"), TaskIDs: []string{id("t1")}},
 	)
-	if len(evs) != 2 || evs[0].ID == "" || evs[1].ID != "fixed-id" {
+	if len(evs) != 2 || evs[0].ID == "" || evs[1].ID != fixedID {
 		e.t.Fatalf("InsertEvents = %+v", evs)
 	}
 	got, err := e.s.GetEvent(e.ctx, evs[0].ID)
@@ -253,43 +258,43 @@ func testEvents(e *env) {
 		got.ShopifyTopic != "shopify/orders/create" || !got.CreatedAt.Equal(start()) || !got.RunAt.Equal(start()) || got.ParentID != "" {
 		e.t.Fatalf("GetEvent = %+v", got)
 	}
-	got, err = e.s.GetEvent(e.ctx, "fixed-id")
+	got, err = e.s.GetEvent(e.ctx, fixedID)
 	e.must(err)
-	if string(got.Data) != "null" || got.WebhookID != "wh" || got.RequestID != "req" || !slices.Equal(got.TaskIDs, []string{"t1"}) {
+	if string(got.Data) != "null" || got.WebhookID != id("wh") || got.RequestID != id("req") || !slices.Equal(got.TaskIDs, []string{id("t1")}) {
 		e.t.Fatalf("GetEvent(fixed-id) = %+v", got)
 	}
 	// Every event has exactly one pending event run with a derived id.
-	r := e.run(store.EventRunID("fixed-id"))
-	if r.Kind != store.KindEvent || r.Status != store.StatusPending || r.EventID != "fixed-id" || r.Attempts != 0 || !r.NextAttemptAt.Equal(start()) {
+	r := e.run(store.EventRunID(fixedID))
+	if r.Kind != store.KindEvent || r.Status != store.StatusPending || r.EventID != fixedID || r.Attempts != 0 || !r.NextAttemptAt.Equal(start()) {
 		e.t.Fatalf("event run = %+v", r)
 	}
 	// Re-inserting an existing id changes nothing and adds no run.
-	e.insert(store.NewEvent{ID: "fixed-id", Topic: "other/topic/x"})
-	got, err = e.s.GetEvent(e.ctx, "fixed-id")
+	e.insert(store.NewEvent{ID: fixedID, Topic: "other/topic/x"})
+	got, err = e.s.GetEvent(e.ctx, fixedID)
 	e.must(err)
 	if got.Topic != "user/webhook/form" {
 		e.t.Fatalf("duplicate insert overwrote the event: %+v", got)
 	}
-	if n := e.countRuns(store.RunFilter{EventID: "fixed-id"}); n != 1 {
+	if n := e.countRuns(store.RunFilter{EventID: fixedID}); n != 1 {
 		e.t.Fatalf("event has %d runs, want 1", n)
 	}
-	_, err = e.s.GetEvent(e.ctx, "nope")
+	_, err = e.s.GetEvent(e.ctx, id("nope"))
 	e.wantErr(err, store.ErrNotFound)
 
-	child := e.insert(store.NewEvent{Topic: "user/child/x", ParentID: "fixed-id"})[0]
+	child := e.insert(store.NewEvent{Topic: "user/child/x", ParentID: fixedID})[0]
 	// A task run of task t9 for the first event, to test the task filter.
 	job := e.claimOne()
 	_, err = e.s.Complete(e.ctx, job, store.Result{Effects: store.Effects{Runs: []store.NewRun{
-		{ID: store.DerivedID(job.Run.ID, "t9"), Kind: store.KindTask, EventID: job.Run.EventID, TaskID: "t9", ParentRunID: job.Run.ID},
+		{ID: store.DerivedID(job.Run.ID, "t9"), Kind: store.KindTask, EventID: job.Run.EventID, TaskID: id("t9"), ParentRunID: job.Run.ID},
 	}}})
 	e.must(err)
 	for _, tc := range []struct {
 		f    store.EventFilter
 		want []string
 	}{
-		{store.EventFilter{Topic: "user/webhook/form"}, []string{"fixed-id"}},
-		{store.EventFilter{ParentID: "fixed-id"}, []string{child.ID}},
-		{store.EventFilter{TaskID: "t9"}, []string{job.Run.EventID}},
+		{store.EventFilter{Topic: "user/webhook/form"}, []string{fixedID}},
+		{store.EventFilter{ParentID: fixedID}, []string{child.ID}},
+		{store.EventFilter{TaskID: id("t9")}, []string{job.Run.EventID}},
 		{store.EventFilter{Topic: "none/such/topic"}, nil},
 	} {
 		list, _, err := e.s.ListEvents(e.ctx, tc.f)
@@ -389,8 +394,8 @@ func testQueuePriority(e *env) {
 	}
 	taskRun := store.DerivedID(job.Run.ID, "task")
 	_, err := e.s.Complete(e.ctx, job, store.Result{Effects: store.Effects{Runs: []store.NewRun{
-		{ID: taskRun, Kind: store.KindTask, EventID: evs[0].ID, TaskID: "t", ParentRunID: job.Run.ID},
-		{ID: store.DerivedID(taskRun, "0"), Kind: store.KindAction, EventID: evs[0].ID, TaskID: "t", ParentRunID: taskRun,
+		{ID: taskRun, Kind: store.KindTask, EventID: evs[0].ID, TaskID: id("t"), ParentRunID: job.Run.ID},
+		{ID: store.DerivedID(taskRun, "0"), Kind: store.KindAction, EventID: evs[0].ID, TaskID: id("t"), ParentRunID: taskRun,
 			ActionType: "echo", ActionOptions: json.RawMessage(`{"a":1}`), ActionMeta: json.RawMessage(`{"m":true}`)},
 	}}})
 	e.must(err)
@@ -428,7 +433,7 @@ func testQueueRunAt(e *env) {
 	}
 	// A delayed task run (subscription offset) waits too.
 	_, err := e.s.Complete(e.ctx, job, store.Result{Effects: store.Effects{Runs: []store.NewRun{
-		{ID: store.DerivedID(job.Run.ID, "t"), Kind: store.KindTask, EventID: job.Run.EventID, TaskID: "t", RunAt: e.clock.Now().Add(3 * 24 * time.Hour)},
+		{ID: store.DerivedID(job.Run.ID, "t"), Kind: store.KindTask, EventID: job.Run.EventID, TaskID: id("t"), RunAt: e.clock.Now().Add(3 * 24 * time.Hour)},
 	}}})
 	e.must(err)
 	if jobs := e.claim(5, time.Minute); len(jobs) != 0 {
@@ -557,8 +562,8 @@ func testExactlyOnceEffects(e *env) {
 	effects := func(runID string) store.Effects {
 		return store.Effects{
 			Runs: []store.NewRun{
-				{ID: store.DerivedID(runID, "task-1"), Kind: store.KindTask, EventID: ev.ID, TaskID: "task-1", ParentRunID: runID},
-				{ID: store.DerivedID(runID, "task-2"), Kind: store.KindTask, EventID: ev.ID, TaskID: "task-2", ParentRunID: runID},
+				{ID: store.DerivedID(runID, "task-1"), Kind: store.KindTask, EventID: ev.ID, TaskID: id("task-1"), ParentRunID: runID},
+				{ID: store.DerivedID(runID, "task-2"), Kind: store.KindTask, EventID: ev.ID, TaskID: id("task-2"), ParentRunID: runID},
 			},
 			Events: []store.NewEvent{{ID: store.DerivedID(runID, "child"), Topic: "user/child/x", ParentID: ev.ID}},
 			Cache:  []store.CacheOp{{Kind: store.CacheIncr, Key: "counter", Delta: 1}},
@@ -616,8 +621,8 @@ func testSequenceEffects(e *env) {
 	j := e.claimOne()
 	ids := []string{store.DerivedID(j.Run.ID, "a0"), store.DerivedID(j.Run.ID, "a1"), store.DerivedID(j.Run.ID, "a2")}
 	var runs []store.NewRun
-	for i, id := range ids {
-		runs = append(runs, store.NewRun{ID: id, Kind: store.KindAction, EventID: ev.ID, TaskID: "t", ParentRunID: j.Run.ID, Seq: i,
+	for i, runID := range ids {
+		runs = append(runs, store.NewRun{ID: runID, Kind: store.KindAction, EventID: ev.ID, TaskID: id("t"), ParentRunID: j.Run.ID, Seq: i,
 			ActionType: "shopify", Paused: i > 0})
 	}
 	_, err := e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: runs}})
@@ -717,11 +722,11 @@ func testRetryAndCancel(e *env) {
 	}
 	_, err = e.s.CancelRun(e.ctx, c.ID, "again")
 	e.wantErr(err, store.ErrConflict)
-	_, err = e.s.CancelRun(e.ctx, "missing", "x")
+	_, err = e.s.CancelRun(e.ctx, id("missing"), "x")
 	e.wantErr(err, store.ErrNotFound)
-	_, err = e.s.RetryRun(e.ctx, "missing")
+	_, err = e.s.RetryRun(e.ctx, id("missing"))
 	e.wantErr(err, store.ErrNotFound)
-	_, err = e.s.GetRun(e.ctx, "missing")
+	_, err = e.s.GetRun(e.ctx, id("missing"))
 	e.wantErr(err, store.ErrNotFound)
 }
 
@@ -731,7 +736,7 @@ func testRunListing(e *env) {
 	var runs []store.NewRun
 	for i := range 12 {
 		runs = append(runs, store.NewRun{ID: store.DerivedID(j.Run.ID, fmt.Sprint(i)), Kind: store.KindTask, EventID: ev.ID,
-			TaskID: fmt.Sprint("task-", i%3), ParentRunID: j.Run.ID})
+			TaskID: id(fmt.Sprint("task-", i%3)), ParentRunID: j.Run.ID})
 	}
 	_, err := e.s.Complete(e.ctx, j, store.Result{Output: "out", Effects: store.Effects{Runs: runs}})
 	e.must(err)
@@ -746,11 +751,11 @@ func testRunListing(e *env) {
 		{store.RunFilter{EventID: ev.ID}, 13},
 		{store.RunFilter{Kind: store.KindTask}, 12},
 		{store.RunFilter{Kind: store.KindEvent}, 1},
-		{store.RunFilter{TaskID: "task-1"}, 4},
+		{store.RunFilter{TaskID: id("task-1")}, 4},
 		{store.RunFilter{ParentRunID: j.Run.ID}, 12},
 		{store.RunFilter{Status: store.StatusSuccess}, 2},
 		{store.RunFilter{Status: store.StatusPending, Kind: store.KindTask}, 11},
-		{store.RunFilter{EventID: "other"}, 0},
+		{store.RunFilter{EventID: id("other")}, 0},
 	} {
 		if n := e.countRuns(tc.f); n != tc.want {
 			e.t.Fatalf("ListRuns(%+v) = %d runs, want %d", tc.f, n, tc.want)
@@ -992,7 +997,7 @@ func testPrune(e *env) {
 	old := e.insert(store.NewEvent{Topic: "user/old/done"})[0]
 	j := e.claimOne()
 	_, err := e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: []store.NewRun{
-		{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: old.ID, TaskID: "t"},
+		{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: old.ID, TaskID: id("t")},
 	}}})
 	e.must(err)
 	finish(e.claimOne())
@@ -1159,7 +1164,7 @@ func testQueueStats(e *env) {
 	e.insert(store.NewEvent{Topic: "user/a/b", RunAt: e.clock.Now().Add(time.Hour)})
 	j := e.claimOne()
 	_, err = e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: []store.NewRun{
-		{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: j.Run.EventID, TaskID: "t"},
+		{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: j.Run.EventID, TaskID: id("t")},
 	}}})
 	e.must(err)
 	e.claimOne() // the task run, now running
