@@ -121,9 +121,14 @@ func parseCSV(_ filter.Context, input any, args []any, kwargs *value.Map) (any, 
 	}
 	headers := rows[0]
 	for _, r := range rows[1:] {
+		// As CSV::Row#to_h: fields past the headers have a nil header, and
+		// the first of duplicate headers wins (nil headers become "").
 		m := value.NewMap(len(headers))
-		for i, h := range headers {
-			key := value.ToString(h)
+		for i := 0; i < max(len(headers), len(r)); i++ {
+			var key string
+			if i < len(headers) {
+				key = value.ToString(headers[i])
+			}
 			if m.Has(key) {
 				continue
 			}
