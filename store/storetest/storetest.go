@@ -409,7 +409,7 @@ func testQueuePriority(e *env) {
 	}
 	a := jobs[0].Run
 	if a.ActionType != "echo" || !jsonEq(a.ActionOptions, json.RawMessage(`{"a":1}`)) || !jsonEq(a.ActionMeta, json.RawMessage(`{"m":true}`)) ||
-		a.ParentRunID != taskRun || a.TaskID != "t" {
+		a.ParentRunID != taskRun || a.TaskID != id("t") {
 		e.t.Fatalf("action run = %+v", a)
 	}
 	if more := e.claim(10, time.Minute); len(more) != 0 {
