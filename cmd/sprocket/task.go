@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	taskrun "github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// Exit codes of "sprocket task": like Mechanic's CLI, 1 means a run of the
+// task failed and 2 that the task (or the command line) is invalid.
+const (
+	exitRunFailed = 1
+	exitInvalid   = 2
+)
+
+// runTask dispatches "sprocket task preview|lint".
+func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json]\n       sprocket task lint TASK.json")
+		return exitInvalid
+	}
+	switch args[0] {
+	case "preview":
+		return taskPreview(ctx, args[1:], stdout, stderr)
+	case "lint":
+		return taskLint(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview or lint)\n", args[0])
+	return exitInvalid
+}
+
+// splitArgs separates flags from positional arguments, so that flags may
+// follow the task file.
+func splitArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) > 0 {
+			pos = append(pos, args[0])
+			args = args[1:]
+		}
+	}
+	return pos, nil
+}
+
+func loadTask(path string) (*task.Task, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read task: %w", err)
+	}
+	t, err := task.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+func loadJSON(path string) (any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	v, err := value.FromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// taskPreview prints one JSON document: the rendered subscriptions and,
+// for each preview event, its actions, logs and errors.
+func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sprocket task preview", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	eventPath := fs.String("event", "", "preview this event (JSON: {\"topic\": …, \"data\": …}) instead of the task's preview events")
+	optionsPath := fs.String("options", "", "JSON object of option values overriding the task's stored ones")
+	noSample := fs.Bool("no-sample-options", false, "leave unfilled required options empty instead of giving them sample values")
+	pos, err := splitArgs(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json]")
+		return exitInvalid
+	}
+	t, err := loadTask(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "sprocket task preview:", err)
+		return exitInvalid
+	}
+	in := taskrun.PreviewInput{Task: t, NoSampleOptions: *noSample}
+	if *eventPath != "" {
+		v, err := loadJSON(*eventPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "sprocket task preview:", err)
+			return exitInvalid
+		}
+		if in.Event, err = taskrun.EventFromValue(v); err != nil {
+			fmt.Fprintf(stderr, "sprocket task preview: %s: %v\n", *eventPath, err)
+			return exitInvalid
+		}
+	}
+	if *optionsPath != "" {
+		v, err := loadJSON(*optionsPath)
+		if err != nil {
+			fmt.Fprintln(stderr, "sprocket task preview:", err)
+			return exitInvalid
+		}
+		m, ok := v.(*value.Map)
+		if !ok {
+			fmt.Fprintf(stderr, "sprocket task preview: %s: options must be a JSON object\n", *optionsPath)
+			return exitInvalid
+		}
+		in.Options = m
+	}
+	r := &taskrun.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	p, err := r.Preview(ctx, in)
+	if err != nil {
+		fmt.Fprintln(stderr, "sprocket task preview:", err)
+		if p == nil {
+			return exitInvalid
+		}
+	}
+	doc := previewDocument(p)
+	b, jerr := value.ToJSON(doc)
+	if jerr != nil {
+		fmt.Fprintln(stderr, "sprocket task preview: encode result:", jerr)
+		return exitRunFailed
+	}
+	fmt.Fprintln(stdout, string(b))
+	if err != nil {
+		return exitInvalid
+	}
+	failed := p.Failed()
+	for _, f := range failed {
+		fmt.Fprintf(stderr, "sprocket task preview: %s: %v\n", f.Event.Topic, f.Err)
+	}
+	if len(failed) > 0 {
+		return exitRunFailed
+	}
+	return 0
+}
+
+// previewDocument is the JSON form of a preview.
+func previewDocument(p *taskrun.Preview) *value.Map {
+	subs := make([]any, len(p.Subscriptions))
+	for i, s := range p.Subscriptions {
+		subs[i] = s
+	}
+	doc := value.NewMap(3)
+	doc.Set("subscriptions", subs)
+	if len(p.SampledOptions) > 0 {
+		so := make([]any, len(p.SampledOptions))
+		for i, s := range p.SampledOptions {
+			so[i] = s
+		}
+		doc.Set("sampled_options", so)
+	}
+	runs := make([]any, 0, len(p.Runs))
+	for _, pr := range p.Runs {
+		m := value.NewMap(6)
+		if pr.Description != "" {
+			m.Set("description", pr.Description)
+		}
+		m.Set("event", value.MapOf("topic", pr.Event.Topic, "data", pr.Event.Data))
+		actions, logs, errs := []any{}, []any{}, []any{}
+		if pr.Result != nil && pr.Result.Output != nil {
+			for _, a := range pr.Result.Output.Actions {
+				am := value.MapOf("type", a.Type, "options", a.Options)
+				if a.Meta != nil {
+					am.Set("meta", a.Meta)
+				}
+				if a.NoPerformEvent {
+					am.Set("__perform_event", false)
+				}
+				actions = append(actions, am)
+			}
+			logs = append(logs, pr.Result.Output.Logs...)
+			errs = append(errs, pr.Result.Output.Errors...)
+		}
+		m.Set("actions", actions)
+		m.Set("logs", logs)
+		m.Set("errors", errs)
+		if pr.Err != nil {
+			m.Set("failure", pr.Err.Error())
+		}
+		runs = append(runs, m)
+	}
+	doc.Set("runs", runs)
+	return doc
+}
+
+// lintProblem is one finding of "sprocket task lint".
+type lintProblem struct {
+	where string // "script", "subscriptions_template", "options"
+	line  int
+	msg   string
+}
+
+// taskLint reports Liquid syntax errors, unknown filters and tags, and
+// options the code references without declaring them.
+func taskLint(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: sprocket task lint TASK.json")
+		return exitInvalid
+	}
+	t, err := loadTask(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "sprocket task lint:", err)
+		return exitInvalid
+	}
+	eng := dialect.NewEngine(dialect.Options{})
+	probs := lintTask(eng, t)
+	for _, p := range probs {
+		if p.line > 0 {
+			fmt.Fprintf(stdout, "%s: %s line %d: %s\n", args[0], p.where, p.line, p.msg)
+		} else {
+			fmt.Fprintf(stdout, "%s: %s: %s\n", args[0], p.where, p.msg)
+		}
+	}
+	if len(probs) > 0 {
+		fmt.Fprintf(stderr, "sprocket task lint: %d problem(s)\n", len(probs))
+		return exitRunFailed
+	}
+	return 0
+}
+
+func lintTask(eng *liquid.Engine, t *task.Task) []lintProblem {
+	var out []lintProblem
+	sources := []struct {
+		where string
+		src   *string
+	}{
+		{"script", &t.Script},
+		{"subscriptions_template", t.SubscriptionsTemplate},
+		{"online_store_javascript", t.OnlineStoreJavaScript},
+		{"order_status_javascript", t.OrderStatusJavaScript},
+	}
+	for _, s := range sources {
+		if s.src == nil {
+			continue
+		}
+		if _, err := eng.Parse(*s.src); err != nil {
+			p := lintProblem{where: s.where, msg: err.Error()}
+			var se *liquid.SyntaxError
+			if errors.As(err, &se) {
+				p.line, p.msg = se.Line, "Liquid syntax error: "+se.Msg
+			}
+			out = append(out, p)
+		}
+		for _, f := range unknownFilters(eng, *s.src) {
+			out = append(out, lintProblem{where: s.where, line: f.line, msg: "unknown filter " + f.name})
+		}
+	}
+	t.Options.Each(func(k string, v any) bool {
+		if _, err := task.ParseOptionKey(k); err != nil {
+			out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q: %v", k, err)})
+		}
+		if s, ok := v.(string); ok && (strings.Contains(s, "{{") || strings.Contains(s, "{%")) {
+			if _, err := eng.Parse(s); err != nil {
+				out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q: %v", k, err)})
+			}
+		}
+		return true
+	})
+	for _, k := range t.MissingOptions() {
+		out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q is referenced but not declared", k)})
+	}
+	return out
+}
+
+var (
+	reLiquidMarkup = regexp.MustCompile(`(?s)\{\{-?(.*?)-?\}\}|\{%-?\s*(\w+)(.*?)-?%\}`)
+	reFilterName   = regexp.MustCompile(`\|\s*([A-Za-z_][\w-]*)`)
+	reQuoted       = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+)
+
+type filterUse struct {
+	name string
+	line int
+}
+
+// unknownFilters finds "| name" filter uses in outputs and tags that the
+// engine does not know, skipping raw and comment blocks.
+func unknownFilters(eng *liquid.Engine, src string) []filterUse {
+	var out []filterUse
+	seen := map[string]bool{}
+	skipUntil := ""
+	for _, m := range reLiquidMarkup.FindAllStringSubmatchIndex(src, -1) {
+		markup := ""
+		if m[2] >= 0 {
+			markup = src[m[2]:m[3]]
+		} else {
+			tag := src[m[4]:m[5]]
+			if skipUntil != "" {
+				if tag == skipUntil {
+					skipUntil = ""
+				}
+				continue
+			}
+			switch tag {
+			case "raw", "comment":
+				skipUntil = "end" + tag
+				continue
+			}
+			markup = src[m[6]:m[7]]
+		}
+		if skipUntil != "" {
+			continue
+		}
+		line := 1 + strings.Count(src[:m[0]], "\n")
+		clean := reQuoted.ReplaceAllString(markup, `""`)
+		for _, f := range reFilterName.FindAllStringSubmatch(clean, -1) {
+			if _, ok := eng.Filter(f[1]); ok || seen[f[1]] {
+				continue
+			}
+			seen[f[1]] = true
+			out = append(out, filterUse{name: f[1], line: line})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].line < out[j].line })
+	return out
+}
