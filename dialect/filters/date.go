@@ -319,6 +319,7 @@ var (
 	reDMonthY   = regexp.MustCompile(`(?i)^(?:[a-z]+,?\s+)?(\d{1,2})(?:st|nd|rd|th)?[\s-]+([a-z]{3,9})\.?[\s-]+(\d{4})` + reTimeOfDay + reZone + `$`)
 	reMonthY    = regexp.MustCompile(`(?i)^([a-z]{3,9})\s+(\d{4})$`)
 	reTimeOnly  = regexp.MustCompile(`(?i)^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9})\d*)?)?\s*([ap]\.?m\.?)?` + reZone + `$`)
+	reHourAmPm  = regexp.MustCompile(`(?i)^(\d{1,2})\s*([ap]\.?m\.?)$`)
 	reCtime     = regexp.MustCompile(`(?i)^[a-z]{3}\s+([a-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\d{4})$`)
 )
 
@@ -387,6 +388,11 @@ func ParseTime(s string, loc *time.Location, now time.Time) (time.Time, bool) {
 		today := now.In(loc)
 		y, mo, d = today.Year(), int(today.Month()), today.Day()
 		tod, zone = m[1:6], m[6]
+	case reHourAmPm.MatchString(s):
+		m := reHourAmPm.FindStringSubmatch(s)
+		today := now.In(loc)
+		y, mo, d = today.Year(), int(today.Month()), today.Day()
+		tod = []string{m[1], "", "", "", m[2]}
 	case reCtime.MatchString(s):
 		m := reCtime.FindStringSubmatch(s)
 		month, ok := monthNames[strings.ToLower(m[1])]
@@ -416,7 +422,8 @@ func ParseTime(s string, loc *time.Location, now time.Time) (time.Time, bool) {
 			}
 		}
 	}
-	if mo < 1 || mo > 12 || d < 1 || d > daysIn(y, time.Month(mo)) || h > 24 || mi > 59 || sec > 60 {
+	// As in Ruby, a day past the month's end (up to 31) rolls over.
+	if mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 60 {
 		return time.Time{}, false
 	}
 	if zone != "" {
