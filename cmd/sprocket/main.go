@@ -20,6 +20,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"liquid": {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
+		"task":   {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
 		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
 		"tasks":  {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
 	}
