@@ -77,7 +77,8 @@ type Tasks interface {
 // EventInserter is the event ack path.
 type EventInserter interface {
 	// InsertEvents durably inserts events and their event runs in one
-	// transaction; events whose id already exists are left unchanged.
+	// transaction and returns them in order; an event whose id already
+	// exists is left unchanged and returned as stored.
 	InsertEvents(ctx context.Context, events []NewEvent) ([]Event, error)
 }
 

@@ -90,9 +90,21 @@ func (s *Store) insertEvents(ctx context.Context, tx *txn, now time.Time, events
 			}
 			tids = enc
 		}
-		if _, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.Topic, string(e.Data), nullStr(e.ParentID), e.Source, nullStr(e.ShopifyTopic),
-			nullStr(e.WebhookID), nullStr(e.RequestID), tids, micro(now), micro(e.RunAt)); err != nil {
+		res, err := tx.ExecContext(ctx, insertEventSQL, e.ID, e.Topic, string(e.Data), nullStr(e.ParentID), e.Source, nullStr(e.ShopifyTopic),
+			nullStr(e.WebhookID), nullStr(e.RequestID), tids, micro(now), micro(e.RunAt))
+		if err != nil {
 			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("insert event %s: %w", e.ID, err)
+		} else if n == 0 {
+			// Already stored (a repeated insert): report the stored event.
+			stored, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, e.ID))
+			if err != nil {
+				return nil, fmt.Errorf("read existing event %s: %w", e.ID, err)
+			}
+			out[i] = stored
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, insertRunSQL, store.EventRunID(e.ID), string(store.KindEvent), store.KindEvent.Priority(), e.ID,
 			nil, nil, 0, micro(e.RunAt), micro(e.RunAt), micro(now), nil, nil, nil); err != nil {

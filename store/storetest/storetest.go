@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -269,7 +270,10 @@ func testEvents(e *env) {
 		e.t.Fatalf("event run = %+v", r)
 	}
 	// Re-inserting an existing id changes nothing and adds no run.
-	e.insert(store.NewEvent{ID: fixedID, Topic: "other/topic/x"})
+	again := e.insert(store.NewEvent{ID: fixedID, Topic: "other/topic/x"})
+	if again[0].Topic != "user/webhook/form" || !again[0].CreatedAt.Equal(start()) {
+		e.t.Fatalf("repeated insert returned %+v, want the stored event", again[0])
+	}
 	got, err = e.s.GetEvent(e.ctx, fixedID)
 	e.must(err)
 	if got.Topic != "user/webhook/form" {
@@ -1068,7 +1072,8 @@ func testPrune(e *env) {
 }
 
 func testBatcher(e *env) {
-	b := store.NewEventBatcher(e.s, store.BatcherOptions{MaxBatch: 16})
+	quiet := slog.New(slog.DiscardHandler)
+	b := store.NewEventBatcher(e.s, store.BatcherOptions{MaxBatch: 16, Logger: quiet})
 	const n = 200
 	ids := make([]string, n)
 	var wg sync.WaitGroup
@@ -1097,7 +1102,7 @@ func testBatcher(e *env) {
 		}
 	}
 	// One invalid event fails alone, not its batch.
-	b = store.NewEventBatcher(e.s, store.BatcherOptions{MaxBatch: 8, MaxWait: 50 * time.Millisecond})
+	b = store.NewEventBatcher(e.s, store.BatcherOptions{MaxBatch: 8, MaxWait: 50 * time.Millisecond, Logger: quiet})
 	defer b.Close()
 	var good, bad error
 	wg.Go(func() { _, good = b.Insert(e.ctx, store.NewEvent{Topic: "user/batch/ok"}) })
