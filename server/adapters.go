@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sprocketrun/sprocket/ingress/webhook"
@@ -19,15 +20,45 @@ const (
 	sourceScheduler = "mechanic"
 )
 
-// registry looks webhooks up in the store.
+// registryTTL is how long a looked-up webhook is reused before it is read
+// again; changes made through this service's API apply at once, changes
+// made by another process within this delay.
+const registryTTL = 2 * time.Second
+
+// registryMax bounds the cached webhooks.
+const registryMax = 4096
+
+// registry looks webhooks up in the store, keeping recently used ones in
+// memory: the lookup would otherwise be a query on every webhook request.
 type registry struct {
-	st store.Webhooks
+	st  store.Webhooks
+	now func() time.Time
+
+	mu    sync.RWMutex
+	cache map[string]cachedWebhook
+}
+
+type cachedWebhook struct {
+	w       webhook.Webhook
+	fetched time.Time
+}
+
+func newRegistry(st store.Webhooks) *registry {
+	return &registry{st: st, now: time.Now, cache: make(map[string]cachedWebhook)}
 }
 
 // Lookup implements webhook.Registry.
-func (r registry) Lookup(ctx context.Context, id string) (webhook.Webhook, error) {
+func (r *registry) Lookup(ctx context.Context, id string) (webhook.Webhook, error) {
+	now := r.now()
+	r.mu.RLock()
+	c, ok := r.cache[id]
+	r.mu.RUnlock()
+	if ok && now.Sub(c.fetched) < registryTTL {
+		return c.w, nil
+	}
 	w, err := r.st.GetWebhook(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		r.forget(id)
 		return webhook.Webhook{}, fmt.Errorf("webhook %q: %w", id, webhook.ErrNotFound)
 	}
 	if err != nil {
@@ -37,7 +68,21 @@ func (r registry) Lookup(ctx context.Context, id string) (webhook.Webhook, error
 	if w.DataMode == store.DataModeFull {
 		mode = webhook.ModeFullRequest
 	}
-	return webhook.Webhook{ID: w.ID, Topic: w.Topic, Mode: mode, Secret: w.Secret, SignatureHeader: w.SignatureHeader}, nil
+	out := webhook.Webhook{ID: w.ID, Topic: w.Topic, Mode: mode, Secret: w.Secret, SignatureHeader: w.SignatureHeader}
+	r.mu.Lock()
+	if len(r.cache) >= registryMax {
+		clear(r.cache)
+	}
+	r.cache[id] = cachedWebhook{w: out, fetched: now}
+	r.mu.Unlock()
+	return out, nil
+}
+
+// forget drops a webhook from the cache (after it changed or was deleted).
+func (r *registry) forget(id string) {
+	r.mu.Lock()
+	delete(r.cache, id)
+	r.mu.Unlock()
 }
 
 // sink commits webhook events through the group-commit batcher, so the

@@ -347,6 +347,7 @@ func (s *Service) getWebhook(r *http.Request) (int, any, error) {
 
 func (s *Service) deleteWebhook(r *http.Request) (int, any, error) {
 	err := s.st.DeleteWebhook(r.Context(), pathID(r))
+	s.hooks.forget(pathID(r))
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("webhook", pathID(r))
 	}

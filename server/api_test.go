@@ -311,6 +311,15 @@ func TestWebhooksEventsRuns(t *testing.T) {
 	if st, _ := pub.do("POST", "/webhooks/unknown-id", `{}`); st != http.StatusNotFound {
 		t.Fatalf("unknown webhook status %d", st)
 	}
+	// A deleted webhook stops answering at once, even though lookups are cached.
+	fullURL := full["url"].(string)
+	if st, _ := pub.do("POST", fullURL, `{}`); st != http.StatusNoContent {
+		t.Fatalf("full webhook POST status %d", st)
+	}
+	c.want(http.StatusNoContent, "DELETE", "/v1/webhooks/"+full["id"].(string), nil)
+	if st, _ := pub.do("POST", fullURL, `{}`); st != http.StatusNotFound {
+		t.Fatalf("deleted webhook status %d", st)
+	}
 	evs := c.want(http.StatusOK, "GET", "/v1/events?topic=user/orders/new", nil)["events"].([]any)
 	if len(evs) != 1 {
 		t.Fatalf("%d events, want 1", len(evs))
@@ -323,8 +332,10 @@ func TestWebhooksEventsRuns(t *testing.T) {
 	if got := c.want(http.StatusOK, "GET", "/v1/events/"+evID, nil); got["topic"] != "user/orders/new" {
 		t.Fatalf("event by id: %v", got)
 	}
-	if other := c.want(http.StatusOK, "GET", "/v1/events?topic=user/raw/in", nil)["events"].([]any); len(other) != 0 {
-		t.Fatalf("topic filter leaked: %v", other)
+	if other := c.want(http.StatusOK, "GET", "/v1/events?topic=user/raw/in", nil)["events"].([]any); len(other) != 1 {
+		t.Fatalf("full-request webhook events: %v", other)
+	} else if d := other[0].(map[string]any)["data"].(map[string]any); d["body_base64"] != "e30=" || d["webhook_id"] != full["id"] {
+		t.Fatalf("full-request event data %v", d)
 	}
 	// Without a pipeline the event run stays pending.
 	runs := c.want(http.StatusOK, "GET", "/v1/runs?event_id="+evID, nil)["runs"].([]any)
@@ -365,8 +376,8 @@ func TestWebhooksEventsRuns(t *testing.T) {
 	if _, err := svc.Store().GetEvent(ctx, trig["id"].(string)); err != nil {
 		t.Fatalf("trigger event not stored: %v", err)
 	}
-	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 2.0 {
-		t.Fatalf("shop status waiting = %v, want 2 event runs", st["waiting"])
+	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 3.0 {
+		t.Fatalf("shop status waiting = %v, want 3 event runs", st["waiting"])
 	}
 }
 

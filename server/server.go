@@ -104,6 +104,7 @@ type Service struct {
 	st       *sqlite.Store
 	batcher  *store.EventBatcher
 	auth     *authenticator
+	hooks    *registry
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -145,7 +146,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth}
+	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st)}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
 		p, err := cfg.NewPipeline(st, log)
@@ -172,7 +173,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		s.sched = sched
 	}
 	hooks, err := webhook.NewHandler(webhook.Options{
-		Registry:     registry{st: st},
+		Registry:     s.hooks,
 		Sink:         sink{b: s.batcher, wake: s.wake},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		// Per-request info logs would dominate the ack path; keep warnings.
