@@ -12,7 +12,8 @@ import (
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
-// RegexpTimeout bounds the time one match or scan may spend matching.
+// RegexpTimeout bounds the time one match or a whole scan may spend
+// matching (less when the render's deadline is nearer).
 const RegexpTimeout = time.Second
 
 // maxScanMatches bounds the number of matches scan returns.
@@ -100,8 +101,16 @@ func scanFilter(c filter.Context, input any, args []any, kwargs *value.Map) (any
 	}
 	out := []any{}
 	in := []rune(s)
+	// The whole scan shares one time budget.
+	budget := re.MatchTimeout
+	start := time.Now()
 	m, err := re.FindRunesMatch(in)
 	for err == nil && m != nil {
+		left := budget - time.Since(start)
+		if left <= 0 {
+			return nil, errorf("scan: match timeout")
+		}
+		re.MatchTimeout = left
 		if len(out) >= maxScanMatches {
 			return nil, errorf("scan: more than %d matches", maxScanMatches)
 		}
