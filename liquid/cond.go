@@ -185,16 +185,13 @@ func (p *parser) parseCondition(markup string) (*condition, error) {
 }
 
 func (p *parser) conditionFromSyntax(expr string) (*condition, bool) {
-	m := reIfSyntax.FindStringSubmatchIndex(expr)
-	if m == nil {
+	left, op, right, _, hasRight, ok := matchIfSyntax(expr)
+	if !ok {
 		return nil, false
 	}
-	c := &condition{left: p.condExpression(expr[m[2]:m[3]])}
-	if m[4] >= 0 {
-		c.op = expr[m[4]:m[5]]
-	}
-	if m[6] >= 0 {
-		c.right = p.condExpression(expr[m[6]:m[7]])
+	c := &condition{left: p.condExpression(left), op: op}
+	if hasRight {
+		c.right = p.condExpression(right)
 	} else {
 		c.right = nilLiteral
 	}

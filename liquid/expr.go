@@ -667,9 +667,9 @@ func (p *parser) filterCall(name string, args []string) filterCall {
 		fc.fn = p.eng.filters[name]
 	}
 	for _, a := range args {
-		if m := reJustTagAttribute.FindStringSubmatch(a); m != nil {
-			fc.kwKeys = append(fc.kwKeys, m[1])
-			fc.kwArgs = append(fc.kwArgs, p.parseExpressionMarkup(m[2]))
+		if k, v, ok := matchJustTagAttribute(a); ok {
+			fc.kwKeys = append(fc.kwKeys, k)
+			fc.kwArgs = append(fc.kwArgs, p.parseExpressionMarkup(v))
 			continue
 		}
 		fc.args = append(fc.args, p.parseExpressionMarkup(a))

@@ -414,8 +414,8 @@ type Argument struct {
 // ParseArguments finds every "key: value" pair in markup.
 func (tp *TagParser) ParseArguments(markup string) []Argument {
 	var out []Argument
-	for _, m := range reTagAttributes.FindAllStringSubmatch(markup, -1) {
-		out = append(out, Argument{Key: m[1], Value: tp.p.parseExpressionMarkup(m[2])})
+	for _, m := range scanTagAttributes(markup) {
+		out = append(out, Argument{Key: m[0], Value: tp.p.parseExpressionMarkup(m[1])})
 	}
 	return out
 }

@@ -79,15 +79,15 @@ type assignNode struct {
 }
 
 func parseAssign(tp *TagParser) (Node, error) {
-	m := reAssign.FindStringSubmatch(tp.Markup)
-	if m == nil {
+	to, from, ok := matchAssignSyntax(tp.Markup)
+	if !ok {
 		return nil, tp.Errorf("Syntax Error in 'assign' - Valid syntax: assign [var] = [source]")
 	}
-	v, err := tp.p.parseVariable(m[2])
+	v, err := tp.p.parseVariable(from)
 	if err != nil {
 		return nil, err
 	}
-	return &assignNode{to: m[1], from: v}, nil
+	return &assignNode{to: to, from: v}, nil
 }
 
 func (n *assignNode) Render(rc *RenderContext) error {
@@ -204,7 +204,6 @@ func (n *ifNode) Render(rc *RenderContext) error {
 // ---- case -------------------------------------------------------------
 
 var (
-	reCaseSyntax = regexp.MustCompile(`(` + reQuotedFragment + `)`)
 	reWhenSyntax = regexp.MustCompile(`(?s)(` + reQuotedFragment + `)(?:(?:\s+or\s+|\s*\,\s*)((?:` + reQuotedFragment + `).*))?`)
 )
 
@@ -223,11 +222,11 @@ type caseNode struct {
 func (n *caseNode) Blank() bool { return n.blank }
 
 func parseCase(tp *TagParser) (Node, error) {
-	m := reCaseSyntax.FindStringSubmatch(tp.Markup)
-	if m == nil {
+	s, e, ok := firstQuotedFragment(tp.Markup, 0)
+	if !ok {
 		return nil, tp.Errorf("Syntax Error in 'case' - Valid syntax: case [condition]")
 	}
-	n := &caseNode{left: tp.ParseExpression(m[1]), blank: true}
+	n := &caseNode{left: tp.ParseExpression(tp.Markup[s:e]), blank: true}
 	// The body before the first when is parsed and discarded.
 	body, stop, stopMarkup, err := tp.ParseBody()
 	if err != nil {
@@ -247,15 +246,15 @@ func parseCase(tp *TagParser) (Node, error) {
 		case "when":
 			markup := stopMarkup
 			for {
-				wm := reWhenSyntax.FindStringSubmatchIndex(markup)
-				if wm == nil {
+				first, rest, hasRest, ok := matchWhenSyntax(markup)
+				if !ok {
 					return nil, tp.Errorf("Syntax Error in tag 'case' - Valid when condition: {% when [condition] [or condition2...] %}")
 				}
-				blk.values = append(blk.values, tp.p.condExpression(markup[wm[2]:wm[3]]))
-				if wm[4] < 0 {
+				blk.values = append(blk.values, tp.p.condExpression(first))
+				if !hasRest {
 					break
 				}
-				markup = markup[wm[4]:wm[5]]
+				markup = rest
 			}
 		case "else":
 			if strings.TrimSpace(stopMarkup) != "" {
@@ -334,16 +333,16 @@ func parseFor(tp *TagParser) (Node, error) {
 			return nil, err
 		}
 	} else {
-		m := reForSyntax.FindStringSubmatch(tp.Markup)
-		if m == nil {
+		v, coll, reversed, ok := matchForSyntax(tp.Markup)
+		if !ok {
 			return nil, tp.Errorf("Syntax Error in 'for loop' - Valid syntax: for [item] in [collection]")
 		}
-		n.varName = m[1]
-		n.reversed = m[3] != ""
-		n.name = m[1] + "-" + m[2]
-		n.collection = tp.ParseExpression(m[2])
-		for _, a := range reTagAttributes.FindAllStringSubmatch(tp.Markup, -1) {
-			n.setAttribute(tp, a[1], a[2])
+		n.varName = v
+		n.reversed = reversed
+		n.name = v + "-" + coll
+		n.collection = tp.ParseExpression(coll)
+		for _, a := range scanTagAttributes(tp.Markup) {
+			n.setAttribute(tp, a[0], a[1])
 		}
 	}
 	body, stop, _, err := tp.ParseBody()
@@ -704,8 +703,8 @@ func parseTablerow(tp *TagParser) (Node, error) {
 		return nil, tp.Errorf("Syntax Error in 'table_row loop' - Valid syntax: table_row [item] in [collection] cols=3")
 	}
 	n := &tablerowNode{varName: m[1], collection: tp.ParseExpression(m[2]), attrs: map[string]Expression{}}
-	for _, a := range reTagAttributes.FindAllStringSubmatch(tp.Markup, -1) {
-		n.attrs[a[1]] = tp.ParseExpression(a[2])
+	for _, a := range scanTagAttributes(tp.Markup) {
+		n.attrs[a[0]] = tp.ParseExpression(a[1])
 	}
 	body, err := tp.ParseBlock()
 	if err != nil {
