@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,13 +13,15 @@ var (
 		"August", "September", "October", "November", "December"}
 )
 
-// strftimeSpec is one parsed conversion: its flags, width and colons.
+// strftimeSpec is the state of one conversion being parsed: Ruby's
+// precision (width), flags, padding character and colons.
 type strftimeSpec struct {
-	noPad   bool // '-' (Ruby's LEFT flag: no padding for numbers and text)
-	padChar byte // ' ' for '_', '0' for '0', 0 when neither (or reset by '-')
-	upper   bool // '^'
-	swap    bool // '#'
 	width   int  // -1 when not given
+	left    bool // '-': no padding for numbers and text
+	upper   bool // '^', or set by a conversion
+	lower   bool // set by a conversion
+	chcase  bool // '#'
+	padChar byte // ' ' for '_', '0' for '0', 0 when neither (or reset by '-')
 	colons  int
 }
 
@@ -46,66 +49,6 @@ func Strftime(t time.Time, format string) (string, error) {
 	return b.String(), nil
 }
 
-// conversionAt formats the conversion starting with the '%' at format[i]
-// into b and returns the index after it; ok is false when the format ends
-// inside the conversion. Unknown conversions are copied, up to and
-// including the character that is not understood, as Ruby does.
-func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next int, ok bool) {
-	spec := strftimeSpec{width: -1}
-	j := i + 1
-	for {
-		if j >= len(format) {
-			return 0, false
-		}
-		c := format[j]
-		switch {
-		case c == '-':
-			spec.noPad = true
-			spec.padChar = 0
-		case c == '_':
-			spec.padChar = ' '
-		case c == '0':
-			spec.padChar = '0'
-		case c == '^':
-			spec.upper = true
-		case c == '#':
-			spec.swap = true
-		case c >= '1' && c <= '9':
-			w := 0
-			for j < len(format) && isDigit(format[j]) {
-				if w < 1<<20 {
-					w = w*10 + int(format[j]-'0')
-				}
-				j++
-			}
-			spec.width = w
-			continue
-		case c == ':':
-			n := 1
-			for n < 3 && j+n < len(format) && format[j+n] == ':' {
-				n++
-			}
-			if j+n >= len(format) || format[j+n] != 'z' {
-				b.WriteString(format[i : j+1])
-				return j + 1, true
-			}
-			spec.colons = n
-			j += n
-			continue
-		case c == 'E' && j+1 < len(format) && strings.IndexByte("cCxXyY", format[j+1]) >= 0,
-			c == 'O' && j+1 < len(format) && strings.IndexByte("deHkIlmMSuUVwWy", format[j+1]) >= 0:
-		default:
-			out, known := convert(t, c, spec)
-			if !known {
-				out = format[i : j+1]
-			}
-			b.WriteString(out)
-			return j + 1, true
-		}
-		j++
-	}
-}
-
 // sub formats one of the fixed composite conversions (%c, %F …), whose
 // formats are always valid.
 func sub(t time.Time, format string) string {
@@ -113,46 +56,169 @@ func sub(t time.Time, format string) string {
 	return s
 }
 
-// num formats a number with a default width and padding character.
-func (s strftimeSpec) num(v int64, defWidth int, defPad byte) string {
-	digits := strconv.FormatInt(v, 10)
-	if s.noPad {
-		return digits
+// conversionAt formats the conversion whose '%' is at format[i] into b and
+// returns the index after it; ok is false when the format ends inside the
+// conversion. A conversion Ruby does not understand is copied, up to and
+// including the character that stopped it, and formatting resumes after
+// that character.
+func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next int, ok bool) {
+	s := strftimeSpec{width: -1}
+	j := i
+	unknown := func() (int, bool) {
+		b.WriteString(format[i : j+1])
+		return j + 1, true
 	}
+	for {
+		j++
+		if j >= len(format) {
+			return 0, false
+		}
+		c := format[j]
+		switch c {
+		case '-', '^', '#', '_':
+			if s.width > 0 {
+				return unknown()
+			}
+			switch c {
+			case '-':
+				s.left, s.padChar, s.width = true, 0, 0
+			case '^':
+				s.upper = true
+			case '#':
+				s.chcase = true
+			case '_':
+				s.padChar = ' '
+			}
+			continue
+		case ':':
+			n := 1
+			for ; n <= 3; n++ {
+				if j+n >= len(format) {
+					return unknown()
+				}
+				if format[j+n] == 'z' {
+					break
+				}
+				if format[j+n] != ':' {
+					return unknown()
+				}
+			}
+			s.colons = n
+			j += n - 1
+			continue
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if c == '0' {
+				s.padChar = '0'
+			}
+			k := j
+			w := 0
+			for k < len(format) && isDigit(format[k]) {
+				if w > math.MaxInt32/10 {
+					return unknown()
+				}
+				w = w*10 + int(format[k]-'0')
+				k++
+			}
+			if w > math.MaxInt32 {
+				return unknown()
+			}
+			s.width = w
+			j = k - 1
+			continue
+		case 'E', 'O':
+			set := "cCxXyY"
+			if c == 'O' {
+				set = "deHkIlmMSuUVwWy"
+			}
+			if j+1 < len(format) && strings.IndexByte(set, format[j+1]) >= 0 {
+				continue
+			}
+			return unknown()
+		case 'z':
+			out, ok := s.zone(t)
+			if !ok {
+				// Ruby backs up and copies the conversion without the z.
+				j--
+				return unknown()
+			}
+			b.WriteString(out)
+			return j + 1, true
+		}
+		out, known := convert(t, c, s)
+		if !known {
+			return unknown()
+		}
+		b.WriteString(out)
+		return j + 1, true
+	}
+}
+
+// num formats a number as Ruby's FMT does: the '-' flag drops padding,
+// otherwise the width (or the default) is filled with zeros or spaces.
+func (s strftimeSpec) num(v int64, defWidth int, defPad byte) string {
 	width := defWidth
-	if s.width >= 0 {
+	switch {
+	case s.left:
+		width = 1
+	case s.width > 0:
 		width = s.width
 	}
-	pad := defPad
-	if s.padChar != 0 {
-		pad = s.padChar
-	}
+	digits := strconv.FormatInt(v, 10)
 	if len(digits) >= width {
 		return digits
 	}
-	if pad == '0' && v < 0 {
-		return "-" + strings.Repeat("0", width-len(digits)) + digits[1:]
+	if s.padChar == '0' || s.padChar == 0 && defPad == '0' {
+		if v < 0 {
+			return "-" + strings.Repeat("0", width-len(digits)) + digits[1:]
+		}
+		return strings.Repeat("0", width-len(digits)) + digits
 	}
-	return strings.Repeat(string(pad), width-len(digits)) + digits
+	return strings.Repeat(" ", width-len(digits)) + digits
 }
 
-// str pads a textual field to the requested width.
-func (s strftimeSpec) str(v string) string {
-	if s.upper {
-		v = strings.ToUpper(v)
+// caseConv applies the case flags to a conversion's text.
+func (s strftimeSpec) caseConv(v string) string {
+	switch {
+	case s.upper && !s.lower:
+		return strings.ToUpper(v)
+	case s.lower && !s.upper:
+		return strings.ToLower(v)
 	}
-	if s.noPad || s.width < 0 {
+	return v
+}
+
+// pad fills a textual field to the width unless '-' was given.
+func (s strftimeSpec) pad(v string) string {
+	if s.left || s.width <= len(v) {
 		return v
 	}
-	n := charLen(v)
-	if n >= s.width {
+	p := byte(' ')
+	if s.padChar != 0 {
+		p = s.padChar
+	}
+	return strings.Repeat(string(p), s.width-len(v)) + v
+}
+
+// text formats a name (weekday, month, AM/PM, zone).
+func (s strftimeSpec) text(v string) string {
+	if v == "" {
+		return ""
+	}
+	return s.pad(s.caseConv(v))
+}
+
+// composite formats a fixed sub-format (%c, %D …): case flags apply, and
+// the width pads even with the '-' flag, as in Ruby.
+func (s strftimeSpec) composite(t time.Time, format string) string {
+	v := s.caseConv(sub(t, format))
+	if s.width <= len(v) {
 		return v
 	}
-	pad := " "
-	if s.padChar == '0' {
-		pad = "0"
+	p := byte(' ')
+	if s.padChar != 0 {
+		p = s.padChar
 	}
-	return strings.Repeat(pad, s.width-n) + v
+	return strings.Repeat(string(p), s.width-len(v)) + v
 }
 
 func convert(t time.Time, c byte, s strftimeSpec) (string, bool) {
@@ -206,44 +272,42 @@ func convert(t time.Time, c byte, s strftimeSpec) (string, bool) {
 			return frac[:digits], true
 		}
 		return frac + strings.Repeat("0", digits-9), true
-	case 'z':
-		return s.zone(t)
 	case 'Z':
+		if s.chcase {
+			s.upper, s.chcase, s.lower = false, false, true
+		}
+		if t.Location() == time.UTC {
+			return s.text("UTC"), true
+		}
 		name, _ := t.Zone()
-		if name == "" {
-			return "", true
-		}
-		if s.swap {
-			name = strings.ToLower(name)
-		}
-		return s.str(name), true
+		return s.text(name), true
 	case 'A', 'a':
+		if s.chcase {
+			s.lower, s.chcase, s.upper = false, false, true
+		}
 		name := weekdayNames[t.Weekday()]
 		if c == 'a' {
 			name = name[:3]
 		}
-		if s.swap {
-			name = strings.ToUpper(name)
-		}
-		return s.str(name), true
+		return s.text(name), true
 	case 'B', 'b', 'h':
+		if s.chcase {
+			s.lower, s.chcase, s.upper = false, false, true
+		}
 		name := monthNames[t.Month()-1]
 		if c != 'B' {
 			name = name[:3]
 		}
-		if s.swap {
-			name = strings.ToUpper(name)
-		}
-		return s.str(name), true
+		return s.text(name), true
 	case 'p', 'P':
+		if c == 'p' && s.chcase || c == 'P' && !s.chcase && !s.upper {
+			s.upper, s.chcase, s.lower = false, false, true
+		}
 		v := "AM"
 		if t.Hour() >= 12 {
 			v = "PM"
 		}
-		if c == 'p' && s.swap || c == 'P' && !s.swap {
-			v = strings.ToLower(v)
-		}
-		return s.str(v), true
+		return s.text(v), true
 	case 'u':
 		wd := int64(t.Weekday())
 		if wd == 0 {
@@ -272,34 +336,35 @@ func convert(t time.Time, c byte, s strftimeSpec) (string, bool) {
 	case 's':
 		return s.num(t.Unix(), 1, '0'), true
 	case 'n':
-		return s.str("\n"), true
+		return s.pad("\n"), true
 	case 't':
-		return s.str("\t"), true
+		return s.pad("\t"), true
 	case '%':
-		return s.str("%"), true
+		return s.pad("%"), true
 	case 'c':
-		return s.str(sub(t, "%a %b %e %H:%M:%S %Y")), true
+		return s.composite(t, "%a %b %e %H:%M:%S %Y"), true
 	case 'D', 'x':
-		return s.str(sub(t, "%m/%d/%y")), true
+		return s.composite(t, "%m/%d/%y"), true
 	case 'F':
-		return s.str(sub(t, "%Y-%m-%d")), true
+		return s.composite(t, "%Y-%m-%d"), true
 	case 'T', 'X':
-		return s.str(sub(t, "%H:%M:%S")), true
+		return s.composite(t, "%H:%M:%S"), true
 	case 'R':
-		return s.str(sub(t, "%H:%M")), true
+		return s.composite(t, "%H:%M"), true
 	case 'r':
-		return s.str(sub(t, "%I:%M:%S %p")), true
+		return s.composite(t, "%I:%M:%S %p"), true
 	case 'v':
-		return s.str(sub(t, "%e-%^b-%4Y")), true
+		return s.composite(t, "%e-%^b-%4Y"), true
 	}
 	return "", false
 }
 
 // zone formats the UTC offset for %z, %:z, %::z and %:::z; a width pads
-// the hours, with zeros unless the '_' flag asks for spaces.
+// the hours, with zeros unless the '_' flag asks for spaces. ok is false
+// for more colons than Ruby knows.
 func (s strftimeSpec) zone(t time.Time) (string, bool) {
 	_, off := t.Zone()
-	neg := off < 0 || t.Location() == time.UTC && s.noPad
+	neg := off < 0 || t.Location() == time.UTC && s.left
 	aoff := off
 	if aoff < 0 {
 		aoff = -aoff
