@@ -90,7 +90,7 @@ func TrickyCases() []Case {
 		"{{ '2024-01-15' | date: '%Y %b %d %a %j %U %W' }} {{ 1700000000 | date: '%F %T %z' }} {{ 'x' | date: '%Y' }} {{ nil | date: '%Y' }}",
 		"{{ 'March 14, 2016' | date: '%s' }} {{ '2021-03-04T05:06:07+02:00' | date: '%H:%M %Z' }} {{ '2024-01-15' | date: '' }}",
 	}
-	out := make([]Case, 0, len(srcs))
+	out := make([]Case, 0, len(srcs)+8)
 	for i, src := range srcs {
 		out = append(out, Case{
 			Name:     fmt.Sprintf("tricky-%d", i+1),
@@ -98,6 +98,26 @@ func TrickyCases() []Case {
 			Data:     data,
 			Partials: map[string]string{"p": "<{{ v | join: ',' }}{{ p }}>"},
 		})
+	}
+	// Reproductions of disagreements found by TestDifferential (KNOWN.md).
+	bigInt := func(s string) any {
+		b, _ := new(big.Int).SetString(s, 10)
+		return value.Int(b)
+	}
+	known := []Case{
+		{Template: "{% decrement n %}{{ n }}", Data: value.MapOf("n", int64(-9223372036854775808))},
+		{Template: "{% increment n %}{% increment n %}{{ n }}", Data: value.MapOf("n", int64(9223372036854775807))},
+		{Template: "{% increment n %}{{ n }}", Data: value.MapOf("n", bigInt("-9223372036854775809"))},
+		{Template: "{% include 'p' with false %}|{% include 'p' with nil %}|{% include 'p' with v %}|{% include 'p' with w %}",
+			Data: value.MapOf("p", "outer", "v", false, "w", nil), Partials: map[string]string{"p": "[{{ p }}]"}},
+		{Template: "{% if s < 4611686018427387904 %}x{% endif %}|{% if s < 4611686018427387903 %}x{% endif %}|{% if s < -4611686018427387904 %}x{% endif %}|{% if s < -4611686018427387905 %}x{% endif %}|{% if s < b %}x{% endif %}|{% if s < f %}x{% endif %}",
+			Data: value.MapOf("s", "a", "b", bigInt("99999999999999999999"), "f", 1e300)},
+		{Template: "{% for i in (1..2) %}{% tablerow c in (1..3) %}{% break %}{% endtablerow %}{% endfor %}after"},
+		{Template: "{% tablerow c in (1..3) cols: 2 %}{{ c }}{% if c == 2 %}{% continue %}{% endif %}{{ c }}{% endtablerow %}after"},
+	}
+	for i, c := range known {
+		c.Name = fmt.Sprintf("known-%d", i+1)
+		out = append(out, c)
 	}
 	return out
 }
