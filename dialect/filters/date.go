@@ -439,10 +439,6 @@ func ParseTime(s string, loc *time.Location, now time.Time) (time.Time, bool) {
 	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, loc), true
 }
 
-func daysIn(y int, m time.Month) int {
-	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
-}
-
 // parseOffset reads a zone: Z, a known abbreviation, or ±hh[:mm].
 func parseOffset(z string) (int, bool) {
 	if h, ok := zoneAbbrevs[strings.ToUpper(z)]; ok {

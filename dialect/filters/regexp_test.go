@@ -118,6 +118,39 @@ func TestMatchAndScan(t *testing.T) {
 	}
 }
 
+func TestMatchDataProperties(t *testing.T) {
+	c := newCtx(t, "UTC")
+	got, err := call(t, c, "match", "Order #1234 shipped", []any{`#(?<number>\d+)`}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := got.(*MatchData)
+	// Ruby MatchData: pre_match, post_match, size, names, [i], [name].
+	props := []struct {
+		key  string
+		want string
+	}{
+		{"pre_match", `"Order "`}, {"post_match", `" shipped"`}, {"size", `2`}, {"names", `["number"]`},
+		{"0", `"#1234"`}, {"1", `"1234"`}, {"-1", `"1234"`}, {"number", `"1234"`}, {"first", `"#1234"`},
+		{"last", `"1234"`}, {"to_s", `"#1234"`}, {"captures", `["1234"]`},
+	}
+	for _, p := range props {
+		v, ok := md.Get(p.key)
+		if !ok || toJSON(t, v) != p.want {
+			t.Errorf("match[%q] = %v (%v), want %s", p.key, toJSON(t, v), ok, p.want)
+		}
+	}
+	if _, ok := md.Get("5"); ok {
+		t.Error("group 5 should not exist")
+	}
+	if _, ok := md.Get("nope"); ok {
+		t.Error("unknown property should not exist")
+	}
+	if md.LiquidString() != "#1234" || toJSON(t, md) != `"#1234"` {
+		t.Errorf("match text = %q / %s", md.LiquidString(), toJSON(t, md))
+	}
+}
+
 func TestRegexpIsBounded(t *testing.T) {
 	// Catastrophic backtracking must stop at the render's deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
