@@ -215,22 +215,25 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	}
 }
 
-// waitIdle waits until no run is due or running (scheduled runs may remain).
+// waitIdle waits until no run is running or due within a second (runs
+// scheduled later may remain). It reads the runs rather than queue stats,
+// whose "due" cut-off can trail a concurrent commit.
 func (h *harness) waitIdle() {
 	h.t.Helper()
 	h.waitFor("an idle queue", func() bool {
-		st, err := h.st.Stats(context.Background())
-		if err != nil {
-			h.t.Fatal(err)
+		now := time.Now()
+		if h.clock != nil {
+			now = h.clock.Now()
 		}
-		n := 0
-		for _, c := range st.Due {
-			n += c
+		for _, r := range h.runs(store.RunFilter{}) { // one snapshot
+			switch {
+			case r.Status == store.StatusRunning:
+				return false
+			case r.Status == store.StatusPending && !r.Paused && r.NextAttemptAt.Before(now.Add(time.Second)):
+				return false
+			}
 		}
-		for _, c := range st.Running {
-			n += c
-		}
-		return n == 0
+		return true
 	})
 }
 
