@@ -110,6 +110,16 @@ func (n *actionNode) build(rc *liquid.RenderContext) (*value.Map, error) {
 		if !ok {
 			return nil, &liquid.RuntimeError{Msg: "action: the body of an untyped action block must be a JSON object with type and options, got " + value.TypeName(v)}
 		}
+		if opts, ok := m.Get("options"); ok {
+			opts, meta, hasMeta, performEvent := extractControl(opts)
+			m.Set("options", opts)
+			if hasMeta {
+				m.Set("meta", meta)
+			}
+			if !performEvent {
+				m.Set(PerformEventKey, false)
+			}
+		}
 		return m, nil
 	}
 	tv, err := n.typ.Evaluate(rc)
@@ -171,6 +181,13 @@ func (n *actionNode) build(rc *liquid.RenderContext) (*value.Map, error) {
 		}
 		options = arr
 	}
+	// Control parameters given inside an options hash (a JSON body, or a
+	// hash variable) count too.
+	options, bodyMeta, bodyHasMeta, bodyPerform := extractControl(options)
+	if bodyHasMeta && !hasMeta {
+		meta, hasMeta = bodyMeta, true
+	}
+	performEvent = performEvent && bodyPerform
 	m := value.NewMap(4)
 	m.Set("type", typ)
 	m.Set("options", options)
@@ -181,6 +198,27 @@ func (n *actionNode) build(rc *liquid.RenderContext) (*value.Map, error) {
 		m.Set(PerformEventKey, false)
 	}
 	return m, nil
+}
+
+// extractControl removes the control parameters from an options hash,
+// returning the options without them (a copy when changed), the __meta
+// value and the __perform_event setting.
+func extractControl(options any) (out any, meta any, hasMeta bool, performEvent bool) {
+	m, ok := options.(*value.Map)
+	if !ok || !m.Has(ctrlMeta) && !m.Has(ctrlPerformEvent) {
+		return options, nil, false, true
+	}
+	c := m.Clone()
+	performEvent = true
+	if v, ok := c.Get(ctrlMeta); ok {
+		meta, hasMeta = v, true
+		c.Delete(ctrlMeta)
+	}
+	if v, ok := c.Get(ctrlPerformEvent); ok {
+		performEvent = value.Truthy(v)
+		c.Delete(ctrlPerformEvent)
+	}
+	return c, meta, hasMeta, performEvent
 }
 
 func onlyKeys(m *value.Map, keys ...string) bool {

@@ -131,3 +131,23 @@ func TestLibraryPreviewDetail(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPreviewLibraryTask measures a whole preview (subscriptions,
+// parse, one run per preview event) of a typical library task.
+func BenchmarkPreviewLibraryTask(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(corpusDir, "auto-tag-orders-with-product-vendors.json"))
+	if err != nil {
+		b.Skip("task library not available")
+	}
+	tk, err := task.Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	for b.Loop() {
+		p, err := r.Preview(context.Background(), PreviewInput{Task: tk})
+		if err != nil || len(p.Failed()) > 0 {
+			b.Fatal(err, p.Failed())
+		}
+	}
+}

@@ -23,8 +23,10 @@ type Event struct {
 	// Source is where the event came from: "shopify", "mechanic", "user"
 	// or a custom webhook subscription; empty means derived from the topic.
 	Source string
-	// ShopifyTopic is the Shopify topic of a Shopify-sourced event; empty
-	// means the topic itself for shopify/… topics.
+	// ShopifyTopic is the source Shopify topic of a Shopify-sourced event
+	// in canonical form ("shopify/products/update"), for user/… topics
+	// delivered by custom Shopify webhooks; empty means the topic itself
+	// for shopify/… topics and nil for other events.
 	ShopifyTopic string
 	// CreatedAt is when the event was received.
 	CreatedAt time.Time
@@ -47,20 +49,22 @@ func (e *Event) source() string {
 	return domain
 }
 
-// shopifyTopic returns the Shopify topic of the event, "" for others.
+// shopifyTopic returns the Shopify topic of the event ("shopify/…"), ""
+// for events that do not come from Shopify.
 func (e *Event) shopifyTopic() string {
 	if e.ShopifyTopic != "" {
 		return e.ShopifyTopic
 	}
-	if rest, ok := strings.CutPrefix(e.Topic, "shopify/"); ok {
-		return rest
+	if strings.HasPrefix(e.Topic, "shopify/") {
+		return e.Topic
 	}
 	return ""
 }
 
 // Value returns the event as the Liquid variable event sees it: id, topic,
-// data, created_at, source, shopify_topic (Shopify events only), preview
-// (only when true) and parent (up to MaxParentGenerations).
+// data, created_at, source, shopify_topic (nil unless from Shopify), preview
+// (only when true) and parent (up to MaxParentGenerations) (docs:
+// platform/liquid/objects/event.md).
 func (e *Event) Value() *value.Map {
 	return e.value(MaxParentGenerations)
 }
@@ -76,6 +80,8 @@ func (e *Event) value(generations int) *value.Map {
 	m.Set("source", e.source())
 	if st := e.shopifyTopic(); st != "" {
 		m.Set("shopify_topic", st)
+	} else {
+		m.Set("shopify_topic", nil)
 	}
 	if e.Preview {
 		m.Set("preview", true)

@@ -207,8 +207,8 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	env.Set("shop", r.shop())
 	env.Set("cache", r.cache(ctx, in.Event.Preview))
 	topic := in.Event.Topic
-	if st := in.Event.shopifyTopic(); st != "" && !strings.HasPrefix(topic, "shopify/") {
-		topic = "shopify/" + st
+	if st := in.Event.shopifyTopic(); st != "" {
+		topic = st
 	}
 	if name, ok := SubjectVariable(topic); ok {
 		env.Set(name, subjectValue(topic, in.Event.Data))
@@ -377,10 +377,11 @@ func taskValue(in Input, opts *value.Map) *value.Map {
 	}
 	m.Set("id", id)
 	m.Set("name", in.Task.Name)
+	// docs: platform/liquid/objects/task.md — created_at is a string
 	if in.TaskCreatedAt.IsZero() {
 		m.Set("created_at", nil)
 	} else {
-		m.Set("created_at", in.TaskCreatedAt)
+		m.Set("created_at", in.TaskCreatedAt.Format(time.RFC3339))
 	}
 	m.Set("options", opts)
 	subs := make([]any, len(in.Task.Subscriptions))

@@ -59,7 +59,7 @@ func TestEventValue(t *testing.T) {
 	if _, ok := m.Get("preview"); ok {
 		t.Error("event.preview is present on a live event")
 	}
-	if st, _ := m.Get("shopify_topic"); st != "orders/create" {
+	if st, _ := m.Get("shopify_topic"); st != "shopify/orders/create" {
 		t.Errorf("shopify_topic = %v", st)
 	}
 	depth := 0
