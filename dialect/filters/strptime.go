@@ -75,10 +75,6 @@ func Strptime(s, format string, loc *time.Location, now time.Time) (time.Time, b
 			p.mday = now.Day()
 		}
 	}
-	if p.yday > 0 {
-		t := time.Date(p.year, 1, p.yday, 0, 0, 0, 0, time.UTC)
-		p.mon, p.mday = int(t.Month()), t.Day()
-	}
 	if p.hasPM {
 		if p.hour < 1 || p.hour > 12 {
 			return time.Time{}, false
@@ -221,9 +217,8 @@ func strptimeAt(p *dateParts, s string, i int, format string, depth int) (int, b
 				p.mday, p.hasMday = n, true
 			}
 		case 'j':
-			if n, i, ok = readNum(s, i, 3, false); ok {
-				p.yday, p.hasMon, p.hasMday = n, true, true
-			}
+			// Parsed but, as in ActiveSupport, not used to build the date.
+			_, i, ok = readNum(s, i, 3, false)
 		case 'H', 'k', 'I', 'l':
 			for i < len(s) && s[i] == ' ' {
 				i++
