@@ -79,6 +79,8 @@ func TestDataFilters(t *testing.T) {
 			input: `<r><items type="array"/><list type="array"><x>1</x></list><dt type="datetime">2020-01-02T03:04:05+02:00</dt><f type="float">1.5</f><dec type="decimal">1.50</dec><dd type="date">2020-01-02</dd></r>`,
 			want:  `{"r":{"items":[],"list":["1"],"dt":"2020-01-02T01:04:05.000Z","f":1.5,"dec":"1.5","dd":"2020-01-02"}}`},
 		{name: "parse_xml cdata and entities", filter: "parse_xml", input: `<r><![CDATA[<b>hi</b>]]> &amp; more</r>`, want: `{"r":"<b>hi</b> & more"}`},
+		{name: "parse_xml declaration, comments, doctype", filter: "parse_xml",
+			input: "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE r>\n<!-- c -->\n<r><a>1</a><!-- d --></r>\n", want: `{"r":{"a":"1"}}`},
 		{name: "parse_xml invalid", filter: "parse_xml", input: "<a><b></a>", err: "parse_xml: invalid XML"},
 	}
 	runCases(t, c, cases)

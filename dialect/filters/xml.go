@@ -50,6 +50,8 @@ func parseXML(_ filter.Context, input any, args []any, kwargs *value.Map) (any, 
 func readXML(s string) (*value.Map, error) {
 	dec := xml.NewDecoder(strings.NewReader(s))
 	dec.Strict = true
+	// Liquid strings are already text: a declared encoding changes nothing.
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	type frame struct {
 		name     string
 		hash     *value.Map
