@@ -72,6 +72,9 @@ type Tasks interface {
 	DeleteTask(ctx context.Context, id string) error
 	// ListTasks lists tasks newest first.
 	ListTasks(ctx context.Context, f TaskFilter) (tasks []Task, next string, err error)
+	// ListTaskVersions lists a task's saved versions, newest first (the
+	// first is the current content); ErrNotFound if the task does not exist.
+	ListTaskVersions(ctx context.Context, taskID string) ([]TaskVersion, error)
 }
 
 // EventInserter is the event ack path.

@@ -41,6 +41,27 @@ type NewTask struct {
 	IdempotencyKey string
 }
 
+// TaskVersion is one saved state of a task's content (name, subscriptions
+// and definition); a version is recorded when a task is created and each
+// time an update changes its content.
+type TaskVersion struct {
+	// TaskID is the task.
+	TaskID string
+	// Version numbers the task's versions from 1.
+	Version int
+	// Name is the task name at that version.
+	Name string
+	// Subscriptions are the subscriptions at that version.
+	Subscriptions []string
+	// Definition is the task JSON at that version.
+	Definition json.RawMessage
+	// SavedAt is when the version was saved.
+	SavedAt time.Time
+}
+
+// MaxTaskVersions is how many versions are kept per task; older ones are dropped.
+const MaxTaskVersions = 100
+
 // TaskFilter narrows a task listing.
 type TaskFilter struct {
 	// Enabled, when non-nil, keeps only tasks with that enabled flag.

@@ -84,6 +84,9 @@ func (s *Store) CreateTask(ctx context.Context, nt store.NewTask) (store.Task, b
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("create task %q: id exists: %w", id, store.ErrConflict)
 		}
+		if err := saveTaskVersion(ctx, tx, id, nt.Name, subs, jsonOrNull(nt.Definition), micro(now)); err != nil {
+			return fmt.Errorf("create task: %w", err)
+		}
 		created = true
 		out = store.Task{ID: id, Name: nt.Name, Enabled: nt.Enabled, Subscriptions: nt.Subscriptions,
 			Definition: []byte(jsonOrNull(nt.Definition)), CreatedAt: now, UpdatedAt: now}
@@ -125,6 +128,14 @@ func (s *Store) UpdateTask(ctx context.Context, t store.Task) (store.Task, error
 		if !t.UpdatedAt.IsZero() {
 			ifUpdated = micro(t.UpdatedAt)
 		}
+		var oldName, oldSubs, oldDef string
+		err := tx.QueryRowContext(ctx, `SELECT name, subscriptions, definition FROM tasks WHERE id = ?`, t.ID).Scan(&oldName, &oldSubs, &oldDef)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("task", t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("update task %q: %w", t.ID, err)
+		}
 		out, err = scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET name = ?, enabled = ?, subscriptions = ?, definition = ?, updated_at = ?
 WHERE id = ? AND (? IS NULL OR updated_at = ?) RETURNING `+taskCols, t.Name, t.Enabled, subs, jsonOrNull(t.Definition), s.nowMicro(), t.ID,
 			ifUpdated, ifUpdated))
@@ -141,9 +152,65 @@ WHERE id = ? AND (? IS NULL OR updated_at = ?) RETURNING `+taskCols, t.Name, t.E
 		if err != nil {
 			return fmt.Errorf("update task %q: %w", t.ID, err)
 		}
+		if def := jsonOrNull(t.Definition); t.Name != oldName || subs != oldSubs || def != oldDef {
+			if err := saveTaskVersion(ctx, tx, t.ID, t.Name, subs, def, micro(out.UpdatedAt)); err != nil {
+				return fmt.Errorf("update task %q: %w", t.ID, err)
+			}
+		}
 		return nil
 	})
 	return out, err
+}
+
+// saveTaskVersion records a task's content as its next version and drops
+// versions beyond store.MaxTaskVersions.
+func saveTaskVersion(ctx context.Context, tx *txn, taskID, name, subs, def string, at int64) error {
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM task_versions WHERE task_id = ?`, taskID).Scan(&v); err != nil {
+		return fmt.Errorf("next task version: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO task_versions (task_id, version, name, subscriptions, definition, saved_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		taskID, v, name, subs, def, at); err != nil {
+		return fmt.Errorf("save task version: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM task_versions WHERE task_id = ? AND version <= ?`, taskID, v-store.MaxTaskVersions); err != nil {
+		return fmt.Errorf("drop old task versions: %w", err)
+	}
+	return nil
+}
+
+// ListTaskVersions lists a task's versions newest first.
+func (s *Store) ListTaskVersions(ctx context.Context, taskID string) ([]store.TaskVersion, error) {
+	if _, err := s.GetTask(ctx, taskID); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT task_id, version, name, subscriptions, definition, saved_at FROM task_versions
+WHERE task_id = ? ORDER BY version DESC`, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("list task versions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.TaskVersion
+	for rows.Next() {
+		var (
+			v       store.TaskVersion
+			subs    sql.NullString
+			def     string
+			savedAt int64
+		)
+		if err := rows.Scan(&v.TaskID, &v.Version, &v.Name, &subs, &def, &savedAt); err != nil {
+			return nil, fmt.Errorf("list task versions: %w", err)
+		}
+		if v.Subscriptions, err = decodeStrings(subs); err != nil {
+			return nil, fmt.Errorf("list task versions: %w", err)
+		}
+		v.Definition, v.SavedAt = json.RawMessage(def), fromMicro(savedAt)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list task versions: %w", err)
+	}
+	return out, nil
 }
 
 // DeleteTask deletes a task and its idempotency keys.
@@ -158,6 +225,9 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM task_idempotency_keys WHERE task_id = ?`, id); err != nil {
 			return fmt.Errorf("delete task %q keys: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM task_versions WHERE task_id = ?`, id); err != nil {
+			return fmt.Errorf("delete task %q versions: %w", id, err)
 		}
 		return nil
 	})

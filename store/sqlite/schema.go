@@ -119,6 +119,18 @@ CREATE TABLE scheduler_state (
 	updated_at INTEGER NOT NULL
 );
 `,
+	// 2: task version history.
+	`
+CREATE TABLE task_versions (
+	task_id       TEXT NOT NULL,
+	version       INTEGER NOT NULL,
+	name          TEXT NOT NULL,
+	subscriptions TEXT NOT NULL,
+	definition    TEXT NOT NULL,
+	saved_at      INTEGER NOT NULL,
+	PRIMARY KEY (task_id, version)
+);
+`,
 }
 
 // migrate applies the migrations not yet recorded; it is idempotent.

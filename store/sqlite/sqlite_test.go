@@ -76,7 +76,7 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || mode != "wal" {
+	if n != 2 || mode != "wal" {
 		t.Fatalf("schema_migrations rows = %d, journal_mode = %s", n, mode)
 	}
 	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal"} {

@@ -110,6 +110,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 	}{
 		{"Tasks", testTasks},
 		{"TaskPagination", testTaskPagination},
+		{"TaskVersions", testTaskVersions},
 		{"Events", testEvents},
 		{"EventPagination", testEventPagination},
 		{"Webhooks", testWebhooks},
@@ -1353,4 +1354,59 @@ func testCancelledWrites(e *env) {
 			e.t.Fatalf("reported event %s missing: %v", id, err)
 		}
 	}
+}
+
+func testTaskVersions(e *env) {
+	t, _, err := e.s.CreateTask(e.ctx, store.NewTask{Name: "v", Subscriptions: []string{"user/a/b"}, Definition: json.RawMessage(`{"script":"1"}`)})
+	e.must(err)
+	e.clock.Advance(time.Minute)
+	t.Definition = json.RawMessage(`{"script":"2"}`)
+	t, err = e.s.UpdateTask(e.ctx, t)
+	e.must(err)
+	e.clock.Advance(time.Minute)
+	t.Enabled = true // not a content change: no version
+	t, err = e.s.UpdateTask(e.ctx, t)
+	e.must(err)
+	e.clock.Advance(time.Minute)
+	t.Name, t.Subscriptions = "v2", []string{"user/a/c"}
+	_, err = e.s.UpdateTask(e.ctx, t)
+	e.must(err)
+	vs, err := e.s.ListTaskVersions(e.ctx, t.ID)
+	e.must(err)
+	if len(vs) != 3 {
+		e.t.Fatalf("%d versions, want 3: %+v", len(vs), vs)
+	}
+	want := []struct {
+		version int
+		name    string
+		script  string
+		sub     string
+		at      time.Time
+	}{
+		{3, "v2", `{"script":"2"}`, "user/a/c", start().Add(3 * time.Minute)},
+		{2, "v", `{"script":"2"}`, "user/a/b", start().Add(time.Minute)},
+		{1, "v", `{"script":"1"}`, "user/a/b", start()},
+	}
+	for i, w := range want {
+		v := vs[i]
+		if v.TaskID != t.ID || v.Version != w.version || v.Name != w.name || !jsonEq(v.Definition, json.RawMessage(w.script)) ||
+			!slices.Equal(v.Subscriptions, []string{w.sub}) || !v.SavedAt.Equal(w.at) {
+			e.t.Fatalf("version %d = %+v, want %+v", i, v, w)
+		}
+	}
+	// Only the newest MaxTaskVersions are kept.
+	for i := range store.MaxTaskVersions {
+		t.Definition = json.RawMessage(fmt.Sprintf(`{"script":"n%d"}`, i))
+		t.UpdatedAt = time.Time{}
+		_, err = e.s.UpdateTask(e.ctx, t)
+		e.must(err)
+	}
+	vs, err = e.s.ListTaskVersions(e.ctx, t.ID)
+	e.must(err)
+	if len(vs) != store.MaxTaskVersions || vs[0].Version != 3+store.MaxTaskVersions || vs[len(vs)-1].Version != 4 {
+		e.t.Fatalf("after many updates: %d versions, newest %d, oldest %d", len(vs), vs[0].Version, vs[len(vs)-1].Version)
+	}
+	e.must(e.s.DeleteTask(e.ctx, t.ID))
+	_, err = e.s.ListTaskVersions(e.ctx, t.ID)
+	e.wantErr(err, store.ErrNotFound)
 }
