@@ -427,3 +427,34 @@ func TestCacheEndpoints(t *testing.T) {
 		t.Fatalf("unknown endpoint status %d", st)
 	}
 }
+
+func TestPreview(t *testing.T) {
+	_, c := openTestService(t, Config{Previewer: NewPreviewer()})
+	doc := `{"name":"Preview me","script":"{% action \"echo\" %}{\"n\": {{ event.data.n | plus: 1 }}}{% endaction %}{% log \"seen\" %}",
+		"subscriptions":["user/orders/new"],"subscriptions_template":"user/orders/new","options":{},
+		"preview_event_definitions":[{"description":"one","event_attributes":{"topic":"user/orders/new","data":{"n":41}}}]}`
+	out := c.want(http.StatusOK, "POST", "/v1/tasks/preview", doc)
+	runs, _ := out["runs"].([]any)
+	if out["ok"] != true || len(runs) != 1 {
+		t.Fatalf("preview %v", out)
+	}
+	r := runs[0].(map[string]any)
+	actions := r["actions"].([]any)
+	if len(actions) != 1 || actions[0].(map[string]any)["type"] != "echo" || actions[0].(map[string]any)["options"].(map[string]any)["n"] != 42.0 {
+		t.Fatalf("preview actions %v", r["actions"])
+	}
+	if logs := r["logs"].([]any); len(logs) != 1 || logs[0] != "seen" {
+		t.Fatalf("preview logs %v", r["logs"])
+	}
+	// The saved task previews the same way; nothing is stored by a preview.
+	created := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)
+	again := c.want(http.StatusOK, "POST", "/v1/tasks/"+created["id"].(string)+"/preview", nil)
+	if again["ok"] != true || len(again["runs"].([]any)) != 1 {
+		t.Fatalf("saved task preview %v", again)
+	}
+	if evs := c.want(http.StatusOK, "GET", "/v1/events", nil)["events"].([]any); len(evs) != 0 {
+		t.Fatalf("preview stored events: %v", evs)
+	}
+	bad := c.want(http.StatusBadRequest, "POST", "/v1/tasks/preview", `{"name":"x","script":"{% if %}"}`)
+	errorField(t, bad)
+}

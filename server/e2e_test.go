@@ -441,3 +441,42 @@ func TestDurability(t *testing.T) {
 	t.Logf("durability: %d requests, %d acknowledged (2xx), %d failed at or after the kill; %d events stored (%d committed without an ack); %d task runs (2 per event), all finished",
 		total, nAcked.Load(), nFailed.Load(), events, events-int(nAcked.Load()), taskRuns)
 }
+
+// TestImportLibrary imports the whole task library directory in one
+// command, directly into a data directory, twice (the second time creates
+// nothing), then serves that directory and lists the tasks, all disabled.
+func TestImportLibrary(t *testing.T) {
+	const lib = "/work/shared/corpus/mechanic-tasks/tasks"
+	files, _ := filepath.Glob(filepath.Join(lib, "*.json"))
+	if len(files) == 0 {
+		t.Skip("task library not available")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	run := func() string {
+		out, err := exec.Command(bin, "tasks", "import", "-q", "--data", dir, lib).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tasks import: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	n := len(files)
+	if got, want := run(), fmt.Sprintf("imported %d tasks from %d files: %d created, 0 already present, 0 failed", n, n, n); got != want {
+		t.Fatalf("first import: %q, want %q", got, want)
+	}
+	if got, want := run(), fmt.Sprintf("imported %d tasks from %d files: 0 created, %d already present, 0 failed", n, n, n); got != want {
+		t.Fatalf("second import: %q, want %q", got, want)
+	}
+	p := startServe(t, bin, dir)
+	c := &client{t: t, base: p.base, token: testToken}
+	tasks := c.want(http.StatusOK, "GET", "/v1/tasks?limit=1000", nil)["tasks"].([]any)
+	if len(tasks) != n {
+		t.Fatalf("listed %d tasks, want %d", len(tasks), n)
+	}
+	for _, x := range tasks {
+		if x.(map[string]any)["enabled"] != false {
+			t.Fatalf("imported task enabled: %v", x.(map[string]any)["name"])
+		}
+	}
+	p.stop()
+}

@@ -267,7 +267,7 @@ func waitDrained(e *env, limit time.Duration) time.Duration {
 		if err == nil && sum(qs.Due)+sum(qs.Running) == 0 {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
 	return time.Since(start)
 }
