@@ -158,4 +158,5 @@ type InternalError struct {
 	Panic any
 }
 
+// Error returns the message Ruby shows for internal errors.
 func (e *InternalError) Error() string { return "Liquid error: internal" }

@@ -13,6 +13,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error formats the error as Ruby does, with the line when known.
 func (e *SyntaxError) Error() string {
 	if e.Line > 0 {
 		return "Liquid syntax error (line " + strconv.Itoa(e.Line) + "): " + e.Msg

@@ -24,6 +24,7 @@ type LimitError struct {
 	soft bool
 }
 
+// Error names the exceeded limit.
 func (e *LimitError) Error() string {
 	if e.soft {
 		return "Liquid error: Nesting too deep"
@@ -40,6 +41,7 @@ type RuntimeError struct {
 	Msg string
 }
 
+// Error returns the message.
 func (e *RuntimeError) Error() string { return e.Msg }
 
 // RenderError is a runtime error raised by a node while rendering, with
