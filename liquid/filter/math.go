@@ -1,22 +1,50 @@
 package filter
 
 import (
+	"math"
 	"math/big"
 )
 
+// int64Pair returns both operands when they are int64 Integers, the case
+// the math filters compute without big numbers.
+func int64Pair(a, b any) (int64, int64, bool) {
+	x, ok1 := a.(int64)
+	y, ok2 := b.(int64)
+	return x, y, ok1 && ok2
+}
+
 func plus(_ Context, input any, args []any) (any, error) {
+	if x, y, ok := int64Pair(input, args[0]); ok {
+		if s := x + y; (s > x) == (y > 0) {
+			return s, nil
+		}
+	}
 	return addNum(toNum(input), toNum(args[0])).value(), nil
 }
 
 func minus(_ Context, input any, args []any) (any, error) {
+	if x, y, ok := int64Pair(input, args[0]); ok {
+		if d := x - y; (d < x) == (y > 0) {
+			return d, nil
+		}
+	}
 	return subNum(toNum(input), toNum(args[0])).value(), nil
 }
 
 func times(_ Context, input any, args []any) (any, error) {
+	if x, y, ok := int64Pair(input, args[0]); ok {
+		const half = 1 << 31
+		if x > -half && x < half && y > -half && y < half {
+			return x * y, nil
+		}
+	}
 	return mulNum(toNum(input), toNum(args[0])).value(), nil
 }
 
 func dividedBy(_ Context, input any, args []any) (any, error) {
+	if x, y, ok := int64Pair(input, args[0]); ok && y != 0 && !(x == math.MinInt64 && y == -1) {
+		return floorDiv(x, y), nil
+	}
 	n, err := divNum(toNum(input), toNum(args[0]))
 	if err != nil {
 		return nil, err
@@ -25,6 +53,9 @@ func dividedBy(_ Context, input any, args []any) (any, error) {
 }
 
 func modulo(_ Context, input any, args []any) (any, error) {
+	if x, y, ok := int64Pair(input, args[0]); ok && y != 0 && y != -1 {
+		return floorMod(x, y), nil
+	}
 	n, err := modNum(toNum(input), toNum(args[0]))
 	if err != nil {
 		return nil, err
