@@ -44,12 +44,22 @@ type proc struct {
 	cmd  *exec.Cmd
 	base string
 	log  string
-	done chan struct{} // closed when the process has exited
+	// token is the admin token printed on first start, if any.
+	token string
+	done  chan struct{} // closed when the process has exited
 	err  error         // exit status, valid once done is closed
 }
 
-// startServe starts `sprocket serve` on a free loopback port.
+// startServe starts `sprocket serve` on a free loopback port with the
+// test token as SPROCKET_API_TOKEN.
 func startServe(t *testing.T, bin, dataDir string, args ...string) *proc {
+	t.Helper()
+	return startServeEnv(t, bin, dataDir, []string{"SPROCKET_API_TOKEN=" + testToken}, args...)
+}
+
+// startServeEnv starts `sprocket serve` on a free loopback port with extra
+// environment variables.
+func startServeEnv(t *testing.T, bin, dataDir string, env []string, args ...string) *proc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "serve.log")
 	logf, err := os.Create(logPath)
@@ -57,7 +67,12 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn"}, args...)...)
-	cmd.Env = append(os.Environ(), "SPROCKET_API_TOKEN="+testToken)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SPROCKET_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -71,6 +86,9 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if tok, ok := strings.CutPrefix(sc.Text(), "    spr_"); ok {
+				p.token = "spr_" + tok
+			}
 			if rest, ok := strings.CutPrefix(sc.Text(), "sprocket: listening on "); ok {
 				base, _, _ := strings.Cut(rest, " ")
 				addr <- base
@@ -292,6 +310,23 @@ func TestEndToEnd(t *testing.T) {
 	if len(evRuns) != 1 || evRuns[0].(map[string]any)["status"] != "success" {
 		t.Fatalf("event runs %v", evRuns)
 	}
+
+	// A manual retry performs the action again.
+	arID := ar["id"].(string)
+	if out := c.want(http.StatusOK, "POST", "/v1/runs/"+arID+"/retry", nil); out["status"] != "pending" {
+		t.Fatalf("retried run status %v", out["status"])
+	}
+	select {
+	case r := <-got:
+		if !bytes.Contains(r.body, []byte(`"order":1001`)) {
+			t.Fatalf("retried request body %s", r.body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the retried http action never reached the loopback server\n%s", p.logTail())
+	}
+	eventually(t, 30*time.Second, "the retried action run to succeed", func() bool {
+		return c.want(http.StatusOK, "GET", "/v1/runs/"+arID, nil)["status"] == "success"
+	})
 	p.stop()
 }
 
@@ -479,4 +514,35 @@ func TestImportLibrary(t *testing.T) {
 		}
 	}
 	p.stop()
+}
+
+// TestFirstStartToken starts the binary without SPROCKET_API_TOKEN: the
+// first start prints a new admin token once and keeps only its hash; a
+// restart prints nothing and still accepts the token.
+func TestFirstStartToken(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	p := startServeEnv(t, bin, dir, nil)
+	if p.token == "" {
+		t.Fatal("first start printed no token")
+	}
+	c := &client{t: t, base: p.base, token: p.token}
+	c.want(http.StatusOK, "GET", "/v1/tasks", nil)
+	bad := &client{t: t, base: p.base, token: p.token + "x"}
+	bad.want(http.StatusUnauthorized, "GET", "/v1/tasks", nil)
+	p.stop()
+	stored, err := os.ReadFile(filepath.Join(dir, TokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(stored), p.token) {
+		t.Fatal("the token itself is stored")
+	}
+	p2 := startServeEnv(t, bin, dir, nil)
+	if p2.token != "" {
+		t.Fatal("restart printed a token again")
+	}
+	c.base = p2.base
+	c.want(http.StatusOK, "GET", "/v1/tasks", nil)
+	p2.stop()
 }
