@@ -194,31 +194,36 @@ var browserRules = []uaRule{
 	{regexp.MustCompile(`\bFBAV/` + ver), "Facebook", 3},
 	{regexp.MustCompile(`\bInstagram ` + ver), "Instagram", 3},
 	{regexp.MustCompile(`\bEdg(?:e|A|iOS)?/` + ver), "Edge", 0},
+	{regexp.MustCompile(`\bOPR/` + ver + `.*Mobile|Mobile.*\bOPR/` + ver), "Opera Mobile", 3},
 	{regexp.MustCompile(`\bOPR/` + ver), "Opera", 3},
+	{regexp.MustCompile(`\bIEMobile[ /]` + ver), "IE Mobile", 0},
+	{regexp.MustCompile(`\bUC ?Browser/?` + ver), "UC Browser", 3},
 	{regexp.MustCompile(`\bSamsungBrowser/` + ver), "Samsung Internet", 0},
 	{regexp.MustCompile(`\bFxiOS/` + ver), "Firefox iOS", 0},
 	{regexp.MustCompile(`\bFirefox/` + ver + `.*Mobile|Mobile.*\bFirefox/` + ver), "Firefox Mobile", 0},
 	{regexp.MustCompile(`\bFirefox/` + ver), "Firefox", 0},
 	{regexp.MustCompile(`\bCriOS/` + ver), "Chrome Mobile iOS", 0},
-	{regexp.MustCompile(`; wv\).*\bChrome/` + ver), "Chrome Mobile WebView", 0},
+	{regexp.MustCompile(`(?:; wv\)|Version/\d+\.\d+ ).*\bChrome/` + ver + `.*Mobile`), "Chrome Mobile WebView", 0},
 	{regexp.MustCompile(`\bChrome/` + ver + `.*Mobile`), "Chrome Mobile", 0},
 	{regexp.MustCompile(`\bChrome/` + ver), "Chrome", 0},
+	{regexp.MustCompile(`Android.*\bVersion/\d+\.\d+.*Safari`), "Android", 0},
 	{regexp.MustCompile(`\bVersion/` + ver + `.*Mobile.*Safari`), "Mobile Safari", 0},
 	{regexp.MustCompile(`\bVersion/` + ver + `.*Safari`), "Safari", 0},
 	{regexp.MustCompile(`(?:iPhone|iPad|iPod).*AppleWebKit`), "Mobile Safari UI/WKWebView", 0},
 	{regexp.MustCompile(`\bMSIE ` + ver), "IE", 0},
 	{regexp.MustCompile(`Trident/.*rv:` + ver), "IE", 0},
-	{regexp.MustCompile(`^([A-Za-z][\w.-]*)/` + ver), "", 0},
+	{regexp.MustCompile(`^((?:[A-LN-Za-z]|M[a-np-z])[\w.-]*)/` + ver), "", 0},
 }
 
 var (
-	reIOS     = regexp.MustCompile(`(?:CPU (?:iPhone )?OS|iPhone OS) (\d+)_(\d+)(?:_(\d+))? like Mac OS X`)
-	reAndroid = regexp.MustCompile(`Android[ /]?(\d+)?(?:\.(\d+))?(?:\.(\d+))?`)
-	reWindows = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
-	reMac     = regexp.MustCompile(`Mac OS X (\d+)[_.](\d+)(?:[_.](\d+))?`)
-	reModel   = regexp.MustCompile(`; ([^;)]+?)(?: Build/|\) AppleWebKit| MIUI)`)
-	reCrOS    = regexp.MustCompile(`CrOS \S+ (\d+)\.(\d+)(?:\.(\d+))?`)
-	reAppDev  = regexp.MustCompile(`(?:FBDV/|Instagram [\d.]+ \()((?:iPhone|iPad|iPod)\d+,\d+)`)
+	reIOS      = regexp.MustCompile(`(?:CPU (?:iPhone )?OS|iPhone OS) (\d+)_(\d+)(?:_(\d+))? like Mac OS X`)
+	reAndroid  = regexp.MustCompile(`Android[ /]?(\d+)?(?:\.(\d+))?(?:\.(\d+))?`)
+	reWindows  = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
+	reWinPhone = regexp.MustCompile(`Windows Phone(?: OS)? (\d+)\.(\d+)`)
+	reMac      = regexp.MustCompile(`Mac OS X (\d+)[_.](\d+)(?:[_.](\d+))?`)
+	reModel    = regexp.MustCompile(`; ([^;)]+?)(?: Build/|\) AppleWebKit| MIUI)`)
+	reCrOS     = regexp.MustCompile(`CrOS \S+ (\d+)\.(\d+)(?:\.(\d+))?`)
+	reAppDev   = regexp.MustCompile(`(?:FBDV/|Instagram [\d.]+ \()((?:iPhone|iPad|iPod)\d+,\d+)`)
 )
 
 var windowsVersions = map[string][]string{
@@ -295,6 +300,11 @@ func ParseUserAgent(ua string) *Browser {
 	case strings.Contains(ua, "Android"):
 		m := reAndroid.FindStringSubmatch(ua)
 		b.os = &OS{name: "Android", version: newVersion(m[1:]...)}
+	case reWinPhone.MatchString(ua):
+		m := reWinPhone.FindStringSubmatch(ua)
+		b.os = &OS{name: "Windows Phone", version: newVersion(m[1:]...)}
+	case strings.Contains(ua, "Windows CE"):
+		b.os = &OS{name: "Windows CE"}
 	case reWindows.MatchString(ua):
 		m := reWindows.FindStringSubmatch(ua)
 		b.os = &OS{name: "Windows", version: newVersion(windowsVersions[m[1]]...)}
@@ -310,6 +320,9 @@ func ParseUserAgent(ua string) *Browser {
 		b.os = &OS{name: "Ubuntu"}
 	case strings.Contains(ua, "Linux"):
 		b.os = &OS{name: "Linux"}
+	}
+	if b.name == "Android" && b.version == nil && b.os.name == "Android" {
+		b.version = b.os.version
 	}
 	if b.device.name != "Other" {
 		return b
