@@ -15,7 +15,8 @@ import (
 // and a live run never sees sample values.
 //
 // Sample values: text "sample" (numeric "1234567890" when the option name
-// mentions an id, an address for email options), number 1, keyval
+// mentions an id, an address for email options, a user topic for topics,
+// "custom.sample_key" for a metafield namespace and key), number 1, keyval
 // {"1234567890": "sample"} (or 1 with the number flag), array ["sample"]
 // (same rules as text per element), the first choice for select and
 // choice, the minimum of a range, and fixed dates, times and colours.
@@ -78,8 +79,11 @@ func sampleText(k task.OptionKey) any {
 		return int64(1)
 	}
 	name := "_" + k.Name + "_"
-	if strings.HasSuffix(k.Name, "topic") {
+	switch {
+	case strings.HasSuffix(k.Name, "topic"):
 		return "user/sample/event"
+	case strings.Contains(k.Name, "namespace_and_key"):
+		return "custom.sample_key"
 	}
 	if strings.Contains(name, "_id_") || strings.Contains(name, "_ids_") || strings.HasSuffix(k.Name, "_id") || strings.HasSuffix(k.Name, "_ids") {
 		return "1234567890"
