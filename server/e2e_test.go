@@ -47,7 +47,7 @@ type proc struct {
 	// token is the admin token printed on first start, if any.
 	token string
 	done  chan struct{} // closed when the process has exited
-	err  error         // exit status, valid once done is closed
+	err   error         // exit status, valid once done is closed
 }
 
 // startServe starts `sprocket serve` on a free loopback port with the
