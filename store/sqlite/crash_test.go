@@ -73,6 +73,9 @@ func TestAckedEventsSurviveKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Safety net only: never leave a stuck child behind.
+	safety := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
+	defer safety.Stop()
 	var acked []string
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() && len(acked) < 3000 {
@@ -213,6 +216,9 @@ func TestQueueSurvivesKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Safety net only: never leave a stuck child behind.
+	safety := time.AfterFunc(2*time.Minute, func() { _ = cmd.Process.Kill() })
+	defer safety.Stop()
 	// Kill the child once it has worked through about a third of the events.
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
