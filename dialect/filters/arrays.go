@@ -297,43 +297,61 @@ func sliceBounds(size, off, length int64) (int64, int64, bool) {
 	return off, hi, true
 }
 
-// naturalSegment is one word of a string in natural sort order: a number,
-// a text, or a number and a text in either order.
+// naturalSegment is one word of a string in the naturally gem's order: a
+// number, a text, a number then letters, or letters then a number.
 type naturalSegment struct {
 	parts []any // int64 or *big.Int (numbers) and strings
 }
 
+// naturalKey splits s into words (runs of letters, digits and marks, with
+// underscores removed) and each word into its comparable parts.
 func naturalKey(s string) []naturalSegment {
 	s = strings.ReplaceAll(s, "_", "")
 	var segs []naturalSegment
 	for _, word := range strings.FieldsFunc(s, func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.M, r) && !unicode.Is(unicode.Pc, r)
 	}) {
-		segs = append(segs, naturalSegment{parts: splitDigits(word)})
+		segs = append(segs, naturalSegment{parts: wordParts(word)})
 	}
 	return segs
 }
 
-// splitDigits splits a word into runs of digits (as numbers) and other text.
-func splitDigits(w string) []any {
-	var parts []any
-	start := 0
-	isDigit := func(i int) bool { return w[i] >= '0' && w[i] <= '9' }
-	for i := 1; i <= len(w); i++ {
-		if i == len(w) || isDigit(i) != isDigit(start) {
-			p := w[start:i]
-			if isDigit(start) {
-				n, ok := new(big.Int).SetString(p, 10)
-				if ok {
-					parts = append(parts, value.Int(n))
-				}
-			} else {
-				parts = append(parts, p)
-			}
-			start = i
-		}
+// wordParts is a word as the naturally gem compares it: digits+letters and
+// letters+digits become [number, text] and [text, number], all digits a
+// number, anything else the text itself.
+func wordParts(w string) []any {
+	runes := []rune(w)
+	isDigit := func(r rune) bool { return unicode.IsDigit(r) }
+	split := 0
+	for split < len(runes) && isDigit(runes[split]) == isDigit(runes[0]) {
+		split++
 	}
-	return parts
+	rest := runes[split:]
+	allSame := func(rs []rune, digit bool) bool {
+		for _, r := range rs {
+			if isDigit(r) != digit || (!digit && !unicode.IsLetter(r) && !unicode.Is(unicode.M, r)) {
+				return false
+			}
+		}
+		return true
+	}
+	num := func(rs []rune) any {
+		n, ok := new(big.Int).SetString(string(rs), 10)
+		if !ok {
+			return string(rs)
+		}
+		return value.Int(n)
+	}
+	head := runes[:split]
+	switch {
+	case len(rest) == 0 && isDigit(runes[0]):
+		return []any{num(head)}
+	case len(rest) > 0 && isDigit(runes[0]) && allSame(rest, false):
+		return []any{num(head), string(rest)}
+	case len(rest) > 0 && !isDigit(runes[0]) && allSame(head, false) && allSame(rest, true):
+		return []any{string(head), num(rest)}
+	}
+	return []any{w}
 }
 
 func compareNatural(a, b []naturalSegment) int {

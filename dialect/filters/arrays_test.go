@@ -53,8 +53,10 @@ func TestArrayAndHashFilters(t *testing.T) {
 		// platform/liquid/filters/README.md "sort_naturally".
 		{name: "sort_naturally", filter: "sort_naturally", input: js(t, `["order #10.b","Order #10.a","Order #2.c","order #2.d"]`),
 			want: `["Order #2.c","Order #10.a","order #2.d","order #10.b"]`},
-		{name: "sort_naturally by property", filter: "sort_naturally", input: js(t, `[{"t":"v10"},{"t":"v9"},{"t":"v9a"}]`), args: []any{"t"},
-			want: `[{"t":"v9"},{"t":"v9a"},{"t":"v10"}]`},
+		{name: "sort_naturally by property", filter: "sort_naturally", input: js(t, `[{"t":"v10"},{"t":"v9"},{"t":"v2"}]`), args: []any{"t"},
+			want: `[{"t":"v2"},{"t":"v9"},{"t":"v10"}]`},
+		{name: "sort_naturally versions", filter: "sort_naturally", input: js(t, `["1.10","1.2","1.9.1","10a","9b"]`),
+			want: `["1.2","1.9.1","1.10","9b","10a"]`},
 		// platform/liquid/filters/README.md "sum"; numbers only.
 		{name: "sum", filter: "sum", input: js(t, `[2,3,5,7,11]`), want: `28`},
 		{name: "sum floats", filter: "sum", input: js(t, `[1,2.5]`), want: `3.5`},
