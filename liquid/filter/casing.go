@@ -7,7 +7,9 @@ import (
 )
 
 // Upcase converts s to upper case with Ruby's full Unicode mapping
-// ("ß" becomes "SS"). ok is false for invalid UTF-8, which Ruby rejects.
+// ("ß" becomes "SS"). A string that is not valid UTF-8 is treated as
+// binary, as Ruby treats decoded base64: only ASCII letters change. ok is
+// reserved for encodings Ruby rejects and is currently always true.
 func Upcase(s string) (string, bool) {
 	return mapCase(s, upperSpecial, unicode.ToUpper, nil, nil)
 }
@@ -27,7 +29,9 @@ func Capitalize(s string) (string, bool) {
 // uses (firstSpecial, firstSimple) when they are given.
 func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpecial map[rune]string, firstSimple func(rune) rune) (string, bool) {
 	if !utf8.ValidString(s) {
-		return "", false
+		// Such strings come from base64_decode, which Ruby tags as binary:
+		// only ASCII letters change case.
+		return mapASCII(s, simple, firstSimple), true
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -43,4 +47,20 @@ func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpe
 		b.WriteRune(fn(r))
 	}
 	return b.String(), true
+}
+
+// mapASCII changes the case of ASCII letters only.
+func mapASCII(s string, simple, firstSimple func(rune) rune) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 0x80 {
+			continue
+		}
+		fn := simple
+		if i == 0 && firstSimple != nil {
+			fn = firstSimple
+		}
+		b[i] = byte(fn(rune(c)))
+	}
+	return string(b)
 }
