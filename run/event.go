@@ -205,6 +205,15 @@ func SubjectVariable(topic string) (string, bool) {
 
 // subjectValue returns the value of the subject variable for an event.
 func subjectValue(topic string, data any) any {
+	if topic == "shopify/orders/edited" {
+		// order_edit is the payload's root key
+		if m, ok := data.(*value.Map); ok {
+			if v, ok := m.Get("order_edit"); ok {
+				return v
+			}
+		}
+		return data
+	}
 	if strings.HasPrefix(topic, "judgeme/review/") {
 		if m, ok := data.(*value.Map); ok {
 			v, _ := m.Get("review")

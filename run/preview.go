@@ -112,6 +112,11 @@ func SampleData(topic string) any {
 		if subject == "customer" {
 			subject = "customers"
 		}
+		if subject == "orders" && verb == "edited" {
+			// the payload's root is order_edit; Mechanic adds a lazy
+			// order_edit.order, stood in for by its ids
+			subject = "orders_edited"
+		}
 		if v, ok := sample("shopify_" + subject); ok {
 			return v
 		}

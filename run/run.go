@@ -340,6 +340,17 @@ func (r *Renderer) options(ctx context.Context, eng *liquid.Engine, in Input, en
 				}
 			}
 			v = arr
+		case *value.Map:
+			// keyval options: each value is a text input
+			m := value.NewMap(x.Len())
+			x.Each(func(k string, e any) bool {
+				if s, ok := e.(string); ok {
+					e = render(key, s)
+				}
+				m.Set(k, e)
+				return true
+			})
+			v = m
 		}
 		rendered.Set(key, v)
 	}

@@ -232,6 +232,7 @@ func TestSampleData(t *testing.T) {
 		{"shopify/fulfillment_events/create", "status"},
 		{"shopify/checkouts/create", "abandoned_checkout_url"},
 		{"shopify/collections/update", "handle"},
+		{"shopify/orders/edited", "order_edit"},
 		{"mechanic/actions/perform", "run"},
 		{"mechanic/shopify/bulk_operation", "objects"},
 		{"mechanic/errors/action", "message"},
