@@ -521,7 +521,9 @@ func Spaceship(a, b any) (int, bool) {
 	return 0, false
 }
 
-var errIncompatibleSort = &Error{Msg: "cannot sort values of incompatible types"}
+func errIncompatibleSort() error {
+	return &Error{Msg: "cannot sort values of incompatible types"}
+}
 
 func nilSafeCompare(a, b any) (int, error) {
 	if c, ok := Spaceship(a, b); ok {
@@ -533,7 +535,7 @@ func nilSafeCompare(a, b any) (int, error) {
 	case b == nil:
 		return -1, nil
 	}
-	return 0, errIncompatibleSort
+	return 0, errIncompatibleSort()
 }
 
 func nilSafeCasecmp(a, b any) (int, error) {

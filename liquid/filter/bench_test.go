@@ -20,16 +20,18 @@ func benchFilter(b *testing.B, name string, input any, args ...any) {
 	}
 }
 
-func BenchmarkPlusInt(b *testing.B)       { benchFilter(b, "plus", int64(40), int64(2)) }
-func BenchmarkPlusFloat(b *testing.B)     { benchFilter(b, "plus", 0.1, 0.2) }
-func BenchmarkTimesString(b *testing.B)   { benchFilter(b, "times", "19.99", int64(3)) }
-func BenchmarkDividedByInt(b *testing.B)  { benchFilter(b, "divided_by", int64(1000), int64(7)) }
-func BenchmarkRound(b *testing.B)         { benchFilter(b, "round", 3.14159, int64(2)) }
-func BenchmarkAppend(b *testing.B)        { benchFilter(b, "append", "hello", " world") }
-func BenchmarkUpcase(b *testing.B)        { benchFilter(b, "upcase", "Hello World, this is Liquid") }
-func BenchmarkEscape(b *testing.B)        { benchFilter(b, "escape", `<a href="x">Tom & Jerry's</a>`) }
-func BenchmarkSplit(b *testing.B)         { benchFilter(b, "split", "a,b,c,d,e,f,g,h", ",") }
-func BenchmarkTruncatewords(b *testing.B) { benchFilter(b, "truncatewords", "the quick brown fox jumps over the lazy dog", int64(4)) }
+func BenchmarkPlusInt(b *testing.B)      { benchFilter(b, "plus", int64(40), int64(2)) }
+func BenchmarkPlusFloat(b *testing.B)    { benchFilter(b, "plus", 0.1, 0.2) }
+func BenchmarkTimesString(b *testing.B)  { benchFilter(b, "times", "19.99", int64(3)) }
+func BenchmarkDividedByInt(b *testing.B) { benchFilter(b, "divided_by", int64(1000), int64(7)) }
+func BenchmarkRound(b *testing.B)        { benchFilter(b, "round", 3.14159, int64(2)) }
+func BenchmarkAppend(b *testing.B)       { benchFilter(b, "append", "hello", " world") }
+func BenchmarkUpcase(b *testing.B)       { benchFilter(b, "upcase", "Hello World, this is Liquid") }
+func BenchmarkEscape(b *testing.B)       { benchFilter(b, "escape", `<a href="x">Tom & Jerry's</a>`) }
+func BenchmarkSplit(b *testing.B)        { benchFilter(b, "split", "a,b,c,d,e,f,g,h", ",") }
+func BenchmarkTruncatewords(b *testing.B) {
+	benchFilter(b, "truncatewords", "the quick brown fox jumps over the lazy dog", int64(4))
+}
 func BenchmarkStripHTML(b *testing.B) {
 	benchFilter(b, "strip_html", "<p>Hello <b>world</b><script>x()</script> and <i>more</i></p>")
 }

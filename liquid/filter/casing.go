@@ -8,30 +8,29 @@ import (
 
 // Upcase converts s to upper case with Ruby's full Unicode mapping
 // ("ß" becomes "SS"). A string that is not valid UTF-8 is treated as
-// binary, as Ruby treats decoded base64: only ASCII letters change. ok is
-// reserved for encodings Ruby rejects and is currently always true.
-func Upcase(s string) (string, bool) {
+// binary, as Ruby treats decoded base64: only ASCII letters change.
+func Upcase(s string) string {
 	return mapCase(s, upperSpecial, unicode.ToUpper, nil, nil)
 }
 
 // Downcase converts s to lower case with Ruby's full Unicode mapping.
-func Downcase(s string) (string, bool) {
+func Downcase(s string) string {
 	return mapCase(s, lowerSpecial, unicode.ToLower, nil, nil)
 }
 
 // Capitalize converts the first character of s to title case and the rest
 // to lower case, as Ruby's String#capitalize does.
-func Capitalize(s string) (string, bool) {
+func Capitalize(s string) string {
 	return mapCase(s, lowerSpecial, unicode.ToLower, titleSpecial, unicode.ToTitle)
 }
 
 // mapCase maps every rune with (special, simple), except the first, which
 // uses (firstSpecial, firstSimple) when they are given.
-func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpecial map[rune]string, firstSimple func(rune) rune) (string, bool) {
+func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpecial map[rune]string, firstSimple func(rune) rune) string {
 	if !utf8.ValidString(s) {
 		// Such strings come from base64_decode, which Ruby tags as binary:
 		// only ASCII letters change case.
-		return mapASCII(s, simple, firstSimple), true
+		return mapASCII(s, simple, firstSimple)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -46,7 +45,7 @@ func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpe
 		}
 		b.WriteRune(fn(r))
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // mapASCII changes the case of ASCII letters only.

@@ -310,12 +310,12 @@ func mulNum(a, b number) number {
 	return decNumber(r)
 }
 
-var errDividedByZero = &Error{Msg: "divided by 0"}
+func errDividedByZero() error { return &Error{Msg: "divided by 0"} }
 
 func divNum(a, b number) (number, error) {
 	if !a.dec && !b.dec {
 		if b.i.Sign() == 0 {
-			return number{}, errDividedByZero
+			return number{}, errDividedByZero()
 		}
 		q, _ := floorDivMod(a.i, b.i)
 		return intNumber(q), nil
@@ -349,7 +349,7 @@ func modNum(a, b number) (number, error) {
 		return specialNumber(notANumber), nil
 	}
 	if b.isZero() {
-		return number{}, errDividedByZero
+		return number{}, errDividedByZero()
 	}
 	if !a.dec && !b.dec {
 		_, m := floorDivMod(a.i, b.i)

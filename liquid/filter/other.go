@@ -44,10 +44,7 @@ func ToTime(input any, now time.Time) (time.Time, bool) {
 		if x == "" {
 			return time.Time{}, false
 		}
-		s, ok := Downcase(x)
-		if !ok {
-			return time.Time{}, false
-		}
+		s := Downcase(x)
 		if s == "now" || s == "today" {
 			return now, true
 		}

@@ -50,15 +50,12 @@ func arg(args []any, i int, def any) any {
 	return def
 }
 
-// Extensions lists the filters Standard provides that Ruby Liquid 5.4 does
-// not have (they come from later Liquid releases). A 5.4 template using one
-// of these names would get its input back unchanged instead.
-var extensions = []string{"find", "find_index", "has", "reject", "sum", "squish"}
-
-// Extensions returns the names of the filters in Standard that were added
-// after Liquid 5.4.
+// Extensions returns the names of the filters in Standard that Ruby
+// Liquid 5.4 does not have (they come from later Liquid releases). A 5.4
+// template using one of these names would get its input back unchanged
+// instead.
 func Extensions() []string {
-	return append([]string(nil), extensions...)
+	return []string{"find", "find_index", "has", "reject", "sum", "squish"}
 }
 
 // Standard returns a fresh map holding every standard filter of Ruby

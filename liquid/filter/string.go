@@ -22,13 +22,9 @@ func prependFilter(_ Context, input any, args []any) (any, error) {
 	return toS(args[0]) + toS(input), nil
 }
 
-func caseFilter(f func(string) (string, bool)) impl {
+func caseFilter(f func(string) string) impl {
 	return func(_ Context, input any, _ []any) (any, error) {
-		s, ok := f(toS(input))
-		if !ok {
-			return nil, Errorf("input string invalid")
-		}
-		return s, nil
+		return f(toS(input)), nil
 	}
 }
 
