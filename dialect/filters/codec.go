@@ -37,18 +37,60 @@ func encode64(name string, enc *base64.Encoding, input any, args []any) (any, er
 	return enc.EncodeToString([]byte(s)), nil
 }
 
-// base64Decode decodes standard base64. force_utf8: false is accepted: Go
-// strings are bytes already, so the decoded bytes are kept either way.
+// base64Decode decodes base64 leniently, as Ruby's Base64.decode64 does:
+// characters outside the alphabet are skipped, decoding stops at padding,
+// and a partial last group yields what it can. force_utf8: false is
+// accepted: Go strings are bytes already, so the bytes are kept either way.
 func base64Decode(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
-	return decode64("decode_base64", false, input, args, kwargs)
+	if err := arity("decode_base64", args, 0, 0); err != nil {
+		return nil, err
+	}
+	if err := checkKwargs("decode_base64", kwargs, "force_utf8"); err != nil {
+		return nil, err
+	}
+	s, err := str("decode_base64", input)
+	if err != nil {
+		return nil, err
+	}
+	return lenientBase64(s), nil
+}
+
+func lenientBase64(s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	out := make([]byte, 0, len(s)*3/4)
+	var acc uint32
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '=' {
+			break
+		}
+		v := strings.IndexByte(alphabet, c)
+		if v < 0 {
+			continue
+		}
+		acc = acc<<6 | uint32(v)
+		n++
+		if n == 4 {
+			out = append(out, byte(acc>>16), byte(acc>>8), byte(acc))
+			acc, n = 0, 0
+		}
+	}
+	switch n {
+	case 2:
+		out = append(out, byte(acc>>4))
+	case 3:
+		out = append(out, byte(acc>>10), byte(acc>>2))
+	}
+	return string(out)
 }
 
 // base64URLDecode decodes URL-safe base64, with or without padding.
 func base64URLDecode(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
-	return decode64("decode_base64url", true, input, args, kwargs)
+	return decode64URL("decode_base64url", input, args, kwargs)
 }
 
-func decode64(name string, urlSafe bool, input any, args []any, kwargs *value.Map) (any, error) {
+func decode64URL(name string, input any, args []any, kwargs *value.Map) (any, error) {
 	if err := arity(name, args, 0, 0); err != nil {
 		return nil, err
 	}
@@ -60,10 +102,7 @@ func decode64(name string, urlSafe bool, input any, args []any, kwargs *value.Ma
 		return nil, err
 	}
 	s = strings.TrimRight(s, "\r\n")
-	enc := base64.StdEncoding
-	if urlSafe {
-		enc = base64.URLEncoding
-	}
+	enc := base64.URLEncoding
 	if len(s)%4 != 0 {
 		s += strings.Repeat("=", 4-len(s)%4)
 	}

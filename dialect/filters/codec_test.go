@@ -29,7 +29,13 @@ func TestCodecAndDigestFilters(t *testing.T) {
 		{name: "base64", filter: "base64", input: "user:pass", want: `"dXNlcjpwYXNz"`},
 		{name: "decode_base64", filter: "decode_base64", input: "dXNlcjpwYXNz", want: `"user:pass"`},
 		{name: "decode_base64 force_utf8 false", filter: "decode_base64", input: "aGVsbG8=", kw: kw("force_utf8", false), want: `"hello"`},
-		{name: "decode_base64 invalid", filter: "decode_base64", input: "!!", err: "invalid base64"},
+		// Ruby Base64.decode64 leniency (ruby -rbase64).
+		{name: "decode_base64 line breaks", filter: "decode_base64", input: "aGVs\nbG8=", want: `"hello"`},
+		{name: "decode_base64 junk", filter: "decode_base64", input: "!!", want: `""`},
+		{name: "decode_base64 unpadded", filter: "decode_base64", input: "aGVsbG8", want: `"hello"`},
+		{name: "decode_base64 stops at padding", filter: "decode_base64", input: "aGVsbA==aGk=", want: `"hell"`},
+		{name: "decode_base64 skips url-safe chars", filter: "decode_base64", input: "aGVsbG8-_w", want: `"hello0"`},
+		{name: "decode_base64url invalid", filter: "decode_base64url", input: "a!b", err: "invalid base64"},
 		{name: "decode_base64 array", filter: "decode_base64", input: js(t, `[1]`), err: "expected a string, got Array"},
 		// Base64.urlsafe_encode64 (ruby -rbase64).
 		{name: "base64url", filter: "base64url", input: "?~?>", want: `"P34_Pg=="`},
