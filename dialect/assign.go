@@ -67,6 +67,7 @@ func registerAssign(e *liquid.Engine) {
 // literal is a constant expression.
 type literal struct{ v any }
 
+// Evaluate returns the constant.
 func (l literal) Evaluate(*liquid.RenderContext) (any, error) { return l.v, nil }
 
 // segment is one [expr] or .name step of an assignment target.

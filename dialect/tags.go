@@ -360,6 +360,7 @@ func (n *objectNode) Render(rc *liquid.RenderContext) error {
 // permissionsNode is {% permissions %}: static, never rendered.
 type permissionsNode struct{ scopes []string }
 
+// Render outputs nothing.
 func (permissionsNode) Render(*liquid.RenderContext) error { return nil }
 
 // Blank reports true: the tag outputs nothing.

@@ -49,8 +49,12 @@ func TestLibraryPreviews(t *testing.T) {
 			t.Errorf("%s: export: %v", name, err)
 			continue
 		}
-		if !jsonEqual(out, data) {
-			t.Errorf("%s: export does not round-trip", name)
+		if !bytes.Equal(bytes.TrimSpace(out), bytes.TrimSpace(data)) {
+			if jsonEqual(out, data) {
+				t.Logf("%s: export round-trips, but not byte for byte", name)
+			} else {
+				t.Errorf("%s: export does not round-trip", name)
+			}
 		}
 		p, err := r.Preview(ctx, PreviewInput{Task: tk})
 		if err != nil {

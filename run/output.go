@@ -50,6 +50,7 @@ type OutputError struct {
 	Msg          string
 }
 
+// Error formats the problem with its line and column in the output.
 func (e *OutputError) Error() string {
 	return fmt.Sprintf("task output line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }

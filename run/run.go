@@ -133,6 +133,7 @@ type Error struct {
 	Err   error
 }
 
+// Error formats the failure as "<where>: <kind> error: <cause>".
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s error: %v", e.Where, e.Kind, e.Err)
 }
