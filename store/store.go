@@ -130,6 +130,9 @@ type Queue interface {
 	// due again; workers should give up (Fail with Permanent) on jobs whose
 	// Attempt exceeds their retry budget.
 	Claim(ctx context.Context, limit int, leaseFor time.Duration) ([]Job, error)
+	// ClaimFiltered is Claim limited to some run kinds and skipping some
+	// action types; lower-priority runs are claimed meanwhile.
+	ClaimFiltered(ctx context.Context, o ClaimOptions) ([]Job, error)
 	// Extend renews a job's lease (heartbeat) or returns ErrLeaseLost.
 	Extend(ctx context.Context, job Job, leaseFor time.Duration) (Job, error)
 	// Complete marks the job's run successful and records its effects in one

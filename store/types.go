@@ -504,3 +504,16 @@ type Setting struct {
 	// UpdatedAt is when the value last changed.
 	UpdatedAt time.Time
 }
+
+// ClaimOptions selects what ClaimFiltered may lease.
+type ClaimOptions struct {
+	// Limit is the most jobs leased.
+	Limit int
+	// Lease is how long the jobs are leased for.
+	Lease time.Duration
+	// Kinds, when non-empty, restricts the claim to these run kinds.
+	Kinds []RunKind
+	// SkipActionTypes leaves action runs of these types in the queue (e.g.
+	// "shopify" while the Shopify API rate limit is exhausted).
+	SkipActionTypes []string
+}

@@ -5,9 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sprocketrun/sprocket/store"
+)
+
+const (
+	claimSQL = `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
+ORDER BY available_at LIMIT ?`
+	claimSkippingSQL = `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
+	AND action_type NOT IN (SELECT value FROM json_each(?))
+ORDER BY available_at LIMIT ?`
 )
 
 const claimRunSQL = `UPDATE runs SET status = 'running', attempts = attempts + 1, claims = claims + 1, available_at = ?, started_at = ?
@@ -178,23 +187,50 @@ WHERE id = ? AND status = 'pending' RETURNING `+runCols, s.nowMicro(), reason, i
 
 // Claim leases up to limit due runs, highest priority first.
 func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([]store.Job, error) {
+	return s.ClaimFiltered(ctx, store.ClaimOptions{Limit: limit, Lease: leaseFor})
+}
+
+// ClaimFiltered is Claim restricted to some kinds and action types.
+func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]store.Job, error) {
+	limit, leaseFor := o.Limit, o.Lease
 	if limit <= 0 {
 		return nil, nil
 	}
 	if leaseFor <= 0 {
 		return nil, fmt.Errorf("claim: %w: lease must be positive", store.ErrInvalid)
 	}
+	kinds := []store.RunKind{store.KindAction, store.KindTask, store.KindEvent}
+	if len(o.Kinds) > 0 {
+		kinds = slices.DeleteFunc(kinds, func(k store.RunKind) bool { return !slices.Contains(o.Kinds, k) })
+	}
+	// Skipped action types become a fixed-shape condition so the statement
+	// text (and its prepared statement) does not depend on the list.
+	skip := ""
+	if len(o.SkipActionTypes) > 0 {
+		enc, err := encodeStrings(o.SkipActionTypes)
+		if err != nil {
+			return nil, fmt.Errorf("claim: %w", err)
+		}
+		skip = enc
+	}
 	var jobs []store.Job
 	err := s.inTx(ctx, "claim", func(tx *txn) error {
 		now := s.now()
 		until := now.Add(leaseFor)
 		var ids []string
-		for _, k := range []store.RunKind{store.KindAction, store.KindTask, store.KindEvent} {
+		for _, k := range kinds {
 			if len(ids) >= limit {
 				break
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
-ORDER BY available_at LIMIT ?`, k.Priority(), micro(now), limit-len(ids))
+			var (
+				rows *sql.Rows
+				err  error
+			)
+			if skip != "" && k == store.KindAction {
+				rows, err = tx.QueryContext(ctx, claimSkippingSQL, k.Priority(), micro(now), skip, limit-len(ids))
+			} else {
+				rows, err = tx.QueryContext(ctx, claimSQL, k.Priority(), micro(now), limit-len(ids))
+			}
 			if err != nil {
 				return fmt.Errorf("claim: select: %w", err)
 			}

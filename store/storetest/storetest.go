@@ -116,6 +116,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"Webhooks", testWebhooks},
 		{"QueuePriority", testQueuePriority},
 		{"QueueRunAt", testQueueRunAt},
+		{"ClaimFiltered", testClaimFiltered},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Retries", testRetries},
 		{"DefaultRetrySchedule", testDefaultRetrySchedule},
@@ -1409,4 +1410,39 @@ func testTaskVersions(e *env) {
 	e.must(e.s.DeleteTask(e.ctx, t.ID))
 	_, err = e.s.ListTaskVersions(e.ctx, t.ID)
 	e.wantErr(err, store.ErrNotFound)
+}
+
+func testClaimFiltered(e *env) {
+	ev := e.insert(store.NewEvent{Topic: "user/a/b"})[0]
+	j := e.claimOne()
+	var runs []store.NewRun
+	for i, typ := range []string{"shopify", "http", "shopify", "email"} {
+		runs = append(runs, store.NewRun{ID: store.DerivedID(j.Run.ID, fmt.Sprint(i)), Kind: store.KindAction, EventID: ev.ID,
+			TaskID: id("t"), ParentRunID: j.Run.ID, Seq: i, ActionType: typ})
+	}
+	runs = append(runs, store.NewRun{ID: store.DerivedID(j.Run.ID, "task"), Kind: store.KindTask, EventID: ev.ID, TaskID: id("t")})
+	_, err := e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: runs}})
+	e.must(err)
+	e.insert(store.NewEvent{Topic: "user/a/c"})
+
+	// Shopify rate limit exhausted: no task runs, no Shopify actions.
+	jobs, err := e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute,
+		Kinds: []store.RunKind{store.KindAction, store.KindEvent}, SkipActionTypes: []string{"shopify"}})
+	e.must(err)
+	var got []string
+	for _, j := range jobs {
+		got = append(got, string(j.Run.Kind)+":"+j.Run.ActionType)
+	}
+	if !slices.Equal(got, []string{"action_run:http", "action_run:email", "event_run:"}) {
+		e.t.Fatalf("filtered claim = %v", got)
+	}
+	jobs, err = e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute})
+	e.must(err)
+	got = got[:0]
+	for _, j := range jobs {
+		got = append(got, string(j.Run.Kind)+":"+j.Run.ActionType)
+	}
+	if !slices.Equal(got, []string{"action_run:shopify", "action_run:shopify", "task_run:"}) {
+		e.t.Fatalf("unfiltered claim = %v", got)
+	}
 }
