@@ -4,7 +4,20 @@
 // extended date filter.
 //
 // Every filter is a pure filter.Func; Mechanic returns them by name so that
-// the dialect can register them with the engine.
+// the dialect can register them with the engine. Where Mechanic's filters
+// depend on the shop, they read it from the render:
+//
+//   - the shop's time zone (date, parse_date) is the render's "shop"
+//     variable's iana_timezone, else the zone of the render's clock;
+//   - currency and the money filters use shop.currency, shop.money_format
+//     and shop.money_with_currency_format (or a context implementing Shop);
+//   - the signing filters (hmac_*, rsa_*) resolve secret references through
+//     a SecretSource placed in the render's context.Context by WithSecrets;
+//   - sample draws from the context's Randomizer when it has one.
+//
+// Filters are bounded: regular expressions have a time budget
+// (RegexpTimeout), gunzip an output cap (MaxGunzipSize), and padding and
+// nesting limits keep outputs proportional to inputs.
 package filters
 
 import (
