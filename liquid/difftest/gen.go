@@ -102,6 +102,7 @@ var (
 		"line1\nline2\r\nline3", "10", "3.5", "-7", "true", "nil", "a-b_c", "%41%20b+c",
 		"UPPER lower MiXeD", "tab\there", "1,2,3", "apple", "Banana", "cherry", "z", "ÄÖÜ äöü",
 		"it's \"quoted\"", "  ", "\n", "0", "1e3", "a.b.c", "<script>alert(1)</script>",
+		"100%", "a%+", "%zz+%4+1", `back\slash`, "\\0", "t\\&t",
 	}
 	intPool = []int64{
 		0, 1, -1, 2, 3, 5, 7, 10, -5, 42, 100, 1000, -1000, 255, 99999,

@@ -114,6 +114,8 @@ func TrickyCases() []Case {
 			Data: value.MapOf("s", "a", "b", bigInt("99999999999999999999"), "f", 1e300)},
 		{Template: "{% for i in (1..2) %}{% tablerow c in (1..3) %}{% break %}{% endtablerow %}{% endfor %}after"},
 		{Template: "{% tablerow c in (1..3) cols: 2 %}{{ c }}{% if c == 2 %}{% continue %}{% endif %}{{ c }}{% endtablerow %}after"},
+		{Template: "{{ a | url_decode }}|{{ b | url_decode }}|{{ c | url_decode }}", Data: value.MapOf("a", "+%+", "b", "a%+", "c", "%zz+%4+1")},
+		{Template: `{{ "toto" | replace: "t", "\+" }}|{{ "toto" | replace: "t", "\0\&" }}|{{ "toto" | replace_first: "t", "\'" }}`},
 	}
 	for i, c := range known {
 		c.Name = fmt.Sprintf("known-%d", i+1)
