@@ -122,6 +122,10 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 		ctx = context.Background()
 	}
 	sh := &shared{ctx: ctx, eng: t.eng, opts: o, limits: o.Limits.resolved()}
+	sh.maxWritten = sh.limits.OutputBytes * WrittenFactor
+	if sh.maxWritten/WrittenFactor != sh.limits.OutputBytes {
+		sh.maxWritten = 1<<63 - 1
+	}
 	if len(o.Globals) > 0 {
 		sh.globals = value.NewMap(len(o.Globals))
 		for k, v := range o.Globals {

@@ -110,13 +110,18 @@ func errorText(err error) string {
 // Limits bound the work of one render. Zero fields take the defaults;
 // negative fields mean unlimited.
 type Limits struct {
-	Steps       int64 // node evaluations and loop iterations
-	OutputBytes int64 // bytes written (output, captures) and size of assigned strings
-	Depth       int   // nesting of loops, include and render
+	Steps int64 // node evaluations and loop iterations
+	// OutputBytes bounds the output, each capture and every computed or
+	// assigned string; all bytes written, captures included, are bounded by
+	// WrittenFactor times OutputBytes.
+	OutputBytes int64
+	Depth       int // nesting of loops, include and render
 }
 
 // Default limits.
 const (
+	// WrittenFactor times Limits.OutputBytes bounds all bytes written.
+	WrittenFactor      = 64
 	DefaultSteps       = 5_000_000
 	DefaultOutputBytes = 16 << 20
 	DefaultDepth       = 100
@@ -177,17 +182,20 @@ func (rc *RenderContext) depthError() error {
 
 // shared is the state one render shares with its render-tag subcontexts.
 type shared struct {
-	ctx      context.Context
-	eng      *Engine
-	opts     *RenderOptions
-	limits   Limits
-	steps    int64
-	bytes    int64
-	errors   []error
-	partials map[string]*Template
-	globals  *value.Map
-	now      time.Time
-	nowSet   bool
+	ctx    context.Context
+	eng    *Engine
+	opts   *RenderOptions
+	limits Limits
+	steps  int64
+	bytes  int64 // written in total, captures included
+	// maxWritten bounds bytes: captures rebuilt in a loop may write far
+	// more than they keep, but not without end.
+	maxWritten int64
+	errors     []error
+	partials   map[string]*Template
+	globals    *value.Map
+	now        time.Time
+	nowSet     bool
 }
 
 // RenderContext is the state of one render: variables, output, limits.
@@ -254,9 +262,13 @@ func (rc *RenderContext) Step(n int64) error {
 // WriteString appends s to the current output.
 func (rc *RenderContext) WriteString(s string) error {
 	sh := rc.sh
-	sh.bytes += int64(len(s))
-	if sh.bytes > sh.limits.OutputBytes {
+	n := int64(len(s))
+	if n > sh.limits.OutputBytes-int64(len(rc.buf)) {
 		return &LimitError{Limit: "output bytes", Max: sh.limits.OutputBytes}
+	}
+	sh.bytes += n
+	if sh.bytes > sh.maxWritten {
+		return &LimitError{Limit: "bytes written", Max: sh.maxWritten}
 	}
 	rc.buf = append(rc.buf, s...)
 	return nil
@@ -533,8 +545,17 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 	default:
 		out = value.Normalize(out)
 	}
-	if s, ok := out.(string); ok && int64(len(s)) > rc.sh.limits.OutputBytes {
-		return nil, &LimitError{Limit: "output bytes", Max: rc.sh.limits.OutputBytes}
+	if s, ok := out.(string); ok {
+		sh := rc.sh
+		if int64(len(s)) > sh.limits.OutputBytes {
+			return nil, &LimitError{Limit: "output bytes", Max: sh.limits.OutputBytes}
+		}
+		if s != input {
+			// A new string: its bytes count as written.
+			if sh.bytes += int64(len(s)); sh.bytes > sh.maxWritten {
+				return nil, &LimitError{Limit: "bytes written", Max: sh.maxWritten}
+			}
+		}
 	}
 	return out, nil
 }
