@@ -47,6 +47,7 @@ type config struct {
 	keep        bool
 	cpuprofile  string
 	phases      string
+	noPipeline  bool
 }
 
 func main() {
@@ -59,8 +60,9 @@ func main() {
 	flag.DurationVar(&c.runsTimeout, "runs-timeout", 120*time.Second, "give up the runs phase after this long")
 	flag.IntVar(&c.workers, "workers", 0, "pipeline workers (0: default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data directory")
+	flag.BoolVar(&c.noPipeline, "no-pipeline", false, "run the service without its pipeline (isolates the ack path; the runs phase then cannot finish)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
-	flag.StringVar(&c.phases, "phases", "ack,rate,runs", "phases to run (comma-separated: ack, rate, runs)")
+	flag.StringVar(&c.phases, "phases", "baseline,ack,rate,runs", "phases to run (comma-separated: baseline, ack, rate, runs)")
 	flag.Parse()
 	if c.cpuprofile != "" {
 		f, err := os.Create(c.cpuprofile)
@@ -149,10 +151,11 @@ func bench(ctx context.Context, c config) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	const token = "bench-token"
-	svc, err := server.Open(ctx, server.Config{
-		DataDir: dir, APIToken: token, Logger: log, DisableScheduler: true,
-		NewPipeline: server.StandardPipeline(server.PipelineOptions{Workers: c.workers}),
-	})
+	cfg := server.Config{DataDir: dir, APIToken: token, Logger: log, DisableScheduler: true}
+	if !c.noPipeline {
+		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: c.workers})
+	}
+	svc, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -177,9 +180,10 @@ func bench(ctx context.Context, c config) error {
 	fmt.Printf("sprocket serve benchmark: GOMAXPROCS=%d, %s/%s, data in %s\n\n", runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, dir)
 
 	phases := map[string]func() error{
-		"ack":  func() error { return ackPhase(e, c) },
-		"rate": func() error { return ratePhase(e, c) },
-		"runs": func() error { return runsPhase(ctx, e, c) },
+		"baseline": func() error { return baselinePhase(e, c) },
+		"ack":      func() error { return ackPhase(e, c) },
+		"rate":     func() error { return ratePhase(e, c) },
+		"runs":     func() error { return runsPhase(ctx, e, c) },
 	}
 	for _, name := range strings.Split(c.phases, ",") {
 		run, ok := phases[strings.TrimSpace(name)]
@@ -203,6 +207,61 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
+// baselinePhase measures the same clients against an HTTP handler that
+// does nothing, on the same loopback setup: the ceiling the HTTP stack and
+// the load generator leave on this machine.
+func baselinePhase(e *env, c config) error {
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	d := min(c.ackDuration, 5*time.Second)
+	fmt.Printf("0. baseline: empty HTTP handler, %d closed-loop clients for %v\n", c.clients, d)
+	n, lat, errs := closedLoop(e, "http://"+ln.Addr().String()+"/", []byte(`{"id": 1}`), c.clients, d)
+	fmt.Printf("   %.0f req/s; latency p50 %s, p99 %s; %d errors\n\n", float64(len(lat))/n.Seconds(),
+		ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99)), errs)
+	return nil
+}
+
+// closedLoop runs clients that each post body to url back to back for d;
+// it returns the elapsed time, the sorted latencies and the error count.
+func closedLoop(e *env, url string, body []byte, clients int, d time.Duration) (time.Duration, []time.Duration, int64) {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		lat  []time.Duration
+		errs atomic.Int64
+	)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) {
+				d, err := e.post(url, body)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				local = append(local, d)
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return elapsed, lat, errs.Load()
+}
+
 // ackPhase: closed-loop clients post to a webhook no task subscribes to,
 // so the service does the ack path plus one event run per event.
 func ackPhase(e *env, c config) error {
@@ -218,44 +277,19 @@ func ackPhase(e *env, c config) error {
 		}
 	}
 	fmt.Printf("1. webhook acks, %d closed-loop clients for %v\n", c.clients, c.ackDuration)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		lat    []time.Duration
-		errs   atomic.Int64
-		firstE atomic.Value
-	)
-	deadline := time.Now().Add(c.ackDuration)
-	start := time.Now()
-	for range c.clients {
-		wg.Go(func() {
-			local := make([]time.Duration, 0, 1<<14)
-			for time.Now().Before(deadline) {
-				d, err := e.post(url, body)
-				if err != nil {
-					errs.Add(1)
-					firstE.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				local = append(local, d)
-			}
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(lat)
+	elapsed, lat, errs := closedLoop(e, url, body, c.clients, c.ackDuration)
 	fmt.Printf("   %d acks in %v: %.0f acks/s; latency p50 %s, p99 %s, max %s; %d errors\n",
 		len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(),
-		ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1)), errs.Load())
-	if v := firstE.Load(); v != nil {
-		fmt.Printf("   first error: %v\n", v)
+		ms(percentile(lat, 0.50)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1)), errs)
+	if qs, err := e.st.Stats(context.Background()); err == nil {
+		fmt.Printf("   event runs still queued when the load stopped: %d\n", sum(qs.Due)+sum(qs.Running))
 	}
 	// Let the pipeline drain the event runs so the next phase starts clean.
-	drained := waitDrained(e, 5*time.Minute)
-	fmt.Printf("   event runs drained %v after the load stopped\n\n", drained.Round(time.Millisecond))
+	if !c.noPipeline {
+		drained := waitDrained(e, 5*time.Minute)
+		fmt.Printf("   event runs drained %v after the load stopped\n", drained.Round(time.Millisecond))
+	}
+	fmt.Println()
 	return nil
 }
 
@@ -321,8 +355,11 @@ func ratePhase(e *env, c config) error {
 	fmt.Printf("   %d requests in %v (%.0f req/s achieved); latency p50 %s, p99 %s, max %s; %d errors\n",
 		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
 		ms(percentile(ok, 0.50)), ms(percentile(ok, 0.99)), ms(percentile(ok, 1)), errs.Load())
-	drained := waitDrained(e, 5*time.Minute)
-	fmt.Printf("   event runs drained %v after the load stopped\n\n", drained.Round(time.Millisecond))
+	if !c.noPipeline {
+		drained := waitDrained(e, 5*time.Minute)
+		fmt.Printf("   event runs drained %v after the load stopped\n", drained.Round(time.Millisecond))
+	}
+	fmt.Println()
 	return nil
 }
 
