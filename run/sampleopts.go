@@ -73,7 +73,7 @@ func emptyOption(v any) bool {
 
 func sampleText(k task.OptionKey) any {
 	switch {
-	case k.Email:
+	case k.Email, strings.Contains(k.Name, "email") && !strings.Contains(k.Name, "subject") && !strings.Contains(k.Name, "body"):
 		return "customer@example.com"
 	case k.Number:
 		return int64(1)
