@@ -25,7 +25,7 @@ type EffectPerformer interface {
 // actionRun performs one action run and records its outcome.
 func (p *Pipeline) actionRun(ctx context.Context, job store.Job) error {
 	r := job.Run
-	rec, err := p.st.GetTask(ctx, r.TaskID)
+	rec, err := p.taskHeader(ctx, r.TaskID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return p.finishAction(ctx, job, nil, outcome{err: "task not found (it was deleted)", halt: true})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,12 +80,16 @@ func (p *Pipeline) matchTasks(ctx context.Context, ev store.Event) ([]match, err
 	var tasks []store.Task
 	switch {
 	case len(ev.TaskIDs) > 0:
-		seen := map[string]bool{}
-		for _, id := range ev.TaskIDs {
-			if seen[id] {
-				continue
+		ids := slices.Compact(slices.Sorted(slices.Values(ev.TaskIDs)))
+		if tl, ok := p.st.(taskLister); ok {
+			ts, err := tl.TaskSubscriptions(ctx, true, ids...)
+			if err != nil {
+				return nil, fmt.Errorf("load tasks %v: %w", ids, err)
 			}
-			seen[id] = true
+			tasks = ts
+			break
+		}
+		for _, id := range ids {
 			t, err := p.st.GetTask(ctx, id)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
@@ -99,6 +104,14 @@ func (p *Pipeline) matchTasks(ctx context.Context, ev store.Event) ([]match, err
 	case originOnly[ev.Topic]:
 		return nil, nil
 	default:
+		if tl, ok := p.st.(taskLister); ok {
+			ts, err := tl.TaskSubscriptions(ctx, true)
+			if err != nil {
+				return nil, fmt.Errorf("list tasks: %w", err)
+			}
+			tasks = ts
+			break
+		}
 		enabled := true
 		f := store.TaskFilter{Enabled: &enabled, Page: store.Page{Limit: store.MaxPageLimit}}
 		for {
@@ -113,6 +126,7 @@ func (p *Pipeline) matchTasks(ctx context.Context, ev store.Event) ([]match, err
 			f.Page.Cursor = next
 		}
 	}
+	slices.SortFunc(tasks, func(a, b store.Task) int { return strings.Compare(a.ID, b.ID) })
 	var out []match
 	for _, t := range tasks {
 		subs := p.subscriptions(t)
@@ -168,10 +182,33 @@ func errorOriginTask(ev store.Event) string {
 	return s
 }
 
-// subscriptions parses a task's stored subscriptions, cached per version;
-// lines that do not parse are skipped.
+// taskLister is implemented by stores that list tasks without their
+// definitions (store/sqlite does), which is all matching needs.
+type taskLister interface {
+	TaskSubscriptions(ctx context.Context, enabledOnly bool, ids ...string) ([]store.Task, error)
+}
+
+// taskHeader reads a task, without its definition when the store can.
+func (p *Pipeline) taskHeader(ctx context.Context, id string) (store.Task, error) {
+	tl, ok := p.st.(taskLister)
+	if !ok {
+		return p.st.GetTask(ctx, id)
+	}
+	ts, err := tl.TaskSubscriptions(ctx, false, id)
+	if err != nil {
+		return store.Task{}, fmt.Errorf("load task %s: %w", id, err)
+	}
+	if len(ts) == 0 {
+		return store.Task{}, fmt.Errorf("task %s: %w", id, store.ErrNotFound)
+	}
+	return ts[0], nil
+}
+
+// subscriptions parses a task's stored subscriptions, cached per task and
+// subscription text; lines that do not parse are skipped.
 func (p *Pipeline) subscriptions(t store.Task) []task.Subscription {
-	if e, ok := p.subs.Load(t.ID); ok && e.(subsEntry).updated.Equal(t.UpdatedAt) {
+	key := strings.Join(t.Subscriptions, "\n")
+	if e, ok := p.subs.Load(t.ID); ok && e.(subsEntry).key == key {
 		return e.(subsEntry).subs
 	}
 	subs := make([]task.Subscription, 0, len(t.Subscriptions))
@@ -183,7 +220,7 @@ func (p *Pipeline) subscriptions(t store.Task) []task.Subscription {
 		}
 		subs = append(subs, s)
 	}
-	p.subs.Store(t.ID, subsEntry{updated: t.UpdatedAt, subs: subs})
+	p.subs.Store(t.ID, subsEntry{key: key, subs: subs})
 	return subs
 }
 

@@ -122,8 +122,8 @@ type Pipeline struct {
 }
 
 type subsEntry struct {
-	updated time.Time
-	subs    []task.Subscription
+	key  string
+	subs []task.Subscription
 }
 
 // New validates cfg, fills in defaults and returns a pipeline.
