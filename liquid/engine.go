@@ -2,6 +2,22 @@
 // Shopify's Ruby Liquid 5.4: templates are parsed once into a tree of nodes
 // and rendered many times, concurrently, within step, output and depth
 // limits.
+//
+// Parsing follows Ruby's lax error mode by default (the strict parser is
+// tried first and Ruby's lax regexps take over when it fails); ParseOptions
+// selects strict mode. Rendering reproduces Ruby's output byte for byte,
+// including inline "Liquid error: …" messages in lax mode.
+//
+// Extending the language: RegisterTag adds a Tag, whose Parse receives a
+// *TagParser with the tag's markup and line. It can parse expressions
+// (ParseExpression, ParseFilteredExpression, ParseCondition,
+// ParseArguments) and read its body as Liquid (ParseBody, ParseBlock) or as
+// raw text (RawBody), and returns a Node. At render time Node.Render gets a
+// *RenderContext to read and set variables (Get, Set, SetLocal, SetPath),
+// render bodies (Render, RenderBody), write output, report errors and
+// charge steps. RegisterKeyword adds literals such as "newline" that
+// evaluate afresh unless a variable shadows them, and RegisterFilter adds
+// filters (package filter).
 package liquid
 
 import (
