@@ -93,6 +93,17 @@ func (s *Store) commitGroup(batch []*writeReq) {
 		return
 	}
 	tx := &txn{Tx: sqlTx, s: s}
+	// A panicking write must not take the committer (and every later
+	// write) down: fail the whole group instead.
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			for _, r := range batch {
+				r.err = fmt.Errorf("%s: internal error: %v", r.what, p)
+			}
+			s.log.Error("sqlite: write panicked", "panic", p)
+		}
+	}()
 	single := len(batch) == 1
 	applied := 0
 	for _, r := range batch {
