@@ -177,14 +177,13 @@ type PreviewEvent struct {
 // PreviewEvents returns the events a preview renders, in order: for each
 // subscribed topic (offsets stripped, each topic once) the task's preview
 // event definitions for that topic, or else one synthesized event with
-// SampleData; then the definitions for topics the task does not subscribe
-// to. Every event has event.preview = true.
+// SampleData. As in Mechanic, definitions for topics the task does not
+// subscribe to are not previewed (docs: core/tasks/previews/events.md).
+// Every event has event.preview = true.
 func PreviewEvents(t *task.Task, subs []task.Subscription) []PreviewEvent {
 	var out []PreviewEvent
-	used := make([]bool, len(t.PreviewEventDefinitions))
 	seen := map[string]bool{}
 	defined := func(i int, d task.PreviewEventDefinition) PreviewEvent {
-		used[i] = true
 		return PreviewEvent{Description: d.Description, Event: &Event{
 			ID:        StableUUID(fmt.Sprintf("preview:%s:%d", t.Name, i)),
 			Topic:     d.EventAttributes.Topic,
@@ -213,11 +212,6 @@ func PreviewEvents(t *task.Task, subs []task.Subscription) []PreviewEvent {
 				CreatedAt: previewTime,
 				Preview:   true,
 			}})
-		}
-	}
-	for i, d := range t.PreviewEventDefinitions {
-		if !used[i] {
-			out = append(out, defined(i, d))
 		}
 	}
 	return out
