@@ -678,7 +678,10 @@ func zoneOffset(zone string, year int, loc *time.Location) (int, bool) {
 // come from now; a time without a zone is in now's location. ok is false
 // where Ruby raises ArgumentError.
 func ParseTime(s string, now time.Time) (time.Time, bool) {
-	h := dateParse(s)
+	h, ok := isoParse(s)
+	if !ok {
+		h = dateParse(s)
+	}
 	if h.year == nil && h.yday == nil && h.mon == nil && h.mday == nil &&
 		h.hour == nil && h.min == nil && h.sec == nil && h.secFraction == nil {
 		return time.Time{}, false
@@ -855,4 +858,90 @@ func applyOffset(year, mon, day, hour, min, sec, off int64) (int64, int64, int64
 		}
 	}
 	return year, mon, day, hour, min, sec
+}
+
+// isoParse reads the common ISO 8601 shapes ("2024-01-05",
+// "2024-01-05T10:00", "2024-01-05 10:00:00.123 +05:30", "…Z") directly,
+// giving the fields the general parser would; ok is false for anything
+// else, which then goes through dateParse.
+func isoParse(s string) (dateParts, bool) {
+	var h dateParts
+	digits := func(from, n int) (int64, bool) {
+		if from+n > len(s) {
+			return 0, false
+		}
+		var v int64
+		for i := from; i < from+n; i++ {
+			if !isDigit(s[i]) {
+				return 0, false
+			}
+			v = v*10 + int64(s[i]-'0')
+		}
+		return v, true
+	}
+	y, ok1 := digits(0, 4)
+	m, ok2 := digits(5, 2)
+	d, ok3 := digits(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
+		return h, false
+	}
+	h.year, h.mon, h.mday = ip(y), ip(m), ip(d)
+	i := 10
+	if i == len(s) {
+		return h, true
+	}
+	if s[i] != 't' && s[i] != 'T' && s[i] != ' ' {
+		return h, false
+	}
+	hh, ok1 := digits(i+1, 2)
+	mm, ok2 := digits(i+4, 2)
+	if !ok1 || !ok2 || s[i+3] != ':' {
+		return h, false
+	}
+	h.hour, h.min = ip(hh), ip(mm)
+	i += 6
+	if i < len(s) && s[i] == ':' {
+		ss, ok := digits(i+1, 2)
+		if !ok {
+			return h, false
+		}
+		h.sec = ip(ss)
+		i += 3
+		if i < len(s) && s[i] == '.' {
+			j := i + 1
+			for j < len(s) && j-i <= 9 && isDigit(s[j]) {
+				j++
+			}
+			if j == i+1 || j < len(s) && isDigit(s[j]) {
+				return h, false
+			}
+			h.secFraction = fraction(s[i+1 : j])
+			i = j
+		}
+	}
+	if i == len(s) {
+		return h, true
+	}
+	zone := s[i:]
+	if zone[0] == ' ' {
+		zone = zone[1:]
+	}
+	switch {
+	case zone == "z" || zone == "Z":
+	case len(zone) == 5 && isSign(zone[0]):
+		if _, ok := digits(len(s)-4, 4); !ok {
+			return h, false
+		}
+	case len(zone) == 6 && isSign(zone[0]) && zone[3] == ':':
+		if _, ok := digits(len(s)-5, 2); !ok {
+			return h, false
+		}
+		if _, ok := digits(len(s)-2, 2); !ok {
+			return h, false
+		}
+	default:
+		return h, false
+	}
+	h.zone = &zone
+	return h, true
 }
