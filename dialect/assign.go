@@ -218,6 +218,10 @@ func sameContainer(a, b any) bool {
 	return false
 }
 
+// maxPadding bounds the nils an assignment past the end of an array adds;
+// padding also costs one render step per element.
+const maxPadding = 1 << 20
+
 type assigner struct {
 	rc     *liquid.RenderContext
 	st     *RunState
@@ -273,8 +277,11 @@ func (a *assigner) set(c any, path string, keys []any, v any) (any, error) {
 			idx += int64(len(o))
 		}
 		if last {
-			if idx > int64(len(o)) {
-				if err := a.rc.Step(idx - int64(len(o))); err != nil {
+			if pad := idx - int64(len(o)); pad > 0 {
+				if pad > maxPadding {
+					return nil, a.fail("index " + strconv.FormatInt(idx, 10) + " is too far past the end of the array (size " + strconv.Itoa(len(o)) + ")")
+				}
+				if err := a.rc.Step(pad); err != nil {
 					return nil, err
 				}
 			}

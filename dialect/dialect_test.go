@@ -206,6 +206,7 @@ func TestAssignIntoErrors(t *testing.T) {
 		{`{% assign a = array %}{% assign a["x"] = 1 %}`, "no implicit conversion of String into Integer"},
 		{`{% assign s = "str" %}{% assign s[0] = 1 %}`, "s is a String, not a hash or an array"},
 		{`{% assign a = array %}{% assign a[-2] = 1 %}`, "index -2 too small for array; minimum: -0"},
+		{`{% assign a = array %}{% assign a[9223372036854775807] = 1 %}`, "too far past the end of the array"},
 	}
 	for _, c := range cases {
 		tmpl, err := e.Parse(c.src)
