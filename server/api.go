@@ -143,12 +143,22 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = io.WriteString(w, "\n")
 }
 
+// errorBody is the JSON form of an API error.
+type errorBody struct {
+	Error struct {
+		Message string  `json:"message"`
+		Field   *string `json:"field"`
+	} `json:"error"`
+}
+
 func writeError(w http.ResponseWriter, e *apiError) {
-	var field any
+	var b errorBody
+	b.Error.Message = e.message
 	if e.field != "" {
-		field = e.field
+		f := e.field
+		b.Error.Field = &f
 	}
-	writeJSON(w, e.status, map[string]any{"error": map[string]any{"message": e.message, "field": field}})
+	writeJSON(w, e.status, b)
 }
 
 // readBody reads a request body up to maxAPIBody.
