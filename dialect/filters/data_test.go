@@ -12,6 +12,7 @@ func TestDataFilters(t *testing.T) {
 			want:  `"{\"a\":1.0,\"b\":[null,true,\"é<>&\"],\"c\":1.0e+20,\"d\":1.5e-07}"`},
 		{name: "json string", filter: "json", input: "a\"b", want: `"\"a\\\"b\""`},
 		{name: "json nil", filter: "json", input: nil, want: `"null"`},
+		{name: "json with an option", filter: "json", input: 1, kw: kw("pretty", true), err: `json: unknown option "pretty"`},
 		{name: "json extra argument", filter: "json", input: 1, args: []any{int64(2)}, err: "wrong number of arguments (given 2, expected 1)"},
 
 		// platform/liquid/filters/README.md "json, parse_json": round trip.

@@ -35,23 +35,23 @@ import (
 func Mechanic() map[string]filter.Func {
 	return map[string]filter.Func{
 		// data
-		"json":              jsonFilter,
+		"json":              noOptions("json", jsonFilter),
 		"parse_json":        parseJSON,
-		"jsonl":             jsonl,
-		"parse_jsonl":       parseJSONL,
-		"graphql_arguments": graphqlArguments,
+		"jsonl":             noOptions("jsonl", jsonl),
+		"parse_jsonl":       noOptions("parse_jsonl", parseJSONL),
+		"graphql_arguments": noOptions("graphql_arguments", graphqlArguments),
 		"csv":               csvFilter,
 		"parse_csv":         parseCSV,
-		"parse_xml":         parseXML,
-		"browser":           browser,
+		"parse_xml":         noOptions("parse_xml", parseXML),
+		"browser":           noOptions("browser", browser),
 		"date":              dateFilter,
-		"parse_date":        parseDate,
+		"parse_date":        noOptions("parse_date", parseDate),
 		// encodings
-		"base64":           base64Encode,
+		"base64":           noOptions("base64", base64Encode),
 		"decode_base64":    base64Decode,
-		"base64url":        base64URLEncode,
+		"base64url":        noOptions("base64url", base64URLEncode),
 		"decode_base64url": base64URLDecode,
-		"gzip":             gzipFilter,
+		"gzip":             noOptions("gzip", gzipFilter),
 		"gunzip":           gunzipFilter,
 		// digests and signatures
 		"md5":         digestFilter("md5"),
@@ -64,15 +64,15 @@ func Mechanic() map[string]filter.Func {
 		"rsa_sha256":  rsaFilter("rsa_sha256"),
 		"rsa_sha512":  rsaFilter("rsa_sha512"),
 		// strings
-		"match":            matchFilter,
-		"scan":             scanFilter,
-		"e164":             e164,
-		"unindent":         unindent,
-		"pluralize":        pluralize,
-		"handleize":        handleize,
-		"handle":           handleize,
-		"url_escape":       urlEscape,
-		"url_param_escape": urlParamEscape,
+		"match":            noOptions("match", matchFilter),
+		"scan":             noOptions("scan", scanFilter),
+		"e164":             noOptions("e164", e164),
+		"unindent":         noOptions("unindent", unindent),
+		"pluralize":        noOptions("pluralize", pluralize),
+		"handleize":        noOptions("handleize", handleize),
+		"handle":           noOptions("handle", handleize),
+		"url_escape":       noOptions("url_escape", urlEscape),
+		"url_param_escape": noOptions("url_param_escape", urlParamEscape),
 		"add_tag":          tagFilter("add_tag", true),
 		"add_tags":         tagFilter("add_tags", true),
 		"remove_tag":       tagFilter("remove_tag", false),
@@ -80,24 +80,35 @@ func Mechanic() map[string]filter.Func {
 		"img_url":          imgURL,
 		// money
 		"currency":                     currency,
-		"money":                        moneyFilter("money"),
-		"money_with_currency":          moneyFilter("money_with_currency"),
-		"money_without_currency":       moneyFilter("money_without_currency"),
-		"money_without_trailing_zeros": moneyFilter("money_without_trailing_zeros"),
+		"money":                        noOptions("money", moneyFilter("money")),
+		"money_with_currency":          noOptions("money_with_currency", moneyFilter("money_with_currency")),
+		"money_without_currency":       noOptions("money_without_currency", moneyFilter("money_without_currency")),
+		"money_without_trailing_zeros": noOptions("money_without_trailing_zeros", moneyFilter("money_without_trailing_zeros")),
 		// arrays and hashes
 		"in_groups":      inGroups,
 		"in_groups_of":   inGroupsOf,
-		"index_by":       indexBy,
-		"push":           push,
-		"unshift":        unshift,
-		"except":         except,
-		"sample":         sample,
-		"slice":          slice,
-		"sort_naturally": sortNaturally,
-		"sum":            sum,
-		"compact":        compact,
-		"keys":           keys,
-		"values":         values,
+		"index_by":       noOptions("index_by", indexBy),
+		"push":           noOptions("push", push),
+		"unshift":        noOptions("unshift", unshift),
+		"except":         noOptions("except", except),
+		"sample":         noOptions("sample", sample),
+		"slice":          noOptions("slice", slice),
+		"sort_naturally": noOptions("sort_naturally", sortNaturally),
+		"sum":            noOptions("sum", sum),
+		"compact":        noOptions("compact", compact),
+		"keys":           noOptions("keys", keys),
+		"values":         noOptions("values", values),
+	}
+}
+
+// noOptions wraps a filter that takes no keyword arguments so that any
+// given are reported instead of ignored.
+func noOptions(name string, f filter.Func) filter.Func {
+	return func(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+		if kwargs != nil && kwargs.Len() > 0 {
+			return nil, errorf("%s: unknown option %q", name, kwargs.Keys()[0])
+		}
+		return f(c, input, args, nil)
 	}
 }
 
