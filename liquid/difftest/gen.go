@@ -121,6 +121,8 @@ var (
 	dateFormats = []string{
 		"%Y-%m-%d", "%b %d, %y", "%H:%M:%S", "%a %A %B %j", "%s", "%e|%-d|%-m", "%%",
 		"%Y-%m-%dT%H:%M:%S%z", "%l %p %I %P", "%U %W %u %w", "%y%m%d", "%B %-d, %Y", "%D", "%F %T", "%Z",
+		"%^a %^B", "%-I:%M%p", "%L %N %3N", "%k|%_m|%010Y", "%C %G-W%V-%u %g", "%h %n%t%R %r", "%10A|%-10A|", "%x %X",
+		"%:z %::z", "%c", "%v", "%+", "%Q", "%E", "%Oe", "%-y %-j %-H", "plain text", "",
 	}
 	words = []string{"apple", "banana", "Cherry", "date", "", "apple", "éclair", "fig", "10", "9", "Zebra", " spaced "}
 )
@@ -425,7 +427,12 @@ func filterTable() []filterSpec {
 		{"divided_by", kNum, argNum}, {"modulo", kNum, argNum},
 		{"at_least", kNum, argNum}, {"at_most", kNum, argNum},
 		{"abs", kNum, argNone}, {"ceil", kNum, argNone}, {"floor", kNum, argNone},
-		{"round", kNum, argOptInt},
+		{"round", kNum, func(g *Generator) string {
+			if g.chance(0.3) {
+				return pickOne(g, []string{"-1", "-2", "'1'", "1.5", "nil", "20"})
+			}
+			return argOptInt(g)
+		}},
 		{"append", kStr, argStr}, {"prepend", kStr, argStr},
 		{"upcase", kStr, nil}, {"downcase", kStr, nil}, {"capitalize", kStr, nil},
 		{"strip", kStr, nil}, {"lstrip", kStr, nil}, {"rstrip", kStr, nil},
@@ -513,19 +520,60 @@ func (g *Generator) text(b *strings.Builder) {
 }
 
 func (g *Generator) output(b *strings.Builder) {
+	if g.chance(0.06) {
+		b.WriteString(g.sloppy())
+		return
+	}
 	b.WriteString(pickOne(g, []string{"{{", "{{", "{{", "{{-"}))
 	b.WriteString(" ")
 	b.WriteString(g.chain(kAny))
 	b.WriteString(pickOne(g, []string{" }}", " }}", " }}", " -}}"}))
 }
 
+// sloppy returns markup that is not quite right but that the lax parser
+// accepts the way task authors write it by accident: no spaces, unknown
+// filters, stray commas and quotes, "=" for "==".
+func (g *Generator) sloppy() string {
+	v := g.ref(kAny)
+	switch g.pick(12) {
+	case 0:
+		return "{{" + v + "|upcase|append:" + g.literalStr() + "}}"
+	case 1:
+		return "{{ " + v + " | nosuchfilter: 1 | size }}"
+	case 2:
+		return "{{ " + v + " | append: " + g.literalStr() + ", }}"
+	case 3:
+		return "{{ " + v + " | }}"
+	case 4:
+		return "{{ " + g.literalStr() + " " + g.literalStr() + " }}"
+	case 5:
+		return "{% if " + v + " = " + g.literal(kAny) + " %}eq{% else %}ne{% endif %}"
+	case 6:
+		return "{% for x in " + g.ref(kArr) + " limit:2 offset:1 %}{{x}}{% endfor %}"
+	case 7:
+		return "{{ " + v + " | truncate: 3, foo: 1 }}"
+	case 8:
+		return "{{ " + v + " | default: " + g.literalStr() + " " + g.literalStr() + " }}"
+	case 9:
+		return "{%if " + v + "%}y{%endif%}"
+	case 10:
+		return "{{ " + v + " | join ', ' }}"
+	default:
+		return "{{ " + v + "." + pickOne(g, []string{"size", "first", "last", "0", "'a'"}) + " }}"
+	}
+}
+
 func (g *Generator) cond() string {
 	one := func() string {
-		switch g.pick(5) {
+		switch g.pick(7) {
 		case 0:
 			return g.expr(kAny)
 		case 1:
 			return g.ref(kAny) + " contains " + g.expr(kStr)
+		case 2:
+			// Collections and odd pairs compared with each other.
+			op := pickOne(g, []string{"==", "!=", "contains", "<", ">="})
+			return g.expr(pickOne(g, []kind{kArr, kHash, kProducts, kAny})) + " " + op + " " + g.expr(pickOne(g, []kind{kArr, kHash, kAny, kNum}))
 		default:
 			op := pickOne(g, []string{"==", "!=", "<>", "<", ">", "<=", ">=", "==", "=="})
 			k := pickOne(g, []kind{kNum, kStr, kAny, kNum})
@@ -660,13 +708,15 @@ func (g *Generator) stmt(b *strings.Builder, depth int) {
 	case 21:
 		g.tablerow(b, depth)
 	case 22:
-		switch g.pick(4) {
+		switch g.pick(5) {
 		case 0:
 			g.open(b, "render 'item', item: "+g.expr(kAny)+", x: "+g.expr(kAny))
 		case 1:
 			g.open(b, "render 'item' for items as item")
 		case 2:
-			g.open(b, "include 'item' with "+g.expr(kAny))
+			g.open(b, "include 'item' with "+g.expr(kAny)+pickOne(g, []string{"", "", " as x", ", x: 1"}))
+		case 3:
+			g.open(b, pickOne(g, []string{"render 'item' with ", "include 'item' for ", "render 'item' for "})+g.ref(kArr)+pickOne(g, []string{"", " as x", " as item"}))
 		default:
 			g.open(b, pickOne(g, []string{"render 'loop', items: nums", "include 'loop'", "render 'plain'", "include 'plain'", "render 'loop', items: (1..3)"}))
 		}
@@ -690,7 +740,7 @@ func (g *Generator) loopTail() string {
 		s += " limit: " + pickOne(g, []string{"0", "1", "2", "3", "m", "-1"})
 	}
 	if g.chance(0.3) {
-		s += " offset: " + pickOne(g, []string{"0", "1", "2", "m", "5"})
+		s += " offset: " + pickOne(g, []string{"0", "1", "2", "m", "5", "continue"})
 	}
 	return s
 }

@@ -114,6 +114,8 @@ func TrickyCases() []Case {
 			Data: value.MapOf("s", "a", "b", bigInt("99999999999999999999"), "f", 1e300)},
 		{Template: "{% for i in (1..2) %}{% tablerow c in (1..3) %}{% break %}{% endtablerow %}{% endfor %}after"},
 		{Template: "{% tablerow c in (1..3) cols: 2 %}{{ c }}{% if c == 2 %}{% continue %}{% endif %}{{ c }}{% endtablerow %}after"},
+		{Template: "{{ a.size }} {{ b.size }} {{ c.size }} {{ d.size }} {{ a | size }} {{ c | size }}",
+			Data: value.MapOf("a", bigInt("123456789012345678901234567890"), "b", bigInt("9223372036854775808"), "c", bigInt("18446744073709551616"), "d", int64(42))},
 		{Template: "{{ a | url_decode }}|{{ b | url_decode }}|{{ c | url_decode }}", Data: value.MapOf("a", "+%+", "b", "a%+", "c", "%zz+%4+1")},
 		{Template: `{{ "toto" | replace: "t", "\+" }}|{{ "toto" | replace: "t", "\0\&" }}|{{ "toto" | replace_first: "t", "\'" }}`},
 	}
