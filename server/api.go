@@ -200,10 +200,12 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-// page reads the limit and cursor query parameters.
+// page reads the limit and cursor query parameters; without a limit a
+// page holds store.MaxPageLimit items, so that small installations see
+// everything at once (next_cursor leads to the next page).
 func page(r *http.Request) (store.Page, error) {
 	q := r.URL.Query()
-	p := store.Page{Cursor: q.Get("cursor")}
+	p := store.Page{Cursor: q.Get("cursor"), Limit: store.MaxPageLimit}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {
