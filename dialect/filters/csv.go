@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -149,29 +150,7 @@ type csvError struct {
 	line int
 }
 
-func (e *csvError) Error() string { return e.msg + " in line " + itoa(e.line) + "." }
-
-func itoa(n int) string {
-	var buf [20]byte
-	i := len(buf)
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return string(buf[i:])
-}
+func (e *csvError) Error() string { return e.msg + " in line " + strconv.Itoa(e.line) + "." }
 
 // readCSV parses CSV text. Unquoted empty fields are nil and quoted empty
 // fields are "", as in Ruby. The row separator is the first of "\r\n",

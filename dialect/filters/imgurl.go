@@ -2,6 +2,7 @@ package filters
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/sprocketrun/sprocket/liquid/filter"
@@ -64,7 +65,7 @@ func imgURL(_ filter.Context, input any, args []any, kwargs *value.Map) (any, er
 		if err != nil || n < 1 || n > 3 {
 			return nil, errorf("img_url: invalid scale %s", value.Inspect(scale))
 		}
-		b.WriteString("@" + itoa(int(n)) + "x")
+		b.WriteString("@" + strconv.FormatInt(n, 10) + "x")
 	}
 	if format, ok := kwarg(kwargs, "format"); ok && format != nil {
 		switch f := value.ToS(format); f {

@@ -2,6 +2,7 @@ package filters
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sprocketrun/sprocket/liquid/filter"
@@ -57,7 +58,7 @@ var countryCodes = func() map[string]bool {
 		{500, 509}, {590, 599}, {672, 683}, {685, 692}, {960, 968}, {970, 977}, {992, 996}}
 	for _, r := range ranges {
 		for i := r[0]; i <= r[1]; i++ {
-			m[itoa(i)] = true
+			m[strconv.Itoa(i)] = true
 		}
 	}
 	return m
