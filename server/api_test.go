@@ -376,6 +376,26 @@ func TestWebhooksEventsRuns(t *testing.T) {
 	if _, err := svc.Store().GetEvent(ctx, trig["id"].(string)); err != nil {
 		t.Fatalf("trigger event not stored: %v", err)
 	}
+	// Pages: limit and next_cursor walk through all events once.
+	seen := map[string]bool{}
+	for path := "/v1/events?limit=1"; ; {
+		out := c.want(http.StatusOK, "GET", path, nil)
+		evs := out["events"].([]any)
+		for _, e := range evs {
+			seen[e.(map[string]any)["id"].(string)] = true
+		}
+		next, _ := out["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		if len(evs) != 1 {
+			t.Fatalf("page of %d events, want 1", len(evs))
+		}
+		path = "/v1/events?limit=1&cursor=" + next
+	}
+	if len(seen) != 3 {
+		t.Fatalf("paged through %d events, want 3", len(seen))
+	}
 	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 3.0 {
 		t.Fatalf("shop status waiting = %v, want 3 event runs", st["waiting"])
 	}
