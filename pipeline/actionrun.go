@@ -129,6 +129,10 @@ func (p *Pipeline) finishAction(ctx context.Context, job store.Job, rec *store.T
 		meta, _ = value.FromJSON(r.ActionMeta)
 	}
 	rest, _ := action.SplitControl(opts)
+	tr, err := p.taskRunInfo(ctx, r)
+	if err != nil {
+		return p.fail(ctx, job, store.Failure{Error: err.Error()})
+	}
 	actionObj := func() *value.Map {
 		run := p.runObject(job, stopped, o.ok, o.err)
 		var rv, rm any
@@ -142,7 +146,7 @@ func (p *Pipeline) finishAction(ctx context.Context, job store.Job, rec *store.T
 		run.Set("result_meta", rm)
 		return value.MapOf("type", r.ActionType, "options", rest, "meta", meta, "run", run)
 	}
-	if rec != nil && rec.Enabled && p.cfg.Actions.EmitsPerformEvent(r.ActionType, opts) && p.subscribesTo(*rec, TopicActionsPerform) {
+	if rec != nil && rec.Enabled && !tr.noPerform[r.Seq] && p.cfg.Actions.EmitsPerformEvent(r.ActionType, opts) && p.subscribesTo(*rec, TopicActionsPerform) {
 		data, err := value.ToJSON(actionObj())
 		if err != nil {
 			return p.fail(ctx, job, store.Failure{Error: "encode perform event: " + err.Error(), Permanent: true})
@@ -152,7 +156,7 @@ func (p *Pipeline) finishAction(ctx context.Context, job store.Job, rec *store.T
 			ParentID: r.EventID, Source: "mechanic", TaskIDs: []string{r.TaskID},
 		})
 	}
-	seq, err := p.sequenceEffects(ctx, r, o.ok, o.halt)
+	seq, err := p.sequenceEffects(ctx, r, tr, o.ok, o.halt)
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: "sequence: " + err.Error()})
 	}
@@ -208,23 +212,63 @@ func (p *Pipeline) runObject(job store.Job, stopped time.Time, ok bool, errMsg s
 	return m
 }
 
-// sequenceEffects releases the next action run of a sequence, or fails the
-// rest of it when this run failed and the sequence halts on errors.
-func (p *Pipeline) sequenceEffects(ctx context.Context, r store.Run, ok, forceHalt bool) (store.Effects, error) {
+// metaNoPerformEvent lists, in a task run's result_meta, the indexes of
+// its actions rendered with __perform_event: false outside their options.
+const metaNoPerformEvent = "actions_without_perform_event"
+
+// taskRunInfo is what an action run needs to know about its task run.
+type taskRunInfo struct {
+	inSeq, halt bool
+	noPerform   map[int]bool
+}
+
+// taskRunInfo reads the action run's task run's result_meta.
+func (p *Pipeline) taskRunInfo(ctx context.Context, r store.Run) (taskRunInfo, error) {
+	var info taskRunInfo
 	if r.ParentRunID == "" {
-		return store.Effects{}, nil
+		return info, nil
 	}
 	parent, err := p.st.GetRun(ctx, r.ParentRunID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Effects{}, nil
+		return info, nil
 	}
 	if err != nil {
-		return store.Effects{}, fmt.Errorf("load task run %s: %w", r.ParentRunID, err)
+		return info, fmt.Errorf("load task run %s: %w", r.ParentRunID, err)
 	}
-	inSeq, halt := sequenceFlags(parent.ResultMeta)
-	if !inSeq {
+	if len(parent.ResultMeta) == 0 {
+		return info, nil
+	}
+	v, err := value.FromJSON(parent.ResultMeta)
+	if err != nil {
+		return info, nil
+	}
+	m, ok := v.(*value.Map)
+	if !ok {
+		return info, nil
+	}
+	a, _ := m.Get("perform_action_runs_in_sequence")
+	b, _ := m.Get("halt_action_run_sequence_on_error")
+	info.inSeq, info.halt = a == true, b == true
+	if l, ok := m.Get(metaNoPerformEvent); ok {
+		if arr, ok := l.([]any); ok {
+			info.noPerform = map[int]bool{}
+			for _, e := range arr {
+				if n, ok := e.(int64); ok {
+					info.noPerform[int(n)] = true
+				}
+			}
+		}
+	}
+	return info, nil
+}
+
+// sequenceEffects releases the next action run of a sequence, or fails the
+// rest of it when this run failed and the sequence halts on errors.
+func (p *Pipeline) sequenceEffects(ctx context.Context, r store.Run, tr taskRunInfo, ok, forceHalt bool) (store.Effects, error) {
+	if !tr.inSeq {
 		return store.Effects{}, nil
 	}
+	halt := tr.halt
 	var waiting []store.Run
 	f := store.RunFilter{ParentRunID: r.ParentRunID, Kind: store.KindAction, Status: store.StatusPending, Page: store.Page{Limit: store.MaxPageLimit}}
 	for {
@@ -262,21 +306,4 @@ func shorten(id string) string {
 		return id[:8]
 	}
 	return id
-}
-
-func sequenceFlags(meta []byte) (inSeq, halt bool) {
-	if len(meta) == 0 {
-		return false, false
-	}
-	v, err := value.FromJSON(meta)
-	if err != nil {
-		return false, false
-	}
-	m, ok := v.(*value.Map)
-	if !ok {
-		return false, false
-	}
-	a, _ := m.Get("perform_action_runs_in_sequence")
-	b, _ := m.Get("halt_action_run_sequence_on_error")
-	return a == true, b == true
 }

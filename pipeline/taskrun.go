@@ -106,11 +106,22 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.failTask(ctx, job, store.Failure{Error: "encode errors: " + err.Error(), Permanent: true}, &rec)
 	}
-	meta, _ := value.ToJSON(value.MapOf(
+	metaMap := value.MapOf(
 		"elapsed_time_ms", elapsed.Milliseconds(),
 		"perform_action_runs_in_sequence", def.PerformActionRunsInSequence,
 		"halt_action_run_sequence_on_error", def.HaltActionRunSequenceOnError,
-	))
+	)
+	var noPerform []any
+	for i, a := range out.Actions {
+		if a.NoPerformEvent {
+			noPerform = append(noPerform, int64(i))
+		}
+	}
+	if len(noPerform) > 0 {
+		// The action runs read this to skip their perform events.
+		metaMap.Set(metaNoPerformEvent, noPerform)
+	}
+	meta, _ := value.ToJSON(metaMap)
 	base := store.Failure{Output: out.Text, Logs: logs, Errors: errs, ResultMeta: meta}
 	if rerr != nil {
 		f := base
@@ -165,7 +176,11 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 			ParentRunID: job.Run.ID, Seq: i, Paused: def.PerformActionRunsInSequence && i > 0,
 			ActionType: a.Type, ActionOptions: opts, ActionMeta: metaJSON,
 		})
-		objs = append(objs, value.MapOf("type", a.Type, "options", a.Options, "meta", actMeta))
+		obj := value.MapOf("type", a.Type, "options", a.Options, "meta", actMeta)
+		if a.NoPerformEvent {
+			obj.Set(action.ControlPerformEvent, false)
+		}
+		objs = append(objs, obj)
 	}
 	result, err := value.ToJSON(objs)
 	if err != nil {
