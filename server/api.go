@@ -43,6 +43,9 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("OPTIONS /cache/{id}", cachePreflight)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	})
 
 	api := map[string]apiHandler{
 		"GET /v1/auth/verify":             s.verifyToken,
@@ -92,16 +95,19 @@ func (s *Service) guard(h apiHandler) http.Handler {
 			writeError(w, errorf(http.StatusUnauthorized, "", "missing or invalid API token (send Authorization: Bearer <token>)"))
 			return
 		}
+		start := time.Now()
 		status, body, err := h(r)
 		if err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {
 				ae = s.internal(r, err)
 			}
+			status = ae.status
 			writeError(w, ae)
-			return
+		} else {
+			writeJSON(w, status, body)
 		}
-		writeJSON(w, status, body)
+		s.log.DebugContext(r.Context(), "api request", "method", r.Method, "path", r.URL.Path, "status", status, "elapsed", time.Since(start))
 	})
 }
 

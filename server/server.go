@@ -8,8 +8,19 @@
 //     answered only after the event is committed.
 //   - /cache/{id}: public cache endpoints serving a cached value with the
 //     endpoint's content type.
-//   - /v1/...: the API (see Service.Handler for the list), JSON in and out,
-//     errors as {"error": {"message": ..., "field": ...}}.
+//   - /healthz: an unauthenticated liveness check.
+//   - /v1/...: the API, JSON in and out, bearer token required, errors as
+//     {"error": {"message": ..., "field": ...}}: task sync (GET/POST
+//     /v1/tasks, GET/PUT/DELETE /v1/tasks/{id}, POST /v1/tasks/preview,
+//     POST /v1/tasks/{id}/preview, POST /v1/tasks/{id}/enable and /disable),
+//     GET /v1/shop/status, GET /v1/auth/verify, webhooks (GET/POST
+//     /v1/webhooks, GET/DELETE /v1/webhooks/{id}), events (GET/POST
+//     /v1/events, GET /v1/events/{id}), runs (GET /v1/runs, /v1/event_runs,
+//     /v1/task_runs, /v1/action_runs filtered by task_id, event_id,
+//     parent_run_id and status; GET /v1/runs/{id}; POST
+//     /v1/runs/{id}/retry) and cache endpoints (GET/POST
+//     /v1/cache_endpoints, DELETE /v1/cache_endpoints/{id}). Lists answer
+//     {"<things>": [...], "next_cursor": ...} and take limit and cursor.
 package server
 
 import (
@@ -207,6 +218,8 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
