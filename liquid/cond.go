@@ -84,7 +84,7 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 			if errors.Is(err, value.ErrNotComparable) {
 				return nil, nil
 			}
-			return nil, &RuntimeError{Msg: err.Error()}
+			return nil, &RuntimeError{Msg: compareErrorMsg(l, r)}
 		}
 		switch c.op {
 		case "<":
@@ -416,4 +416,20 @@ func scanExpressionsAndOperators(s string) []string {
 func isNaN(v any) bool {
 	f, ok := v.(float64)
 	return ok && f != f
+}
+
+// compareErrorMsg is Ruby's "comparison of X with Y failed": Y is
+// inspected when it is an immediate value (nil, booleans, Floats, Integers
+// within the 63-bit Fixnum range) and named by its class otherwise.
+func compareErrorMsg(l, r any) string {
+	right := value.TypeName(r)
+	switch x := r.(type) {
+	case nil, bool, float64:
+		right = value.Inspect(r)
+	case int64:
+		if x >= -1<<62 && x < 1<<62 {
+			right = value.Inspect(r)
+		}
+	}
+	return "comparison of " + value.TypeName(l) + " with " + right + " failed"
 }

@@ -523,7 +523,7 @@ func lookupKey(obj, key any, command int) (any, bool) {
 		}
 	case *big.Int:
 		if command == cmdSize {
-			return int64((o.BitLen() + 63) / 64 * 8), true
+			return int64((o.BitLen() + 7) / 8), true // Ruby: bytes of the absolute value
 		}
 	case value.Range:
 		switch command {

@@ -27,7 +27,7 @@ func parseRender(tp *TagParser) (Node, error) {
 	}
 	n := &renderNode{isFor: m[3] == "for", alias: m[6]}
 	if m[4] != "" {
-		n.variable = tp.ParseExpression(m[4])
+		n.variable = presentExpr(tp.ParseExpression(m[4]))
 	}
 	if l, ok := tp.ParseExpression(m[1]).(*literalExpr); ok {
 		n.name, _ = l.v.(string)
@@ -139,7 +139,7 @@ func parseInclude(tp *TagParser) (Node, error) {
 	}
 	n := &includeNode{name: tp.ParseExpression(m[1]), alias: m[5]}
 	if m[3] != "" {
-		n.variable = tp.ParseExpression(m[3])
+		n.variable = presentExpr(tp.ParseExpression(m[3]))
 	}
 	n.attrs = tp.ParseArguments(tp.Markup)
 	return n, nil
@@ -202,4 +202,14 @@ func (n *includeNode) Render(rc *RenderContext) error {
 	}
 	scope.Set(varName, v)
 	return rc.renderBody(partial.root)
+}
+
+// presentExpr drops a literal nil or false "with"/"for" expression, which
+// Ruby Liquid treats as if there were none (the expression object itself
+// is falsy).
+func presentExpr(e Expression) Expression {
+	if l, ok := e.(*literalExpr); ok && !value.Truthy(l.v) {
+		return nil
+	}
+	return e
 }

@@ -206,7 +206,7 @@ type RenderContext struct {
 	env       *value.Map
 	counters  *value.Map
 	buf       []byte
-	interrupt int
+	interrupts []int // pending break/continue, innermost last
 	depth     int
 	forStack  []*forloopDrop
 	offsets   map[string]int64
@@ -327,7 +327,7 @@ func (rc *RenderContext) renderBody(b *Body) error {
 				return err
 			}
 		}
-		if rc.interrupt != interruptNone {
+		if len(rc.interrupts) > 0 {
 			return nil
 		}
 	}
@@ -450,7 +450,18 @@ func (rc *RenderContext) PopScope() {
 }
 
 // Interrupted reports whether a break or continue is pending.
-func (rc *RenderContext) Interrupted() bool { return rc.interrupt != interruptNone }
+func (rc *RenderContext) Interrupted() bool { return len(rc.interrupts) > 0 }
+
+// popInterrupt removes the innermost pending interrupt.
+func (rc *RenderContext) popInterrupt() int {
+	n := len(rc.interrupts)
+	if n == 0 {
+		return interruptNone
+	}
+	it := rc.interrupts[n-1]
+	rc.interrupts = rc.interrupts[:n-1]
+	return it
+}
 
 // SetPath assigns v at name[k1][k2]…: the last container must already be a
 // hash (string key) or an array (integer index within bounds, negative from

@@ -552,10 +552,8 @@ func (n *forNode) Render(rc *RenderContext) error {
 			return err
 		}
 		loop.index++
-		if rc.interrupt != interruptNone {
-			it := rc.interrupt
-			rc.interrupt = interruptNone
-			if it == interruptBreak {
+		if len(rc.interrupts) > 0 {
+			if rc.popInterrupt() == interruptBreak {
 				break
 			}
 		}
@@ -565,10 +563,15 @@ func (n *forNode) Render(rc *RenderContext) error {
 
 // ---- break / continue -------------------------------------------------
 
+// maxInterrupts caps pending interrupts; only a few are ever popped.
+const maxInterrupts = 1 << 12
+
 type interruptNode int
 
 func (n interruptNode) Render(rc *RenderContext) error {
-	rc.interrupt = int(n)
+	if len(rc.interrupts) < maxInterrupts {
+		rc.interrupts = append(rc.interrupts, int(n))
+	}
 	return nil
 }
 
@@ -671,16 +674,21 @@ func (n *counterNode) Render(rc *RenderContext) error {
 	if !value.Truthy(cur) {
 		cur = int64(0)
 	}
-	i, ok := cur.(int64)
-	if !ok {
+	var b *big.Int
+	switch x := cur.(type) {
+	case int64:
+		b = big.NewInt(x)
+	case *big.Int:
+		b = x
+	default:
 		return &RuntimeError{Msg: "internal"}
 	}
+	next := value.Int(new(big.Int).Add(b, big.NewInt(n.delta)))
+	rc.counters.Set(n.name, next)
 	if n.delta > 0 {
-		rc.counters.Set(n.name, i+1)
-		return rc.WriteString(strconv.FormatInt(i, 10))
+		return rc.WriteValue(cur)
 	}
-	rc.counters.Set(n.name, i-1)
-	return rc.WriteString(strconv.FormatInt(i-1, 10))
+	return rc.WriteValue(next)
 }
 
 // ---- tablerow ---------------------------------------------------------
