@@ -201,19 +201,19 @@ type shared struct {
 // RenderContext is the state of one render: variables, output, limits.
 // Tags receive it in Node.Render; it is not safe for concurrent use.
 type RenderContext struct {
-	sh        *shared
-	scopes    []*value.Map // scopes[0] is the outermost (assign target)
-	env       *value.Map
-	counters  *value.Map
-	buf       []byte
+	sh         *shared
+	scopes     []*value.Map // scopes[0] is the outermost (assign target)
+	env        *value.Map
+	counters   *value.Map
+	buf        []byte
 	interrupts []int // pending break/continue, innermost last
-	depth     int
-	forStack  []*forloopDrop
-	offsets   map[string]int64
-	cycles    map[string]int
-	ifchanged *string
-	noInclude bool
-	template  *Template
+	depth      int
+	forStack   []*forloopDrop
+	offsets    map[string]int64
+	cycles     map[string]int
+	ifchanged  *string
+	noInclude  bool
+	template   *Template
 	// templateName is the partial being rendered, "" for the main template.
 	templateName string
 }
