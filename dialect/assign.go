@@ -191,7 +191,12 @@ func (n *assignIntoNode) Render(rc *liquid.RenderContext) error {
 		return &liquid.RuntimeError{Msg: "cannot assign to " + n.target + ": " + n.name + " is nil"}
 	}
 	a := &assigner{rc: rc, st: RunFrom(rc.Context()), target: n.target}
-	newRoot, err := a.set(root, n.name, keys, deepCopy(v))
+	cp := &copier{rc: rc}
+	v = cp.deepCopy(v)
+	if cp.err != nil {
+		return cp.err
+	}
+	newRoot, err := a.set(root, n.name, keys, v)
 	if err != nil {
 		return err
 	}
@@ -365,21 +370,44 @@ func (a *assigner) record(arr []any) {
 	a.st.mu.Unlock()
 }
 
+// copier copies hashes and arrays recursively, charging one render step
+// per container and element copied, so that copying huge or deeply nested
+// values stays within the run's limits.
+type copier struct {
+	rc    *liquid.RenderContext
+	count int64
+	err   error
+}
+
+func (c *copier) tick() bool {
+	c.count++
+	if c.err == nil && c.rc != nil {
+		c.err = c.rc.Step(1)
+	}
+	return c.err == nil
+}
+
 // deepCopy copies hashes and arrays recursively; other values are
 // immutable (or drops) and are shared.
-func deepCopy(v any) any {
+func (c *copier) deepCopy(v any) any {
+	if !c.tick() {
+		return nil
+	}
 	switch x := v.(type) {
 	case *value.Map:
 		m := value.NewMap(x.Len())
 		x.Each(func(k string, e any) bool {
-			m.Set(k, deepCopy(e))
-			return true
+			m.Set(k, c.deepCopy(e))
+			return c.err == nil
 		})
 		return m
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = deepCopy(e)
+			out[i] = c.deepCopy(e)
+			if c.err != nil {
+				break
+			}
 		}
 		return out
 	}

@@ -313,3 +313,16 @@ func TestShopifyFilter(t *testing.T) {
 		t.Errorf("no client: %q, %v", out, err)
 	}
 }
+
+func TestAssignCopyIsCharged(t *testing.T) {
+	// Copying ever deeper values costs steps, so it cannot outrun the limit.
+	e := NewEngine(Options{})
+	tmpl, err := e.Parse(`{% assign n = hash %}{% for i in (1..100000) %}{% assign n["c"] = n %}{% endfor %}done`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tmpl.Render(context.Background(), nil, &liquid.RenderOptions{Limits: liquid.Limits{Steps: 20000}})
+	if !errors.Is(err, liquid.ErrLimit) {
+		t.Errorf("got %v, want a steps limit error", err)
+	}
+}
