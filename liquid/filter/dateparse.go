@@ -768,7 +768,7 @@ func ParseTime(s string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if !hasOff {
-		return time.Date(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), loc), true
+		return rubyLocal(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), loc), true
 	}
 	t := time.Date(int(Y), time.Month(M), int(D), int(hh), int(mm), int(ss), int(nsec), time.UTC)
 	if reZoneUTC.MatchString(*h.zone) {
@@ -944,4 +944,42 @@ func isoParse(s string) (dateParts, bool) {
 	}
 	h.zone = &zone
 	return h, true
+}
+
+// rubyLocal is time.Date in loc with Ruby's Time.local choices around
+// clock changes: a wall clock reading that occurs twice picks the later
+// instant, and one that does not occur (clocks went forward) is read with
+// the offset in force before the change, so it lands after the gap.
+func rubyLocal(year int, month time.Month, day, hour, min, sec, nsec int, loc *time.Location) time.Time {
+	ref := time.Date(year, month, day, hour, min, sec, nsec, time.UTC)
+	wall := ref.Unix()
+	var best time.Time
+	found := false
+	var offsets [3]int
+	for i, shift := range []int64{-86400, 0, 86400} {
+		_, offsets[i] = time.Unix(wall+shift, 0).In(loc).Zone()
+	}
+	// First the readings of the wall clock that exist, else all.
+	for _, needValid := range []bool{true, false} {
+		for _, off := range offsets {
+			c := time.Unix(wall-int64(off), int64(nsec)).In(loc)
+			if needValid && !sameWallClock(c, ref) {
+				continue
+			}
+			if !found || c.After(best) {
+				best, found = c, true
+			}
+		}
+		if found {
+			return best
+		}
+	}
+	return time.Date(year, month, day, hour, min, sec, nsec, loc)
+}
+
+// sameWallClock reports whether a and b show the same date and time of day.
+func sameWallClock(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd && a.Hour() == b.Hour() && a.Minute() == b.Minute() && a.Second() == b.Second()
 }

@@ -167,6 +167,17 @@ func TestRubyFuzzCases(t *testing.T) {
 	replayRubyCases(t, "testdata/ruby_fuzz_cases.jsonl.gz")
 }
 
+// TestRubyNewYorkDates replays date filter calls recorded with
+// TZ=America/New_York, where local times, "now" and timestamps carry the
+// zone and its daylight saving changes (ambiguous and skipped hours).
+func TestRubyNewYorkDates(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	replayRubyCasesAt(t, "testdata/ruby_newyork_dates.jsonl.gz", testNow.In(loc))
+}
+
 // TestRubyExtensionCases replays calls of the filters added after 5.4
 // (find, find_index, has, reject, sum, squish), recorded from Shopify's
 // Liquid 5.13.0 sources on the same Ruby.
@@ -177,15 +188,32 @@ func TestRubyExtensionCases(t *testing.T) {
 // TestRubyCasesFromEnv replays an extra recording named by the
 // FILTER_RUBY_CASES environment variable (same format, gzipped), for
 // checking freshly generated random cases; it is skipped otherwise.
+// FILTER_RUBY_TZ names the zone the recording was made in (Ruby's TZ).
 func TestRubyCasesFromEnv(t *testing.T) {
 	path := os.Getenv("FILTER_RUBY_CASES")
 	if path == "" {
 		t.Skip("FILTER_RUBY_CASES not set")
 	}
-	replayRubyCases(t, path)
+	now := testNow
+	if tz := os.Getenv("FILTER_RUBY_TZ"); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc == time.UTC {
+			// Ruby's local zone named UTC is not a UTC time.
+			loc = time.FixedZone("UTC", 0)
+		}
+		now = now.In(loc)
+	}
+	replayRubyCasesAt(t, path, now)
 }
 
 func replayRubyCases(t *testing.T, path string) {
+	replayRubyCasesAt(t, path, testNow)
+}
+
+func replayRubyCasesAt(t *testing.T, path string, now time.Time) {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +224,7 @@ func replayRubyCases(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	filters := Standard()
-	ctx := testContext{now: testNow}
+	ctx := testContext{now: now}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	total, failed := 0, 0
