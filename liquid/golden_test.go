@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/difftest"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -202,11 +203,13 @@ func TestGolden(t *testing.T) {
 	known := map[string]bool{}
 	passed, skipped, skippedPassing := 0, 0, 0
 	var failures []string
+	var skippedCases []difftest.Case
 	for _, c := range cases {
 		known[c.name] = true
 		msg := runGolden(ctx, eng, c)
 		if reason, ok := skips[c.name]; ok {
 			skipped++
+			skippedCases = append(skippedCases, difftest.Case{Name: c.name, Template: c.template, Data: c.data, Partials: c.templates, Strict: c.strict || c.invalid})
 			if msg == "" {
 				skippedPassing++
 				t.Logf("skipped case now passes, remove it from golden_skip.txt: %s (%s)", c.name, reason)
@@ -228,6 +231,33 @@ func TestGolden(t *testing.T) {
 		t.Errorf("golden case failed: %s", f)
 	}
 	t.Logf("golden-liquid: %d/%d passed, %d skipped (%d of them pass anyway), %d failed", passed, len(cases), skipped, skippedPassing, len(failures))
+	t.Run("skipped cases match Ruby 5.4", func(t *testing.T) { goldenSkipsMatchRuby(t, skippedCases) })
+}
+
+// goldenSkipsMatchRuby checks that on every skipped golden case Sprocket
+// does what Ruby Liquid 5.4 does, which is what justifies the skip.
+func goldenSkipsMatchRuby(t *testing.T, cases []difftest.Case) {
+	ctx := context.Background()
+	if !difftest.RubyAvailable(ctx) {
+		t.Skip("ruby -rliquid is not available")
+	}
+	o, err := difftest.StartOracle(ctx)
+	if err != nil {
+		t.Fatalf("start Ruby oracle: %v", err)
+	}
+	defer func() {
+		if err := o.Close(); err != nil {
+			t.Errorf("close oracle: %v", err)
+		}
+	}()
+	ds, err := difftest.Compare(ctx, o, difftest.NewSprocket(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		t.Errorf("skipped golden case differs from Ruby Liquid 5.4:\n%s", d)
+	}
+	t.Logf("%d/%d skipped golden cases render as Ruby Liquid 5.4 does", len(cases)-len(ds), len(cases))
 }
 
 // specCase is one line of liquid_spec.jsonl.

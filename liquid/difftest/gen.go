@@ -104,6 +104,11 @@ var (
 		"it's \"quoted\"", "  ", "\n", "0", "1e3", "a.b.c", "<script>alert(1)</script>",
 		"100%", "a%+", "%zz+%4+1", `back\slash`, "\\0", "t\\&t",
 	}
+	// numericStrs are strings that Ruby's to_number reads in surprising ways.
+	numericStrs = []string{
+		" 12 ", "0x1A", "1_000", ".5", "5.", "-0", "+3", "1e-2", "Infinity", "NaN", "12abc",
+		"3.7.1", "-0.0", "9223372036854775808", "00012", "1,5", " 7 ", "",
+	}
 	intPool = []int64{
 		0, 1, -1, 2, 3, 5, 7, 10, -5, 42, 100, 1000, -1000, 255, 99999,
 		9223372036854775807, -9223372036854775808, 9223372036854775806, 4611686018427387904,
@@ -112,6 +117,7 @@ var (
 	floatPool = []float64{
 		0.1, 0.5, -0.5, 1.5, 2.0, 1e20, 1e-5, 3.14159, -2.75, 0.0, 100.0, 1e16,
 		123456789.125, 2.5, -0.1, 0.3, 1e15, 9.99, 1.0 / 3.0,
+		1e300, -1e-300, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 1e-7, 123e-20, 4.35, 2.675,
 	}
 	datePool = []any{
 		"2024-01-15", "2024-01-15 10:30:00", "2021-03-04T05:06:07Z", "2021-03-04T05:06:07+02:00",
@@ -267,6 +273,9 @@ func (g *Generator) literalStr() string {
 }
 
 func (g *Generator) literalNum() string {
+	if g.chance(0.12) {
+		return quote(pickOne(g, numericStrs))
+	}
 	switch g.pick(4) {
 	case 0, 1:
 		return strconv.FormatInt(pickOne(g, intPool[:15]), 10)
