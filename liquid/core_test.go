@@ -400,6 +400,35 @@ func TestActiveSupportBlank(t *testing.T) {
 	}
 }
 
+type testDrop struct{ calls *int }
+
+func (d testDrop) Get(key string) (any, bool) {
+	*d.calls++
+	switch key {
+	case "name":
+		return "drop", true
+	case "items":
+		return []string{"a", "b"}, true
+	}
+	return nil, false
+}
+
+func TestDrops(t *testing.T) {
+	eng := liquid.NewEngine()
+	calls := 0
+	vars := map[string]any{"d": testDrop{&calls}}
+	out, err := render(t, eng, "{{ d.name }} {{ d.items.size }} {{ d.items | join: ',' }} [{{ d.nope }}] {% if d.name == 'drop' %}y{% endif %}", vars, nil)
+	if err != nil || out != "drop 2 a,b [] y" {
+		t.Fatalf("got %q, %v", out, err)
+	}
+	if calls != 5 {
+		t.Errorf("drop looked up %d times, want 5 (lazily, once per lookup)", calls)
+	}
+	if _, err := render(t, eng, "{{ d.nope }}", vars, &liquid.RenderOptions{StrictVariables: true}); err == nil {
+		t.Errorf("missing drop property with StrictVariables: want an error")
+	}
+}
+
 func TestNowAndGlobals(t *testing.T) {
 	eng := liquid.NewEngine()
 	fixed := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -510,7 +510,7 @@ func lookupKey(obj, key any, command int) (any, bool) {
 		}
 		v, ok := o.Get(k)
 		if !ok {
-			return nil, true
+			return nil, false
 		}
 		return value.Normalize(v), true
 	case string:
