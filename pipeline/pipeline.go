@@ -46,7 +46,7 @@ type Store interface {
 
 // Defaults of Config.
 const (
-	DefaultWorkers       = 8
+	DefaultWorkers       = 32
 	DefaultLease         = time.Minute
 	DefaultPollInterval  = time.Second
 	DefaultShutdownGrace = 10 * time.Second
@@ -67,7 +67,8 @@ type Config struct {
 	Actions *action.Registry
 	// Secrets resolves secret references in action options (may be nil).
 	Secrets action.SecretResolver
-	// Workers is how many runs are performed at once (default 8).
+	// Workers is how many runs are performed at once (default 32; runs
+	// mostly wait on I/O: HTTP, the store).
 	Workers int
 	// ShopConcurrency is the shop's run queue size: the most runs of one
 	// shop performed at once, any mix of event, task and action runs. A
@@ -302,7 +303,9 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 				break more
 			}
 		}
-		claimed, err := p.st.Claim(ctx, n, p.cfg.Lease)
+		// Not cancellable: a claim that commits must reach the workers,
+		// which finish it within the shutdown grace period.
+		claimed, err := p.st.Claim(context.WithoutCancel(ctx), n, p.cfg.Lease)
 		if err != nil {
 			for range n {
 				<-slots

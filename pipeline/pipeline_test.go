@@ -24,18 +24,6 @@ func dataOf(t *testing.T, raw []byte) *value.Map {
 	return m
 }
 
-func dig(m *value.Map, path ...string) any {
-	var cur any = m
-	for _, k := range path {
-		mm, ok := cur.(*value.Map)
-		if !ok {
-			return nil
-		}
-		cur, _ = mm.Get(k)
-	}
-	return cur
-}
-
 // TestChain: event → task run → action runs → perform event → task again.
 func TestChain(t *testing.T) {
 	h := newHarness(t)

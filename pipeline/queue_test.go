@@ -433,3 +433,42 @@ func TestPrune(t *testing.T) {
 		t.Errorf("fresh event pruned: %v", err)
 	}
 }
+
+func TestLoopProtection(t *testing.T) {
+	h := newHarness(t)
+	// The task answers every perform event with the same cache action: the
+	// second round is identical to the first and is failed.
+	tk := h.task("loop", []string{"user/a/b", TopicActionsPerform}, `{"action":{"type":"cache","options":["incr","loops"]}}`, taskOpts{})
+	h.start()
+	h.event("user/a/b", `{}`)
+	h.waitIdle()
+	rs := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})
+	if len(rs) != 2 {
+		t.Fatalf("task runs = %d, want 2", len(rs))
+	}
+	if rs[0].Status != store.StatusSuccess || rs[1].Status != store.StatusFailed || !strings.Contains(rs[1].Error, "loop protection") {
+		t.Errorf("runs: %s %q / %s %q", rs[0].Status, rs[0].Error, rs[1].Status, rs[1].Error)
+	}
+	if v := h.cacheValue("loops"); v != "1" {
+		t.Errorf("cache loops = %s", v)
+	}
+}
+
+// TestHeartbeat: a run that takes longer than its lease keeps it, so no
+// other worker takes it meanwhile.
+func TestHeartbeat(t *testing.T) {
+	h := newHarness(t, withConfig(func(c *Config) { c.Lease = 150 * time.Millisecond }))
+	g := newGate()
+	h.register("gate", g)
+	tk := h.task("slow", []string{"user/a/b"}, `{"action":{"type":"gate","options":{}}}`, taskOpts{})
+	h.start()
+	h.event("user/a/b", `{}`)
+	<-g.started
+	time.Sleep(600 * time.Millisecond) // four leases long
+	close(g.release)
+	h.waitIdle()
+	act := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindAction})[0]
+	if act.Status != store.StatusSuccess || act.Claims != 1 || g.calls != 1 {
+		t.Errorf("run %s, claims %d, performed %d times; want success, 1, 1", act.Status, act.Claims, g.calls)
+	}
+}

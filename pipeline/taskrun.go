@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -186,6 +187,18 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.failTask(ctx, job, store.Failure{Error: "encode result: " + err.Error(), Permanent: true}, &rec)
 	}
+	if len(objs) > 0 && ev.Topic == TopicActionsPerform {
+		loop, err := p.repeatsPredecessor(ctx, ev, rec.ID, result)
+		if err != nil {
+			return p.failTask(ctx, job, store.Failure{Error: "loop check: " + err.Error()}, &rec)
+		}
+		if loop {
+			f := base
+			f.Error = "loop protection: this task run rendered the same actions as the task run whose action led to it"
+			f.Permanent = true
+			return p.failTask(ctx, job, f, &rec)
+		}
+	}
 	return p.complete(ctx, job, store.Result{
 		Output: out.Text, Logs: logs, Errors: errs, Result: result, ResultMeta: meta,
 		Effects: store.Effects{Runs: runs},
@@ -201,6 +214,56 @@ func (p *Pipeline) failTask(ctx context.Context, job store.Job, f store.Failure,
 		}
 	}
 	return p.fail(ctx, job, f)
+}
+
+// repeatsPredecessor reports whether a task run responding to a
+// mechanic/actions/perform event rendered exactly the actions of the task
+// run that produced the performed action: Mechanic fails such runs to stop
+// endless loops.
+func (p *Pipeline) repeatsPredecessor(ctx context.Context, ev store.Event, taskID string, result []byte) (bool, error) {
+	v, err := value.FromJSON(ev.Data)
+	if err != nil {
+		return false, nil
+	}
+	m, ok := v.(*value.Map)
+	if !ok {
+		return false, nil
+	}
+	id, _ := dig(m, "run", "id").(string)
+	if id == "" {
+		return false, nil
+	}
+	ar, err := p.st.GetRun(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load action run %s: %w", id, err)
+	}
+	if ar.TaskID != taskID || ar.ParentRunID == "" {
+		return false, nil
+	}
+	tr, err := p.st.GetRun(ctx, ar.ParentRunID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load task run %s: %w", ar.ParentRunID, err)
+	}
+	return bytes.Equal(tr.Result, result), nil
+}
+
+// dig follows keys through nested hashes.
+func dig(m *value.Map, path ...string) any {
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(*value.Map)
+		if !ok {
+			return nil
+		}
+		cur, _ = mm.Get(k)
+	}
+	return cur
 }
 
 // parents loads up to MaxParentGenerations ancestors of ev, parent first;
