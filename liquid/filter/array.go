@@ -13,18 +13,27 @@ import (
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
+// MaxRangeElements bounds how many integers a range may expand to in an
+// array filter; larger ranges fail with "Memory limits exceeded" instead of
+// exhausting memory.
+const MaxRangeElements = 1 << 22
+
 // Elements turns a filter input into the list Liquid's array filters work
 // on (Ruby Liquid's InputIterator): arrays are flattened, a hash is a list
 // of one hash, a range is its integers, nil is empty, a time is Ruby's
-// Time#to_a, and any other value is a list of itself.
-func Elements(input any) []any {
+// Time#to_a, and any other value is a list of itself. It fails only for
+// ranges longer than MaxRangeElements.
+func Elements(input any) ([]any, error) {
 	switch x := input.(type) {
 	case nil:
-		return []any{}
+		return []any{}, nil
 	case []any:
-		return flatten(x, make([]any, 0, len(x)))
+		return flatten(x, make([]any, 0, len(x))), nil
 	case value.Range:
-		return x.Slice()
+		if x.Len() > MaxRangeElements {
+			return nil, Errorf("Memory limits exceeded")
+		}
+		return x.Slice(), nil
 	case time.Time:
 		// Ruby's Array(time) is Time#to_a.
 		var zone any
@@ -32,9 +41,9 @@ func Elements(input any) []any {
 			zone = name
 		}
 		return []any{int64(x.Second()), int64(x.Minute()), int64(x.Hour()), int64(x.Day()),
-			int64(x.Month()), int64(x.Year()), int64(x.Weekday()), int64(x.YearDay()), x.IsDST(), zone}
+			int64(x.Month()), int64(x.Year()), int64(x.Weekday()), int64(x.YearDay()), x.IsDST(), zone}, nil
 	}
-	return []any{input}
+	return []any{input}, nil
 }
 
 func flatten(a []any, out []any) []any {
@@ -277,7 +286,10 @@ func size(_ Context, input any, _ []any) (any, error) {
 
 func join(_ Context, input any, args []any) (any, error) {
 	glue := toS(arg(args, 0, " "))
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	parts := make([]string, len(elems))
 	for i, e := range elems {
 		parts[i] = toS(e)
@@ -320,11 +332,18 @@ func concat(_ Context, input any, args []any) (any, error) {
 	if !ok {
 		return nil, Errorf("concat filter requires an array argument")
 	}
-	return append(Elements(input), other...), nil
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
+	return append(elems, other...), nil
 }
 
 func reverse(_ Context, input any, _ []any) (any, error) {
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	for i, j := 0, len(elems)-1; i < j; i, j = i+1, j-1 {
 		elems[i], elems[j] = elems[j], elems[i]
 	}
@@ -348,7 +367,10 @@ func propertyOf(item, property any) (v any, stop bool, err error) {
 }
 
 func compact(_ Context, input any, args []any) (any, error) {
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	property := arg(args, 0, nil)
 	out := make([]any, 0, len(elems))
 	for _, e := range elems {
@@ -372,7 +394,10 @@ func compact(_ Context, input any, args []any) (any, error) {
 }
 
 func uniq(_ Context, input any, args []any) (any, error) {
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	property := arg(args, 0, nil)
 	if len(elems) <= 1 {
 		// Ruby's uniq returns short arrays without calling its block.
@@ -466,7 +491,10 @@ func writeEqlKey(b *strings.Builder, v any) {
 
 func mapFilter(_ Context, input any, args []any) (any, error) {
 	property := args[0]
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]any, len(elems))
 	for i, e := range elems {
 		if s, ok := property.(string); ok && s == "to_liquid" {
@@ -624,7 +652,10 @@ func mergeSortRec(a, tmp []any, cmp func(x, y any) (int, error)) error {
 }
 
 func sortBy(input any, args []any, cmp func(a, b any) (int, error)) (any, error) {
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	if len(elems) == 0 {
 		return []any{}, nil
 	}
@@ -640,7 +671,7 @@ func sortBy(input any, args []any, cmp func(a, b any) (int, error)) (any, error)
 			return nil, nil
 		}
 	}
-	err := mergeSort(elems, func(a, b any) (int, error) {
+	err = mergeSort(elems, func(a, b any) (int, error) {
 		x, fa := rubyIndex(a, property)
 		if err := indexError(fa, property); err != nil {
 			return 0, err
@@ -671,7 +702,11 @@ func sortNatural(_ Context, input any, args []any) (any, error) {
 func selectBy(input any, args []any, visit func(i int, item any, match bool) bool) (ok bool, err error) {
 	property := args[0]
 	target := arg(args, 1, nil)
-	for i, e := range Elements(input) {
+	elems, err := Elements(input)
+	if err != nil {
+		return false, err
+	}
+	for i, e := range elems {
 		v, stop, err := propertyOf(e, property)
 		if err != nil {
 			return false, err
@@ -721,7 +756,11 @@ func reject(_ Context, input any, args []any) (any, error) {
 }
 
 func has(_ Context, input any, args []any) (any, error) {
-	if len(Elements(input)) == 0 {
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
+	if len(elems) == 0 {
 		return false, nil
 	}
 	found := false
@@ -764,7 +803,10 @@ func findIndex(_ Context, input any, args []any) (any, error) {
 }
 
 func sum(_ Context, input any, args []any) (any, error) {
-	elems := Elements(input)
+	elems, err := Elements(input)
+	if err != nil {
+		return nil, err
+	}
 	if len(elems) == 0 {
 		return int64(0), nil
 	}
@@ -785,7 +827,8 @@ func sum(_ Context, input any, args []any) (any, error) {
 		}
 	}
 	total := intNumber(new(big.Int))
-	for _, v := range Elements(values) {
+	flat, _ := Elements(values)
+	for _, v := range flat {
 		total = addNum(total, toNum(v))
 	}
 	return total.value(), nil

@@ -25,6 +25,7 @@ func TestArrayFilters(t *testing.T) {
 		{name: "size of float", filter: "size", input: 1.5, want: "0"},
 		{filter: "join", input: []any{int64(1), []any{int64(2), nil, 1.5}, value.MapOf("a", 1)}, args: []any{","}, want: `1,2,,1.5,{"a"=>1}`},
 		{name: "join default glue", filter: "join", input: value.Range{Start: 1, End: 3}, want: "1 2 3"},
+		{name: "huge range", filter: "join", input: value.Range{Start: 1, End: 1 << 40}, err: "Memory limits exceeded"},
 		{filter: "first", input: []any{"x", "y"}, want: "x"},
 		{name: "first of hash", filter: "first", input: value.MapOf("a", 1), want: "a1"},
 		{name: "first of string", filter: "first", input: "abc", want: ""},
