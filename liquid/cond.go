@@ -2,7 +2,6 @@ package liquid
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -165,8 +164,6 @@ func (p *parser) condExpression(markup string) Expression {
 	}
 	return p.parseExpressionMarkup(markup)
 }
-
-var reIfSyntax = regexp.MustCompile(`(` + reQuotedFragment + `)\s*([=!<>a-z_]+)?\s*(` + reQuotedFragment + `)?`)
 
 const ifSyntaxMsg = "Syntax Error in tag 'if' - Valid syntax: if [expression]"
 

@@ -562,14 +562,12 @@ func (e *variableExpr) Evaluate(rc *RenderContext) (any, error) {
 // ---- parsing {{ … }} markup -------------------------------------------
 
 var (
-	reQuotedFragment   = `"[^"]*"|'[^']*'|(?:[^\s,\|'"]|"[^"]*"|'[^']*')+`
-	reMarkupWithQF     = regexp.MustCompile(`(?s)(` + reQuotedFragment + `)(.*)`)
-	reFilterMarkup     = regexp.MustCompile(`(?s)\|\s*(.*)`)
-	reFilterParser     = regexp.MustCompile(`(?:\s+|` + reQuotedFragment + `|,)+`)
-	reFilterArgs       = regexp.MustCompile(`(?::|,)\s*((?:\w+\s*\:\s*)?(?:` + reQuotedFragment + `))`)
-	reJustTagAttribute = regexp.MustCompile(`\A(\w[\w-]*)\s*\:\s*(` + reQuotedFragment + `)\z`)
-	reTagAttributes    = regexp.MustCompile(`(\w[\w-]*)\s*\:\s*(` + reQuotedFragment + `)`)
-	reWord             = regexp.MustCompile(`\w+`)
+	reQuotedFragment = `"[^"]*"|'[^']*'|(?:[^\s,\|'"]|"[^"]*"|'[^']*')+`
+	reMarkupWithQF   = regexp.MustCompile(`(?s)(` + reQuotedFragment + `)(.*)`)
+	reFilterMarkup   = regexp.MustCompile(`(?s)\|\s*(.*)`)
+	reFilterParser   = regexp.MustCompile(`(?:\s+|` + reQuotedFragment + `|,)+`)
+	reFilterArgs     = regexp.MustCompile(`(?::|,)\s*((?:\w+\s*\:\s*)?(?:` + reQuotedFragment + `))`)
+	reWord           = regexp.MustCompile(`\w+`)
 )
 
 // parseVariable parses the markup of {{ … }} (or echo/assign sources):

@@ -2,7 +2,18 @@ package liquid
 
 import (
 	"math/rand/v2"
+	"regexp"
 	"testing"
+)
+
+// The Ruby Liquid regexps the hand-written matchers stand for.
+var (
+	reIfSyntax         = regexp.MustCompile(`(` + reQuotedFragment + `)\s*([=!<>a-z_]+)?\s*(` + reQuotedFragment + `)?`)
+	reJustTagAttribute = regexp.MustCompile(`\A(\w[\w-]*)\s*\:\s*(` + reQuotedFragment + `)\z`)
+	reTagAttributes    = regexp.MustCompile(`(\w[\w-]*)\s*\:\s*(` + reQuotedFragment + `)`)
+	reAssign           = regexp.MustCompile(`(?s)((?:\(?[\w\-\.\[\]]\)?)+)\s*=\s*(.*)\s*`)
+	reWhenSyntax       = regexp.MustCompile(`(?s)(` + reQuotedFragment + `)(?:(?:\s+or\s+|\s*\,\s*)((?:` + reQuotedFragment + `).*))?`)
+	reForSyntax        = regexp.MustCompile(`\A([\w\-]+)\s+in\s+((?:` + reQuotedFragment + `)+)\s*(reversed)?`)
 )
 
 func syntaxSamples() []string {

@@ -67,10 +67,7 @@ type echoNode struct{ outputNode }
 
 // ---- assign / capture -------------------------------------------------
 
-var (
-	reAssign  = regexp.MustCompile(`(?s)((?:\(?[\w\-\.\[\]]\)?)+)\s*=\s*(.*)\s*`)
-	reCapture = regexp.MustCompile(`((?:\(?[\w\-\.\[\]]\)?)+)`)
-)
+var reCapture = regexp.MustCompile(`((?:\(?[\w\-\.\[\]]\)?)+)`)
 
 type assignNode struct {
 	blankNode
@@ -203,10 +200,6 @@ func (n *ifNode) Render(rc *RenderContext) error {
 
 // ---- case -------------------------------------------------------------
 
-var (
-	reWhenSyntax = regexp.MustCompile(`(?s)(` + reQuotedFragment + `)(?:(?:\s+or\s+|\s*\,\s*)((?:` + reQuotedFragment + `).*))?`)
-)
-
 type caseBlock struct {
 	values []Expression // nil for else
 	isElse bool
@@ -305,8 +298,6 @@ func (n *caseNode) Render(rc *RenderContext) error {
 }
 
 // ---- for --------------------------------------------------------------
-
-var reForSyntax = regexp.MustCompile(`\A([\w\-]+)\s+in\s+((?:` + reQuotedFragment + `)+)\s*(reversed)?`)
 
 type forNode struct {
 	varName    string
