@@ -242,9 +242,15 @@ func closedLoop(e *env, url string, body []byte, clients int, d time.Duration) (
 	start := time.Now()
 	for range clients {
 		wg.Go(func() {
+			rc, err := newRawConn(url, body)
+			if err != nil {
+				errs.Add(1)
+				return
+			}
+			defer rc.close()
 			local := make([]time.Duration, 0, 1<<14)
 			for time.Now().Before(deadline) {
-				d, err := e.post(url, body)
+				d, err := rc.post()
 				if err != nil {
 					errs.Add(1)
 					continue
@@ -327,6 +333,16 @@ func ratePhase(e *env, c config) error {
 	lat := make([]time.Duration, n)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
+	// A pool of keep-alive connections; a request waiting for a free one
+	// counts that wait in its latency.
+	pool := make(chan *rawConn, c.clients)
+	for range c.clients {
+		rc, err := newRawConn(url, body)
+		if err != nil {
+			return err
+		}
+		pool <- rc
+	}
 	interval := time.Second / time.Duration(c.rate)
 	start := time.Now()
 	for i := range n {
@@ -335,7 +351,9 @@ func ratePhase(e *env, c config) error {
 			time.Sleep(d)
 		}
 		wg.Go(func() {
-			if _, err := e.post(url, body); err != nil {
+			rc := <-pool
+			defer func() { pool <- rc }()
+			if _, err := rc.post(); err != nil {
 				errs.Add(1)
 				lat[i] = -1
 				return
@@ -344,6 +362,10 @@ func ratePhase(e *env, c config) error {
 		})
 	}
 	wg.Wait()
+	close(pool)
+	for rc := range pool {
+		rc.close()
+	}
 	elapsed := time.Since(start)
 	ok := lat[:0]
 	for _, d := range lat {
