@@ -499,6 +499,7 @@ func TestLiquidSpec(t *testing.T) {
 		}
 	}
 	type tally struct{ applicable, passed, newer, newerPassed, lineOnly int }
+	var newer []difftest.Case
 	byFile := map[string]*tally{}
 	var all tally
 	eng := liquid.NewEngine()
@@ -512,6 +513,7 @@ func TestLiquidSpec(t *testing.T) {
 		}
 		ok := runSpec(ctx, eng, c)
 		if rubyFails[c.key] {
+			newer = append(newer, difftest.Case{Name: c.key, Template: c.template, Data: c.env, Partials: c.files, Strict: c.strict && !c.renderErrors})
 			tl.newer++
 			all.newer++
 			if ok {
@@ -550,4 +552,34 @@ func TestLiquidSpec(t *testing.T) {
 	}
 	t.Logf("liquid-spec: %d cases, %d selected as portable; %d/%d passed of those Ruby 5.4 passes (+%d differ only in the line numbers of inline errors); %d/%d of the others",
 		total, len(cases), all.passed, all.applicable, all.lineOnly, all.newerPassed, all.newer)
+	t.Run("5.4 failures compared with Ruby 5.4", func(t *testing.T) { specNewerMatchRuby(t, newer, verbose) })
+}
+
+// specNewerMatchRuby reports how many of the cases Ruby Liquid 5.4 fails
+// Sprocket renders exactly as Ruby 5.4 does (time is not frozen here, so
+// cases using "now" may differ). It only logs.
+func specNewerMatchRuby(t *testing.T, cases []difftest.Case, verbose bool) {
+	ctx := context.Background()
+	if !difftest.RubyAvailable(ctx) {
+		t.Skip("ruby -rliquid is not available")
+	}
+	o, err := difftest.StartOracle(ctx)
+	if err != nil {
+		t.Fatalf("start Ruby oracle: %v", err)
+	}
+	defer func() {
+		if err := o.Close(); err != nil {
+			t.Errorf("close oracle: %v", err)
+		}
+	}()
+	ds, err := difftest.Compare(ctx, o, difftest.NewSprocket(), cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if verbose {
+		for _, d := range ds {
+			t.Logf("differs from Ruby 5.4:\n%s", d)
+		}
+	}
+	t.Logf("%d/%d liquid-spec cases that Ruby 5.4 fails render as Ruby 5.4 does", len(cases)-len(ds), len(cases))
 }

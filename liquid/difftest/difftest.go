@@ -149,10 +149,9 @@ func (s *Sprocket) Render(ctx context.Context, c Case) (res Result) {
 	if err != nil {
 		return Result{Failed: true, Err: err.Error()}
 	}
-	opts := &liquid.RenderOptions{Strict: c.Strict}
-	if len(c.Partials) > 0 {
-		opts.Partials = liquid.MapLoader(c.Partials)
-	}
+	// The oracle always has a file system (empty when the case has no
+	// partials), so missing partials read "No such template" in both.
+	opts := &liquid.RenderOptions{Strict: c.Strict, Partials: liquid.MapLoader(c.Partials)}
 	out, err := tpl.Render(ctx, vars, opts)
 	if err != nil {
 		return Result{Failed: true, Err: err.Error(), Output: out}
