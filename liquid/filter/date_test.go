@@ -114,6 +114,7 @@ func TestDateFilter(t *testing.T) {
 		{name: "empty format", filter: "date", input: "now", args: []any{""}, want: "now"},
 		{name: "nil format", filter: "date", input: 0, args: []any{nil}, want: "0"},
 		{name: "invalid format", filter: "date", input: "now", args: []any{"%"}, err: "invalid format: %"},
+		{name: "absurd width", filter: "date", input: "now", args: []any{"%999999999Y"}, err: "Memory limits exceeded"},
 		{name: "missing format", filter: "date", input: "now", err: "wrong number of arguments (given 1, expected 2)"},
 	})
 }

@@ -40,14 +40,25 @@ func Strftime(t time.Time, format string) (string, error) {
 			i++
 			continue
 		}
-		next, ok := conversionAt(t, format, i, &b)
-		if !ok {
-			return "", Errorf("invalid format: %s", format)
+		next, err := conversionAt(t, format, i, &b)
+		if err != nil {
+			return "", err
+		}
+		if b.Len() > maxStrftimeOutput {
+			return "", Errorf("Memory limits exceeded")
 		}
 		i = next
 	}
 	return b.String(), nil
 }
+
+// maxStrftimeOutput bounds the text Strftime produces and maxFieldWidth
+// the width of one field; Ruby would build such strings, but they only
+// serve to exhaust memory.
+const (
+	maxStrftimeOutput = 1 << 20
+	maxFieldWidth     = 1 << 16
+)
 
 // sub formats one of the fixed composite conversions (%c, %F …), whose
 // formats are always valid.
@@ -57,21 +68,21 @@ func sub(t time.Time, format string) string {
 }
 
 // conversionAt formats the conversion whose '%' is at format[i] into b and
-// returns the index after it; ok is false when the format ends inside the
-// conversion. A conversion Ruby does not understand is copied, up to and
+// returns the index after it; it fails when the format ends inside the
+// conversion or asks for a field wider than maxFieldWidth. A conversion Ruby does not understand is copied, up to and
 // including the character that stopped it, and formatting resumes after
 // that character.
-func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next int, ok bool) {
+func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next int, err error) {
 	s := strftimeSpec{width: -1}
 	j := i
-	unknown := func() (int, bool) {
+	unknown := func() (int, error) {
 		b.WriteString(format[i : j+1])
-		return j + 1, true
+		return j + 1, nil
 	}
 	for {
 		j++
 		if j >= len(format) {
-			return 0, false
+			return 0, Errorf("invalid format: %s", format)
 		}
 		c := format[j]
 		switch c {
@@ -122,6 +133,9 @@ func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next i
 			if w > math.MaxInt32 {
 				return unknown()
 			}
+			if w > maxFieldWidth {
+				return 0, Errorf("Memory limits exceeded")
+			}
 			s.width = w
 			j = k - 1
 			continue
@@ -142,14 +156,14 @@ func conversionAt(t time.Time, format string, i int, b *strings.Builder) (next i
 				return unknown()
 			}
 			b.WriteString(out)
-			return j + 1, true
+			return j + 1, nil
 		}
 		out, known := convert(t, c, s)
 		if !known {
 			return unknown()
 		}
 		b.WriteString(out)
-		return j + 1, true
+		return j + 1, nil
 	}
 }
 
