@@ -76,6 +76,8 @@ func (g *Generator) Next() Case {
 		Template: b.String(),
 		Data:     data,
 		Partials: partials(),
+		// Some cases parse in strict mode and fail on the first error.
+		Strict: g.chance(0.15),
 	}
 }
 
