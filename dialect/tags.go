@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sprocketrun/sprocket/action"
+
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
@@ -11,8 +13,8 @@ import (
 // Control parameters of the action tag (docs:
 // core/tasks/code/action-objects.md, "Control parameters").
 const (
-	ctrlPerformEvent = "__perform_event"
-	ctrlMeta         = "__meta"
+	ctrlPerformEvent = action.ControlPerformEvent
+	ctrlMeta         = action.ControlMeta
 )
 
 // PerformEventKey is the field of a rendered action object that carries
@@ -142,7 +144,7 @@ func (n *actionNode) build(rc *liquid.RenderContext) (*value.Map, error) {
 		kw.Delete(ctrlMeta)
 	}
 	if v, ok := kw.Get(ctrlPerformEvent); ok {
-		performEvent = value.Truthy(v)
+		performEvent = !performEventOff(v)
 		kw.Delete(ctrlPerformEvent)
 	}
 	var options any
@@ -202,23 +204,16 @@ func (n *actionNode) build(rc *liquid.RenderContext) (*value.Map, error) {
 
 // extractControl removes the control parameters from an options hash,
 // returning the options without them (a copy when changed), the __meta
-// value and the __perform_event setting.
+// value and the __perform_event setting, with the action package's rules.
 func extractControl(options any) (out any, meta any, hasMeta bool, performEvent bool) {
-	m, ok := options.(*value.Map)
-	if !ok || !m.Has(ctrlMeta) && !m.Has(ctrlPerformEvent) {
-		return options, nil, false, true
-	}
-	c := m.Clone()
-	performEvent = true
-	if v, ok := c.Get(ctrlMeta); ok {
-		meta, hasMeta = v, true
-		c.Delete(ctrlMeta)
-	}
-	if v, ok := c.Get(ctrlPerformEvent); ok {
-		performEvent = value.Truthy(v)
-		c.Delete(ctrlPerformEvent)
-	}
-	return c, meta, hasMeta, performEvent
+	out, c := action.SplitControl(options)
+	return out, c.Meta, c.HasMeta, c.PerformEvent
+}
+
+// performEventOff reports whether a __perform_event value turns the
+// mechanic/actions/perform event off: false, or the string "false".
+func performEventOff(v any) bool {
+	return v == false || v == "false"
 }
 
 func onlyKeys(m *value.Map, keys ...string) bool {

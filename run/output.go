@@ -8,6 +8,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -145,6 +146,16 @@ func actionFrom(v any) (Action, error) {
 	}
 	if a.Type == "" {
 		return Action{}, fmt.Errorf("action is missing field \"type\"")
+	}
+	// Control parameters written inside options (raw JSON output, or an
+	// options hash) are moved out, as the action tag does.
+	opts, c := action.SplitControl(a.Options)
+	a.Options = opts
+	if !c.PerformEvent {
+		a.NoPerformEvent = true
+	}
+	if c.HasMeta && a.Meta == nil {
+		a.Meta = c.Meta
 	}
 	return a, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/dialect/filters"
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/task"
@@ -67,10 +68,15 @@ type Renderer struct {
 	// GraphQL serves the shopify filter in live runs; nil means empty
 	// results. Previews never call it.
 	GraphQL dialect.GraphQLClient
-	// Globals and Secrets are the globals and secrets variables (empty
-	// hashes when nil).
+	// Globals is the globals variable (an empty hash when nil).
 	Globals map[string]any
+	// Secrets is the secrets variable: each secret's name mapped to the
+	// opaque reference templates see in place of its value (docs:
+	// platform/liquid/objects/secrets.md); an empty hash when nil.
 	Secrets map[string]any
+	// SecretSource, when set, lets the signing filters (hmac_*, rsa_*)
+	// turn those references into raw values.
+	SecretSource filters.SecretSource
 	// Limits bound each run.
 	Limits Limits
 	// Now is the current time; nil means time.Now.
@@ -192,6 +198,9 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	defer cancel()
 	st := &dialect.RunState{Preview: in.Event.Preview, GraphQL: r.GraphQL}
 	ctx = dialect.WithRun(ctx, st)
+	if r.SecretSource != nil {
+		ctx = filters.WithSecrets(ctx, r.SecretSource)
+	}
 	now := r.now()
 	ropts := func(errs *[]error) *liquid.RenderOptions {
 		return &liquid.RenderOptions{

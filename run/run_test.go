@@ -2,6 +2,9 @@ package run
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -333,5 +336,43 @@ func TestEventFromValue(t *testing.T) {
 		if _, err := EventFromValue(v); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
+	}
+}
+
+type refSource map[string]string
+
+func (s refSource) RevealSecret(ref string) (string, bool) {
+	v, ok := s[ref]
+	return v, ok
+}
+
+func TestSecrets(t *testing.T) {
+	r := renderer()
+	r.Secrets = map[string]any{"key": "[[secret:key]]"}
+	r.SecretSource = refSource{"[[secret:key]]": "raw-key"}
+	res, err := r.Run(context.Background(), Input{
+		Task:  newTask(t, `{% log ref: secrets.key, missing: secrets.nope, sig: "data" | hmac_sha256: secrets.key %}`, nil),
+		Event: &Event{Topic: "mechanic/user/trigger"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, []byte("raw-key"))
+	mac.Write([]byte("data"))
+	want := `{"ref":"[[secret:key]]","missing":null,"sig":"` + hex.EncodeToString(mac.Sum(nil)) + `"}`
+	if got, _ := value.ToJSON(res.Output.Logs[0]); string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestRawActionControlParameters(t *testing.T) {
+	out, err := ParseOutput(`{"action": {"type": "http", "options": {"url": "u", "__perform_event": false, "__meta": {"m": 1}}}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := out.Actions[0]
+	b, _ := a.MarshalJSON()
+	if want := `{"type":"http","options":{"url":"u"},"meta":{"m":1},"__perform_event":false}`; string(b) != want || !a.NoPerformEvent {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }
