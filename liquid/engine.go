@@ -85,6 +85,7 @@ type ParseOptions struct {
 // Template is a parsed template. It is immutable and safe to render from
 // many goroutines at once.
 type Template struct {
+	sizeHint    int // initial output buffer size
 	root        *Body
 	eng         *Engine
 	strict      bool
@@ -108,7 +109,7 @@ func (e *Engine) ParseOpts(source string, o ParseOptions) (t *Template, err erro
 	if err != nil {
 		return nil, err
 	}
-	return &Template{root: root, eng: e, strict: o.Strict, lineNumbers: o.LineNumbers}, nil
+	return &Template{root: root, eng: e, strict: o.Strict, lineNumbers: o.LineNumbers, sizeHint: min(max(len(source), 256), 1<<16)}, nil
 }
 
 // Render renders the template with vars (normalized with value.Normalize).
@@ -151,7 +152,7 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 	if env == nil {
 		env = value.NewMap(0)
 	}
-	rc := &RenderContext{sh: sh, env: env, template: t}
+	rc := &RenderContext{sh: sh, env: env, template: t, buf: make([]byte, 0, t.sizeHint)}
 	rc.scopes = []*value.Map{value.NewMap(8)}
 	defer func() {
 		if r := recover(); r != nil {

@@ -193,6 +193,7 @@ type shared struct {
 	maxWritten int64
 	errors     []error
 	partials   map[string]*Template
+	spare      [][]byte // capture buffers for reuse
 	globals    *value.Map
 	now        time.Time
 	nowSet     bool
@@ -274,6 +275,21 @@ func (rc *RenderContext) WriteString(s string) error {
 	return nil
 }
 
+// writeBytes is WriteString for a byte slice.
+func (rc *RenderContext) writeBytes(b []byte) error {
+	sh := rc.sh
+	n := int64(len(b))
+	if n > sh.limits.OutputBytes-int64(len(rc.buf)) {
+		return &LimitError{Limit: "output bytes", Max: sh.limits.OutputBytes}
+	}
+	sh.bytes += n
+	if sh.bytes > sh.maxWritten {
+		return &LimitError{Limit: "bytes written", Max: sh.maxWritten}
+	}
+	rc.buf = append(rc.buf, b...)
+	return nil
+}
+
 // WriteValue appends v in Liquid's output form.
 func (rc *RenderContext) WriteValue(v any) error {
 	switch x := v.(type) {
@@ -282,7 +298,8 @@ func (rc *RenderContext) WriteValue(v any) error {
 	case string:
 		return rc.WriteString(x)
 	case int64:
-		return rc.WriteString(strconv.FormatInt(x, 10))
+		var tmp [24]byte
+		return rc.writeBytes(strconv.AppendInt(tmp[:0], x, 10))
 	}
 	return rc.WriteString(value.ToString(v))
 }
@@ -298,9 +315,18 @@ func (rc *RenderContext) CheckSize(v any) error {
 // RenderBody renders body into a string instead of the output.
 func (rc *RenderContext) RenderBody(b *Body) (string, error) {
 	saved := rc.buf
-	rc.buf = nil
+	sh := rc.sh
+	if n := len(sh.spare); n > 0 {
+		rc.buf = sh.spare[n-1][:0]
+		sh.spare = sh.spare[:n-1]
+	} else {
+		rc.buf = nil
+	}
 	err := rc.renderBody(b)
 	out := string(rc.buf)
+	if cap(rc.buf) <= 1<<16 {
+		sh.spare = append(sh.spare, rc.buf)
+	}
 	rc.buf = saved
 	return out, err
 }

@@ -606,9 +606,9 @@ func parseCycle(tp *TagParser) (Node, error) {
 			}
 		}
 		if allLit {
-			n.key = "[" + strings.Join(parts, ", ") + "]"
+			n.key = "s[" + strings.Join(parts, ", ") + "]"
 		} else {
-			n.key = fmt.Sprintf("#%p", n)
+			n.key = fmt.Sprintf("s#%p", n)
 		}
 	} else {
 		return nil, tp.Errorf("Syntax Error in 'cycle' - Valid syntax: cycle [name :] var [, var2, var3 ...]")
@@ -617,7 +617,7 @@ func parseCycle(tp *TagParser) (Node, error) {
 }
 
 func (n *cycleNode) Render(rc *RenderContext) error {
-	key := "s" + n.key
+	key := n.key
 	if n.name != nil {
 		k, err := n.name.Evaluate(rc)
 		if err != nil {
