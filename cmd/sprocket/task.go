@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid"
@@ -90,6 +91,7 @@ func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	eventPath := fs.String("event", "", "preview this event (JSON: {\"topic\": …, \"data\": …}) instead of the task's preview events")
 	optionsPath := fs.String("options", "", "JSON object of option values overriding the task's stored ones")
 	noSample := fs.Bool("no-sample-options", false, "leave unfilled required options empty instead of giving them sample values")
+	nowFlag := fs.String("now", "", "render as if the current time were this RFC 3339 time (reproducible previews)")
 	pos, err := splitArgs(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -129,6 +131,14 @@ func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		in.Options = m
 	}
 	r := &taskrun.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	if *nowFlag != "" {
+		now, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "sprocket task preview: --now: %v\n", err)
+			return exitInvalid
+		}
+		r.Now = func() time.Time { return now }
+	}
 	p, err := r.Preview(ctx, in)
 	if err != nil {
 		fmt.Fprintln(stderr, "sprocket task preview:", err)

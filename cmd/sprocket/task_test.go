@@ -56,6 +56,7 @@ func TestTaskPreviewCommand(t *testing.T) {
 		{"options file", []string{"preview", good, "--options", opts}, 0, `"who":"Ann"`, ""},
 		{"event file", []string{"preview", "--event", event, good}, 0, `"runs":[{"event":{"topic":"user/a/b","data":{"x":1}},"actions":[],"logs":[{"x":1}],"errors":["check"]}]`, ""},
 		{"syntax error", []string{"preview", syntax}, 2, "", "Liquid syntax error (line 1)"},
+		{"bad now", []string{"preview", good, "--now", "yesterday"}, 2, "", "--now"},
 		{"inline error", []string{"preview", inline}, 1, `"failure":`, "divided by 0"},
 		{"output not JSON", []string{"preview", notJSON}, 1, "", "expected a JSON object"},
 		{"unloadable task", []string{"preview", broken}, 2, "", "sprocket task preview"},
