@@ -430,13 +430,20 @@ func runsPhase(ctx context.Context, e *env, c config) error {
 	var wg sync.WaitGroup
 	for range c.clients {
 		wg.Go(func() {
+			rc, err := newRawConn(url, nil)
+			if err != nil {
+				errs.Add(1)
+				return
+			}
+			defer rc.close()
+			var body []byte
 			for {
 				i := next.Add(1)
 				if i > int64(c.runs) {
 					return
 				}
-				body := fmt.Appendf(nil, `{"id": %d, "email": "c%d@example.com"}`, i, i)
-				if _, err := e.post(url, body); err != nil {
+				body = fmt.Appendf(body[:0], `{"id": %d, "email": "c%d@example.com"}`, i, i)
+				if _, err := rc.postBody(body); err != nil {
 					errs.Add(1)
 				}
 			}

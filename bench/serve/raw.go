@@ -11,27 +11,27 @@ import (
 	"time"
 )
 
-// rawConn is a minimal keep-alive HTTP/1.1 client for one fixed POST
-// request, in the manner of wrk: the request bytes are built once and the
+// rawConn is a minimal keep-alive HTTP/1.1 client for POST requests to
+// one URL, in the manner of wrk: the request head is built once and the
 // response is parsed only as far as needed, so the load generator costs
 // little of the CPU the service shares with it.
 type rawConn struct {
 	addr string
-	req  []byte
+	head []byte // request line and headers up to "Content-Length: "
+	body []byte // default body
+	buf  []byte
 	c    net.Conn
 	r    *bufio.Reader
 }
 
-// newRawConn prepares POST requests of body to rawURL (http only).
+// newRawConn prepares POST requests to rawURL (http only), by default with body.
 func newRawConn(rawURL string, body []byte) (*rawConn, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "http" {
 		return nil, fmt.Errorf("raw client: bad URL %q", rawURL)
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", u.RequestURI(), u.Host, len(body))
-	b.Write(body)
-	return &rawConn{addr: u.Host, req: b.Bytes()}, nil
+	head := fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: ", u.RequestURI(), u.Host)
+	return &rawConn{addr: u.Host, head: head, body: body}, nil
 }
 
 func (rc *rawConn) close() {
@@ -41,10 +41,17 @@ func (rc *rawConn) close() {
 	}
 }
 
-// post sends the request and returns the latency; a non-2xx status or a
-// broken connection is an error (the connection is then re-dialled).
-func (rc *rawConn) post() (time.Duration, error) {
+// post sends the default body and returns the latency; a non-2xx status
+// or a broken connection is an error (the connection is then re-dialled).
+func (rc *rawConn) post() (time.Duration, error) { return rc.postBody(rc.body) }
+
+// postBody sends body and returns the latency, as post does.
+func (rc *rawConn) postBody(body []byte) (time.Duration, error) {
 	start := time.Now()
+	rc.buf = append(rc.buf[:0], rc.head...)
+	rc.buf = strconv.AppendInt(rc.buf, int64(len(body)), 10)
+	rc.buf = append(rc.buf, "\r\n\r\n"...)
+	rc.buf = append(rc.buf, body...)
 	status, err := rc.roundTrip()
 	if err != nil {
 		rc.close()
@@ -64,7 +71,7 @@ func (rc *rawConn) roundTrip() (int, error) {
 		}
 		rc.c, rc.r = c, bufio.NewReaderSize(c, 4096)
 	}
-	if _, err := rc.c.Write(rc.req); err != nil {
+	if _, err := rc.c.Write(rc.buf); err != nil {
 		return 0, fmt.Errorf("write: %w", err)
 	}
 	line, err := rc.r.ReadSlice('\n')
