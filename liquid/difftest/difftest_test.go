@@ -209,3 +209,40 @@ func TestGeneratorParses(t *testing.T) {
 		t.Errorf("Ruby rejected %d of %d generated templates; the generator should produce well-formed ones", failed, len(cases))
 	}
 }
+
+// FuzzDifferential lets the fuzzer pick generator seeds (and thus
+// templates and data) and fails on any disagreement with Ruby Liquid:
+//
+//	go test ./liquid/difftest -run '^$' -fuzz FuzzDifferential -fuzztime 60s
+//
+// Without -fuzz it runs the seed corpus only.
+func FuzzDifferential(f *testing.F) {
+	for _, s := range []uint64{1, 2, 3, 42} {
+		f.Add(s)
+	}
+	ctx := context.Background()
+	if !RubyAvailable(ctx) {
+		f.Skip("ruby -rliquid is not available")
+	}
+	o, err := StartOracle(ctx)
+	if err != nil {
+		f.Fatalf("start oracle: %v", err)
+	}
+	f.Cleanup(func() {
+		if err := o.Close(); err != nil {
+			f.Errorf("close oracle: %v", err)
+		}
+	})
+	s := NewSprocket()
+	f.Fuzz(func(t *testing.T, seed uint64) {
+		c := NewGenerator(seed).Next()
+		ds, err := Compare(ctx, o, s, []Case{c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			m := Minimize(ctx, o, s, d.Case)
+			t.Errorf("disagreement (seed %d):\n%s  minimized:\n%s", seed, d, m.Describe())
+		}
+	})
+}

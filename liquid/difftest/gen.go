@@ -225,6 +225,8 @@ func (g *Generator) data() *value.Map {
 	d.Set("products", ps)
 	d.Set("d", pickOne(g, datePool))
 	d.Set("items", []any{"a", int64(2), 3.5})
+	d.Set("a-b", pickOne(g, strPool))
+	d.Set("q?", g.chance(0.5))
 	return d
 }
 
@@ -316,6 +318,38 @@ func (g *Generator) literal(k kind) string {
 		return pickOne(g, []string{"empty", "blank"})
 	case 7:
 		return fmt.Sprintf("(%d..%d)", g.pick(3), g.pick(6))
+	default:
+		if g.chance(0.5) {
+			return g.odd()
+		}
+		return g.literalStr()
+	}
+}
+
+// odd returns an unusual but valid expression: bracket lookups, ranges of
+// odd bounds, names with hyphens or question marks, drops.
+func (g *Generator) odd() string {
+	switch g.pick(12) {
+	case 0:
+		return pickOne(g, []string{"h['a']", "h[\"name\"]", "h[t]", "products[h.b]", "['s']", "[s]", "h['c']['list'][0]"})
+	case 1:
+		return pickOne(g, []string{"(1.5..3)", "('1'..'3')", "(z..2)", "(m..n)", "(-3..-1)", "(3..1)", "('a'..2)"})
+	case 2:
+		return pickOne(g, []string{"a-b", "q?", "h.a-b", "_x", "x1"})
+	case 3:
+		if g.loops > 0 {
+			return pickOne(g, []string{"forloop", "forloop.parentloop.index", "forloop.rindex0", "forloop.name"})
+		}
+		return "forloop.index"
+	case 4:
+		if g.rows > 0 {
+			return pickOne(g, []string{"tablerowloop", "tablerowloop.col0", "tablerowloop.rindex", "tablerowloop.row", "tablerowloop.length"})
+		}
+		return "tablerowloop.col"
+	case 5:
+		return pickOne(g, []string{"nums.size.size", "words.first.size", "s.size.first", "h.size.b", "products.first.tags.size"})
+	case 6:
+		return pickOne(g, []string{"empty_list.first", "empty_list[0].x", "z.z", "z[0]", "b.size", "f.size", "n.first"})
 	default:
 		return g.literalStr()
 	}
