@@ -4,8 +4,19 @@
 //
 // A Generator produces random well-formed templates and data from a seed;
 // an Oracle is a long-lived Ruby process (oracle.rb) that renders batches
-// of cases; Sprocket renders the same cases in-process; Diff reports where
-// the outputs differ byte for byte.
+// of cases; Sprocket renders the same cases in-process; Compare reports
+// where the outputs differ byte for byte and Minimize shrinks a
+// disagreement to a small reproduction.
+//
+// The tests need `ruby -rliquid` (Debian: ruby, ruby-liquid). They skip
+// without it unless SPROCKET_REQUIRE_RUBY=1 or CI=true. TestDifferential
+// runs SPROCKET_DIFF_CASES cases (500; 5000 with CI=true) from seed
+// SPROCKET_DIFF_SEED (default: the clock; always logged).
+//
+// Two more Ruby scripts live here: golden54.rb lists the golden-liquid
+// cases Ruby Liquid 5.4 itself fails, spec54.rb the liquid-spec cases
+// (testdata/liquid_spec_ruby54_failures.txt). KNOWN.md lists the open
+// disagreements with minimal reproductions.
 package difftest
 
 import (
