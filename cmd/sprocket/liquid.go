@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"unicode/utf8"
 
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -22,7 +24,8 @@ type liquidRequest struct {
 }
 
 // runLiquid renders one template per JSON line of stdin and writes one JSON
-// result line per input line, in order.
+// result line per input line, in order: {"output": …}, {"output_b64": …}
+// when the output is not valid UTF-8, or {"error": …}.
 func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintln(stderr, "usage: sprocket liquid < requests.jsonl")
@@ -53,9 +56,12 @@ func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 }
 
+// liquidResult is one output line: the rendered text (base64 in
+// output_b64 when it is not valid UTF-8), or an error.
 type liquidResult struct {
-	Output *string `json:"output,omitempty"`
-	Error  *string `json:"error,omitempty"`
+	Output    *string `json:"output,omitempty"`
+	OutputB64 *string `json:"output_b64,omitempty"`
+	Error     *string `json:"error,omitempty"`
 }
 
 func errResult(msg string) liquidResult { return liquidResult{Error: &msg} }
@@ -94,6 +100,10 @@ func renderLine(ctx context.Context, eng *liquid.Engine, line []byte) liquidResu
 	s, err := t.RenderMap(ctx, vars, opts)
 	if err != nil {
 		return errResult(err.Error())
+	}
+	if !utf8.ValidString(s) {
+		b := base64.StdEncoding.EncodeToString([]byte(s))
+		return liquidResult{OutputB64: &b}
 	}
 	return liquidResult{Output: &s}
 }

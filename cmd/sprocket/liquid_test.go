@@ -21,6 +21,8 @@ func TestLiquidCommand(t *testing.T) {
 		`{"template": "{{ 1 | divided_by: 0 }}", "strict": true}`,
 		`{"template": "{{ x | nosuchfilter }}", "data": {"x": "<&>"}}`,
 		`{"template": "ok", "data": [1]}`,
+		`{"template": "{{ s | slice: 0 }}", "data": {"s": "é"}}`,
+		`{"template": "{{ '/2E=' | base64_decode }}"}`,
 	}, "\n")
 	want := []string{
 		`{"output":"12345678901234567890-12.0s"}`,
@@ -33,6 +35,8 @@ func TestLiquidCommand(t *testing.T) {
 		`{"error":"Liquid error: divided by 0"}`,
 		`{"output":"<&>"}`,
 		`{"error":"invalid request: \"data\" must be an object"}`,
+		`{"output":"é"}`,
+		`{"output_b64":"/2E="}`,
 	}
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"liquid"}, strings.NewReader(in), &out, &errOut); code != 0 {
