@@ -268,8 +268,19 @@ func TestTaskSync(t *testing.T) {
 			t.Errorf("%s: field %v, want %q", tc.body, f, tc.field)
 		}
 	}
+	// Without subscriptions, the template is rendered with the options.
+	tmplTask := `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if options.on__boolean %}user/orders/new{% endif %}\nmechanic/user/trigger","options":{"on__boolean":true}}`
+	out = c.want(http.StatusCreated, "POST", "/v1/tasks", tmplTask)
+	if subs, _ := out["subscriptions"].([]any); len(subs) != 2 || subs[0] != "user/orders/new" || subs[1] != "mechanic/user/trigger" {
+		t.Fatalf("rendered subscriptions %v", out["subscriptions"])
+	}
+	out = c.want(http.StatusBadRequest, "POST", "/v1/tasks", `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if %}"}`)
+	if _, f := errorField(t, out); f != "subscriptions_template" {
+		t.Fatalf("bad template field %v", f)
+	}
 	c.want(http.StatusNotImplemented, "POST", "/v1/tasks/preview", simpleTask)
 	c.want(http.StatusNoContent, "DELETE", "/v1/tasks/"+id, nil)
+	c.want(http.StatusNotFound, "DELETE", "/v1/tasks/"+id, nil)
 	c.want(http.StatusNotFound, "GET", "/v1/tasks/"+id, nil)
 }
 

@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -31,7 +33,7 @@ type taskBody struct {
 
 // parseTaskBody reads a task document, bare or wrapped as {"task": {...}},
 // with optional envelope fields.
-func parseTaskBody(raw []byte) (*taskBody, error) {
+func parseTaskBody(ctx context.Context, raw []byte) (*taskBody, error) {
 	v, err := value.FromJSON(raw)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "", "request body is not valid JSON: %v", err)
@@ -73,8 +75,12 @@ func parseTaskBody(raw []byte) (*taskBody, error) {
 		}
 		return nil, errorf(http.StatusBadRequest, "", "%v", err)
 	}
-	if _, err := t.ParsedSubscriptions(); err != nil {
-		return nil, errorf(http.StatusBadRequest, "subscriptions", "%v", err)
+	if err := ResolveSubscriptions(ctx, t); err != nil {
+		var fe *task.ParseError
+		if errors.As(err, &fe) {
+			return nil, errorf(http.StatusBadRequest, fe.Field, "%v", err)
+		}
+		return nil, errorf(http.StatusBadRequest, "", "%v", err)
 	}
 	def, err := t.MarshalJSON()
 	if err != nil {
@@ -147,6 +153,30 @@ func stringsAny(ss []string) []any {
 	return out
 }
 
+// ResolveSubscriptions checks a task's subscriptions. A task whose
+// document lists no subscriptions but has a subscriptions template gets the
+// template rendered with its options (as Mechanic does when a task is
+// saved); otherwise the listed subscriptions are kept as they are, which
+// is what a task export carries. Problems are *task.ParseError values
+// naming the field.
+func ResolveSubscriptions(ctx context.Context, t *task.Task) error {
+	if len(t.Subscriptions) == 0 && t.SubscriptionsTemplate != nil && strings.TrimSpace(*t.SubscriptionsTemplate) != "" {
+		subs, err := run.RenderSubscriptions(ctx, dialect.NewEngine(dialect.Options{}), t, nil)
+		if err != nil {
+			return &task.ParseError{Field: task.FieldSubscriptionsTemplate, Err: err}
+		}
+		t.Subscriptions = make([]string, len(subs))
+		for i, sub := range subs {
+			t.Subscriptions[i] = sub.String()
+		}
+		return nil
+	}
+	if _, err := t.ParsedSubscriptions(); err != nil {
+		return &task.ParseError{Field: task.FieldSubscriptions, Err: err}
+	}
+	return nil
+}
+
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // CreateTask stores a parsed task, disabled, as POST /v1/tasks does; with
@@ -178,7 +208,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(raw)
+	b, err := parseTaskBody(r.Context(), raw)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -264,7 +294,7 @@ func (s *Service) updateTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(raw)
+	b, err := parseTaskBody(r.Context(), raw)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -339,7 +369,7 @@ func (s *Service) previewTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(raw)
+	b, err := parseTaskBody(r.Context(), raw)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -352,7 +382,7 @@ func (s *Service) previewSavedTask(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if strings.TrimSpace(string(raw)) != "" {
-		b, err := parseTaskBody(raw)
+		b, err := parseTaskBody(r.Context(), raw)
 		if err != nil {
 			return 0, nil, err
 		}

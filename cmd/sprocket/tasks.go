@@ -166,7 +166,7 @@ type storeImporter struct {
 }
 
 func (s storeImporter) importTask(ctx context.Context, t *task.Task, key string, enable bool) (string, bool, error) {
-	if _, err := t.ParsedSubscriptions(); err != nil {
+	if err := server.ResolveSubscriptions(ctx, t); err != nil {
 		return "", false, err
 	}
 	got, created, err := server.CreateTask(ctx, s.st, t, key)
