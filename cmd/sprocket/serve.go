@@ -77,6 +77,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, restore the default handling so that a
+		// second one ends the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
 		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
