@@ -225,6 +225,13 @@ func (g *Generator) data() *value.Map {
 	d.Set("products", ps)
 	d.Set("d", pickOne(g, datePool))
 	d.Set("items", []any{"a", int64(2), 3.5})
+	w := value.NewMap(4)
+	for i := 0; i < 1+g.pick(3); i++ {
+		w.Set(pickOne(g, []string{"a b", "ключ", `q"uote`, "#{x}", "", "1", "nil", "é"}),
+			pickOne(g, []any{"\u0001ctl", "tab\there", `back\slash`, "#{interp}", "#$x #@y", "zero\u200bwidth", "emoji 🎉", "\u00e9\u0301", "\x7f", "new\nline", "\u2028", 1e20, -0.0, 1e-5, []any{nil, true, 2.5, []any{}}}))
+	}
+	d.Set("weird", w)
+	d.Set("deep", []any{[]any{int64(1), []any{int64(2), []any{"x", value.MapOf("k", []any{1e16, 100.0})}}}, value.NewMap(0)})
 	d.Set("a-b", pickOne(g, strPool))
 	d.Set("q?", g.chance(0.5))
 	return d
