@@ -52,8 +52,10 @@ func benchChain(b *testing.B, workers int, perform bool) {
 	}
 	h.task("forward", subs, "", taskOpts{})
 	script := `{"action":{"type":"http","options":{"method":"post","url":"` + srv.URL + `/orders","body":{"order":{"id":1,"total":"10.00"}}}}}`
+	var performed atomic.Int64
 	h.setRender("forward", func(in TaskRunInput) (string, error) {
 		if in.Event.Topic == TopicActionsPerform {
+			performed.Add(1)
 			return `{"log":"sent"}`, nil
 		}
 		return script, nil
@@ -78,7 +80,7 @@ func benchChain(b *testing.B, workers int, perform bool) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
-	for hits.Load() < int64(n) {
+	for hits.Load() < int64(n) || (perform && performed.Load() < int64(n)) {
 		time.Sleep(time.Millisecond)
 	}
 	for idle := 0; idle < 2; {

@@ -47,7 +47,7 @@ type Store interface {
 // Defaults of Config.
 const (
 	DefaultWorkers       = 32
-	DefaultLease         = time.Minute
+	DefaultLease         = 30 * time.Second
 	DefaultPollInterval  = time.Second
 	DefaultShutdownGrace = 10 * time.Second
 	DefaultRetention     = 15 * 24 * time.Hour
@@ -79,7 +79,7 @@ type Config struct {
 	// the concurrency).
 	ClaimBatch int
 	// Lease is how long a claimed run stays leased before another worker may
-	// take it; workers renew it every Lease/3 while working (default 1m).
+	// take it; workers renew it every Lease/3 while working (default 30s).
 	Lease time.Duration
 	// PollInterval is how often an idle pipeline looks for due runs without
 	// a wake-up (scheduled runs and retries come due this way; default 1s).
