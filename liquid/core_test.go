@@ -222,6 +222,10 @@ func TestConcurrentRender(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 50; j++ {
+				if _, err := eng.Parse("{% if a %}{{ b | upcase }}{% endif %}"); err != nil {
+					t.Errorf("concurrent parse: %v", err)
+					return
+				}
 				out, err := tpl.Render(context.Background(), map[string]any{"xs": []any{1, 2, 3}}, nil)
 				if err != nil || out != "a10b21a323" {
 					t.Errorf("got %q, %v", out, err)
