@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -10,10 +11,9 @@ import (
 	"time"
 )
 
-// TestManualTriggers runs the service in-process with its pipeline: a
-// mechanic/user/trigger, text or form event created through the API runs
-// only the task it names, with the text or form data in the run.
-func TestManualTriggers(t *testing.T) {
+// startPipelineService runs the service with its pipeline in-process.
+func startPipelineService(t *testing.T) (*Service, *client) {
+	t.Helper()
 	svc, err := Open(context.Background(), Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
 		NewPipeline: StandardPipeline(PipelineOptions{}),
@@ -21,7 +21,6 @@ func TestManualTriggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -29,13 +28,21 @@ func TestManualTriggers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Serve(ctx, ln) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
-	}()
-	c := &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
+		_ = svc.Close()
+	})
+	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
+}
+
+// TestManualTriggers runs the service in-process with its pipeline: a
+// mechanic/user/trigger, text or form event created through the API runs
+// only the task it names, with the text or form data in the run.
+func TestManualTriggers(t *testing.T) {
+	_, c := startPipelineService(t)
 	mk := func(name string) string {
 		doc := map[string]any{
 			"name":          name,
@@ -80,5 +87,55 @@ func TestManualTriggers(t *testing.T) {
 	}
 	if other := c.want(http.StatusOK, "GET", "/v1/task_runs?task_id="+b, nil)["task_runs"].([]any); len(other) != 0 {
 		t.Fatalf("task B ran for events meant for A: %v", other)
+	}
+}
+
+// TestCacheActionAndEndpoint: a task's cache action stores a value that a
+// public cache endpoint serves and that the next run reads through the
+// cache variable.
+func TestCacheActionAndEndpoint(t *testing.T) {
+	_, c := startPipelineService(t)
+	doc := map[string]any{
+		"name":          "Cache it",
+		"script":        `{% if cache["page"] %}{% log seen: cache["page"].hello %}{% else %}{% action "cache" %}["set", "page", {"hello": "world"}]{% endaction %}{% endif %}`,
+		"subscriptions": []string{"mechanic/user/trigger"},
+		"options":       map[string]any{},
+	}
+	id := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+	ep := c.want(http.StatusCreated, "POST", "/v1/cache_endpoints", map[string]any{"key": "page"})
+	c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+	var body string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(c.base + ep["url"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			body = string(b)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if body != `{"hello":"world"}` {
+		t.Fatalf("cache endpoint served %q", body)
+	}
+	c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+	for {
+		runs := c.want(http.StatusOK, "GET", "/v1/task_runs?task_id="+id+"&status=success", nil)["task_runs"].([]any)
+		if len(runs) == 2 {
+			logs, _ := json.Marshal(runs[0].(map[string]any)["logs"]) // newest first
+			if !strings.Contains(string(logs), `"seen":"world"`) {
+				t.Fatalf("second run logs %s", logs)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d successful runs, want 2", len(runs))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
