@@ -105,6 +105,7 @@ var (
 		"UPPER lower MiXeD", "tab\there", "1,2,3", "apple", "Banana", "cherry", "z", "ÄÖÜ äöü",
 		"it's \"quoted\"", "  ", "\n", "0", "1e3", "a.b.c", "<script>alert(1)</script>",
 		"100%", "a%+", "%zz+%4+1", `back\slash`, "\\0", "t\\&t",
+		"straße", "İstanbul", "ΣΑΣ ΟΔΟΣ", "ǆemal", "ﬁne", "A\u0301 e\u0301", "𐐨 Ⅻ ⓐ",
 	}
 	// numericStrs are strings that Ruby's to_number reads in surprising ways.
 	numericStrs = []string{
