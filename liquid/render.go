@@ -108,14 +108,21 @@ func errorText(err error) string {
 }
 
 // Limits bound the work of one render. Zero fields take the defaults;
-// negative fields mean unlimited.
+// negative fields mean unlimited. Exceeding Steps or OutputBytes stops the
+// render with an error wrapping ErrLimit, in every mode. Exceeding Depth is
+// reported inline as "Liquid error: Nesting too deep", as Ruby Liquid does
+// (in strict mode it fails the render); the step limit still bounds the
+// work of runaway recursion.
 type Limits struct {
-	Steps int64 // node evaluations and loop iterations
+	// Steps counts node evaluations, loop iterations and the elements of
+	// ranges handed to filters.
+	Steps int64
 	// OutputBytes bounds the output, each capture and every computed or
 	// assigned string; all bytes written, captures included, are bounded by
 	// WrittenFactor times OutputBytes.
 	OutputBytes int64
-	Depth       int // nesting of loops, include and render
+	// Depth bounds the nesting of loops, tablerow, include and render.
+	Depth int
 }
 
 // Default limits.
