@@ -12,12 +12,16 @@ import (
 )
 
 // startPipelineService runs the service with its pipeline in-process.
-func startPipelineService(t *testing.T) (*Service, *client) {
+func startPipelineService(t *testing.T, clock ...*fakeClock) (*Service, *client) {
 	t.Helper()
-	svc, err := Open(context.Background(), Config{
+	cfg := Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
 		NewPipeline: StandardPipeline(PipelineOptions{}),
-	})
+	}
+	if len(clock) > 0 {
+		cfg.StoreClock = clock[0]
+	}
+	svc, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,4 +142,30 @@ func TestCacheActionAndEndpoint(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestPrune: finished events and runs older than the retention period are
+// pruned by the service; newer ones stay.
+func TestPrune(t *testing.T) {
+	clock := newFakeClock(time.Now())
+	svc, c := startPipelineService(t, clock)
+	ev := c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "user/things/happened", "data": 1})
+	id := ev["id"].(string)
+	deadline := time.Now().Add(20 * time.Second)
+	for c.want(http.StatusOK, "GET", "/v1/runs/"+id, nil)["status"] != "success" {
+		if time.Now().After(deadline) {
+			t.Fatal("event run did not finish")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	clock.Set(clock.Now().Add(DefaultRetention - time.Hour))
+	if st, err := svc.Prune(context.Background()); err != nil || st.Events != 0 {
+		t.Fatalf("prune before the retention period: %+v, %v", st, err)
+	}
+	clock.Set(clock.Now().Add(2 * time.Hour))
+	st, err := svc.Prune(context.Background())
+	if err != nil || st.Events != 1 || st.Runs != 1 {
+		t.Fatalf("prune after the retention period: %+v, %v", st, err)
+	}
+	c.want(http.StatusNotFound, "GET", "/v1/events/"+id, nil)
 }
