@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,7 +74,11 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"GET /v1/runs/{id}":               s.getRun,
 		"GET /v1/task_runs/{id}":          s.getRun,
 		"GET /v1/action_runs/{id}":        s.getRun,
+		"GET /v1/event_runs/{id}":         s.getRun,
 		"POST /v1/runs/{id}/retry":        s.retryRun,
+		"POST /v1/event_runs/{id}/retry":  s.retryRun,
+		"POST /v1/task_runs/{id}/retry":   s.retryRun,
+		"POST /v1/action_runs/{id}/retry": s.retryRun,
 		"GET /v1/cache_endpoints":         s.listCacheEndpoints,
 		"POST /v1/cache_endpoints":        s.createCacheEndpoint,
 		"DELETE /v1/cache_endpoints/{id}": s.deleteCacheEndpoint,
@@ -136,8 +141,11 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	case json.RawMessage:
 		raw = b
 	default:
-		var err error
-		raw, err = json.Marshal(body)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // task scripts and logs are full of < > &
+		err := enc.Encode(body)
+		raw = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 		if err != nil {
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = io.WriteString(w, `{"error":{"message":"could not encode the response","field":null}}`)
