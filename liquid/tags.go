@@ -721,7 +721,8 @@ func rubyToInt(v any) (int64, error) {
 	case int64, float64, string, *big.Int:
 		return rubyToI(x), nil
 	}
-	return 0, &RuntimeError{Msg: "undefined method `to_i' for " + value.TypeName(v)}
+	// Ruby raises NoMethodError, which Liquid renders as an internal error.
+	return 0, &RuntimeError{Msg: "internal"}
 }
 
 func (n *tablerowNode) attr(rc *RenderContext, k string) (int64, bool, error) {
