@@ -217,8 +217,9 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	env.Set("shop", r.shop())
 	env.Set("cache", r.cache(ctx, in.Event.Preview))
 	topic := in.Event.Topic
-	if st := in.Event.shopifyTopic(); st != "" {
-		topic = st
+	if shopifyTopic := in.Event.shopifyTopic(); shopifyTopic != "" {
+		// custom Shopify webhooks: the subject follows the Shopify topic
+		topic = shopifyTopic
 	}
 	if name, ok := SubjectVariable(topic); ok {
 		env.Set(name, subjectValue(topic, in.Event.Data))
