@@ -17,7 +17,6 @@ import (
 
 	"github.com/sprocketrun/sprocket/dialect/filters"
 	"github.com/sprocketrun/sprocket/liquid"
-	"github.com/sprocketrun/sprocket/liquid/filter"
 )
 
 // GraphQLClient runs read-only Shopify Admin GraphQL queries for the
@@ -42,17 +41,6 @@ type Options struct {
 func Register(e *liquid.Engine, opts Options) {
 	// Mechanic runs in Rails: "x == blank" uses ActiveSupport's blank?.
 	e.SetActiveSupport(true)
-	// Mechanic Liquid has Ruby Liquid 5.4's standard filters; the filters
-	// added after 5.4 are not part of it.
-	later := map[string]bool{}
-	for _, n := range filter.Extensions() {
-		later[n] = true
-	}
-	for name, fn := range filter.Standard() {
-		if !later[name] {
-			e.RegisterFilter(name, fn)
-		}
-	}
 	for name, fn := range filters.Mechanic() {
 		e.RegisterFilter(name, fn)
 	}
