@@ -87,6 +87,10 @@ func partials() map[string]string {
 		"item":  "[{{ item }}|{{ x }}]",
 		"loop":  "{% for v in items %}{{ v }}{% unless forloop.last %},{% endunless %}{% endfor %}",
 		"plain": "plain {{ s | upcase }}",
+		"leak":  "{% assign leaked = s | size %}{% increment c %}{% cycle 'a', 'b' %}",
+		"self":  "{% if d > 0 %}{% assign d = d | minus: 1 %}<{% include 'self' %}>{% endif %}",
+		"rself": "{% if d > 0 %}({% render 'rself', d: d | minus: 1 %}){% endif %}",
+		"deep":  "{% include 'leak' %}{{ leaked }}{% render 'plain' %}",
 	}
 }
 
@@ -771,7 +775,11 @@ func (g *Generator) stmt(b *strings.Builder, depth int) {
 		case 3:
 			g.open(b, pickOne(g, []string{"render 'item' with ", "include 'item' for ", "render 'item' for "})+g.ref(kArr)+pickOne(g, []string{"", " as x", " as item"}))
 		default:
-			g.open(b, pickOne(g, []string{"render 'loop', items: nums", "include 'loop'", "render 'plain'", "include 'plain'", "render 'loop', items: (1..3)"}))
+			g.open(b, pickOne(g, []string{"render 'loop', items: nums", "include 'loop'", "render 'plain'", "include 'plain'", "render 'loop', items: (1..3)",
+				"include 'leak'", "render 'leak'", "include 'deep'", "render 'deep'", "include 'self', d: 3", "render 'rself', d: 3", "include 'missing'", "render 'missing'"}))
+			if g.chance(0.5) {
+				b.WriteString("{{ leaked }}")
+			}
 		}
 	default:
 		if g.loops > 0 {
