@@ -30,7 +30,7 @@ func TestLibraryPreviews(t *testing.T) {
 	r := &Renderer{Engine: eng}
 	ctx := context.Background()
 	var withActions, logsOnly, withErrors, nothing []string
-	failures, anyErrors := 0, 0
+	failures, anyErrors, totalRuns := 0, 0, 0
 	var staleSubs []string
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
@@ -69,6 +69,7 @@ func TestLibraryPreviews(t *testing.T) {
 			staleSubs = append(staleSubs, name)
 		}
 		acts, logs, errs := 0, 0, 0
+		totalRuns += len(p.Runs)
 		for _, run := range p.Runs {
 			if run.Err != nil {
 				failures++
@@ -93,6 +94,7 @@ func TestLibraryPreviews(t *testing.T) {
 			nothing = append(nothing, name)
 		}
 	}
+	t.Logf("%d preview runs", totalRuns)
 	t.Logf("%d tasks: %d with ≥1 action; without actions: %d with task-raised errors, %d with logs only, %d with nothing; %d tasks raise errors in some run; %d engine failures",
 		len(files), len(withActions), len(withErrors), len(logsOnly), len(nothing), anyErrors, failures)
 	sort.Strings(logsOnly)
