@@ -57,7 +57,8 @@ func envInt(t *testing.T, name string, def int) int {
 // ones also minimized.
 func reportDisagreements(t *testing.T, what string, n int, ds []Disagreement, o *Oracle, s *Sprocket) {
 	t.Helper()
-	const maxShown, maxMinimized = 40, 25
+	// SPROCKET_DIFF_SHOW raises the number of disagreements printed.
+	maxShown, maxMinimized := envInt(t, "SPROCKET_DIFF_SHOW", 40), 25
 	ctx := context.Background()
 	for i, d := range ds {
 		if i == maxShown {
