@@ -56,7 +56,7 @@ func (n *renderNode) Render(rc *RenderContext) error {
 			template:     partial,
 			templateName: n.name,
 		}
-		if inner.depth >= rc.sh.limits.Depth {
+		if rc.depth+len(rc.scopes) > rc.sh.limits.Depth {
 			return rc.depthError()
 		}
 		scope := inner.scopes[0]

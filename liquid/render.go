@@ -215,7 +215,7 @@ type RenderContext struct {
 	counters   *value.Map
 	buf        []byte
 	interrupts []int // pending break/continue, innermost last
-	depth      int
+	depth      int // render-tag nesting (Ruby's base_scope_depth)
 	forStack   []*forloopDrop
 	offsets    map[string]int64
 	cycles     map[string]int
@@ -466,10 +466,9 @@ func (rc *RenderContext) Set(name string, v any) { rc.scopes[0].Set(name, v) }
 func (rc *RenderContext) SetLocal(name string, v any) { rc.scopes[len(rc.scopes)-1].Set(name, v) }
 
 // PushScope opens a new innermost scope; PopScope closes it.
+// Like Ruby, the depth counted is the render nesting plus the open scopes.
 func (rc *RenderContext) PushScope() error {
-	rc.depth++
-	if rc.depth >= rc.sh.limits.Depth {
-		rc.depth--
+	if rc.depth+len(rc.scopes)+1 > rc.sh.limits.Depth {
 		return rc.depthError()
 	}
 	rc.scopes = append(rc.scopes, value.NewMap(2))
@@ -479,7 +478,6 @@ func (rc *RenderContext) PushScope() error {
 // PopScope closes the innermost scope opened by PushScope.
 func (rc *RenderContext) PopScope() {
 	rc.scopes = rc.scopes[:len(rc.scopes)-1]
-	rc.depth--
 }
 
 // Interrupted reports whether a break or continue is pending.
