@@ -215,7 +215,7 @@ type RenderContext struct {
 	counters   *value.Map
 	buf        []byte
 	interrupts []int // pending break/continue, innermost last
-	depth      int // render-tag nesting (Ruby's base_scope_depth)
+	depth      int   // render-tag nesting (Ruby's base_scope_depth)
 	forStack   []*forloopDrop
 	offsets    map[string]int64
 	cycles     map[string]int
