@@ -228,6 +228,9 @@ func (p *Pipeline) taskRunInfo(ctx context.Context, r store.Run) (taskRunInfo, e
 	if r.ParentRunID == "" {
 		return info, nil
 	}
+	if info, ok := p.taskRuns.get(r.ParentRunID); ok {
+		return info, nil
+	}
 	parent, err := p.st.GetRun(ctx, r.ParentRunID)
 	if errors.Is(err, store.ErrNotFound) {
 		return info, nil
@@ -249,6 +252,7 @@ func (p *Pipeline) taskRunInfo(ctx context.Context, r store.Run) (taskRunInfo, e
 	a, _ := m.Get("perform_action_runs_in_sequence")
 	b, _ := m.Get("halt_action_run_sequence_on_error")
 	info.inSeq, info.halt = a == true, b == true
+	defer func() { p.taskRuns.put(r.ParentRunID, info) }()
 	if l, ok := m.Get(metaNoPerformEvent); ok {
 		if arr, ok := l.([]any); ok {
 			info.noPerform = map[int]bool{}

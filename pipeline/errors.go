@@ -15,7 +15,7 @@ import (
 // an error reporter from feeding on its own failures.
 func (p *Pipeline) errorEvent(ctx context.Context, job store.Job, topic, msg string, rec store.Task, actionObj *value.Map) (store.NewEvent, bool) {
 	r := job.Run
-	ev, err := p.st.GetEvent(ctx, r.EventID)
+	ev, err := p.event(ctx, r.EventID)
 	if err != nil {
 		p.log.Warn("pipeline: error event: load event", "run", r.ID, "err", err)
 		return store.NewEvent{}, false

@@ -42,12 +42,12 @@ func (p *Pipeline) eventRun(ctx context.Context, job store.Job) error {
 	if p.exhausted(job) {
 		return p.fail(ctx, job, store.Failure{Error: p.exhaustedMsg(job), Permanent: true})
 	}
-	ev, err := p.st.GetEvent(ctx, job.Run.EventID)
+	ev, err := p.event(ctx, job.Run.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return p.fail(ctx, job, store.Failure{Error: "event not found: " + job.Run.EventID, Permanent: true})
 	}
 	if err != nil {
-		return p.fail(ctx, job, store.Failure{Error: "load event: " + err.Error()})
+		return p.fail(ctx, job, store.Failure{Error: err.Error()})
 	}
 	matches, err := p.matchTasks(ctx, ev)
 	if err != nil {

@@ -109,6 +109,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// memoSize bounds the in-memory memos of events and task runs.
+const memoSize = 4096
+
 // Pipeline performs runs from the queue. Create it with New and start it
 // with Run.
 type Pipeline struct {
@@ -120,6 +123,11 @@ type Pipeline struct {
 	limit int
 	wake  chan struct{}
 	subs  sync.Map // task id -> subsEntry
+	// events and taskRuns remember records the next runs of a chain read:
+	// events are immutable, and a task run's metadata is fixed once it
+	// has created its action runs.
+	events   *memo[string, store.Event]
+	taskRuns *memo[string, taskRunInfo]
 }
 
 type subsEntry struct {
@@ -186,6 +194,9 @@ func New(cfg Config) (*Pipeline, error) {
 		sched: cfg.RetrySchedule,
 		limit: limit,
 		wake:  make(chan struct{}, 1),
+
+		events:   newMemo[string, store.Event](memoSize),
+		taskRuns: newMemo[string, taskRunInfo](memoSize),
 	}, nil
 }
 
@@ -293,16 +304,7 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		case <-ctx.Done():
 			return
 		}
-		n := 1
-	more:
-		for n < p.cfg.ClaimBatch {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break more
-			}
-		}
+		n := p.gatherSlots(ctx, slots)
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
 		claimed, err := p.st.Claim(context.WithoutCancel(ctx), n, p.cfg.Lease)
@@ -345,6 +347,44 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 			return
 		}
 	}
+}
+
+// claimGather is how long a busy dispatcher waits for more free slots
+// before claiming, so that claims (write transactions) come in batches.
+const claimGather = time.Millisecond
+
+// gatherSlots takes more free slots after the first: all that are free
+// now and, while other runs are in flight, those that free up within
+// claimGather, up to a quarter of the concurrency (at least 1) or ClaimBatch.
+// It returns how many slots are held for the claim.
+func (p *Pipeline) gatherSlots(ctx context.Context, slots chan struct{}) int {
+	n := 1
+	for n < p.cfg.ClaimBatch {
+		select {
+		case slots <- struct{}{}:
+			n++
+			continue
+		default:
+		}
+		break
+	}
+	target := min(p.cfg.ClaimBatch, max(1, p.limit/4))
+	if n >= target || len(slots) == n { // enough, or nothing else in flight
+		return n
+	}
+	t := time.NewTimer(claimGather)
+	defer t.Stop()
+	for n < target {
+		select {
+		case slots <- struct{}{}:
+			n++
+		case <-t.C:
+			return n
+		case <-ctx.Done():
+			return n
+		}
+	}
+	return n
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
@@ -514,4 +554,17 @@ func Transient(err error) error {
 func IsTransient(err error) bool {
 	var te *transientError
 	return errors.As(err, &te)
+}
+
+// event reads an event, from the memo when this process saw it recently.
+func (p *Pipeline) event(ctx context.Context, id string) (store.Event, error) {
+	if ev, ok := p.events.get(id); ok {
+		return ev, nil
+	}
+	ev, err := p.st.GetEvent(ctx, id)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("load event %s: %w", id, err)
+	}
+	p.events.put(id, ev)
+	return ev, nil
 }

@@ -79,12 +79,12 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.failTask(ctx, job, store.Failure{Error: "task definition: " + err.Error(), Permanent: true}, &rec)
 	}
-	ev, err := p.st.GetEvent(ctx, job.Run.EventID)
+	ev, err := p.event(ctx, job.Run.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return p.fail(ctx, job, store.Failure{Error: "event not found: " + job.Run.EventID, Permanent: true})
 	}
 	if err != nil {
-		return p.fail(ctx, job, store.Failure{Error: "load event: " + err.Error()})
+		return p.fail(ctx, job, store.Failure{Error: err.Error()})
 	}
 	parents, err := p.parents(ctx, ev)
 	if err != nil {
@@ -121,6 +121,13 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if len(noPerform) > 0 {
 		// The action runs read this to skip their perform events.
 		metaMap.Set(metaNoPerformEvent, noPerform)
+	}
+	info := taskRunInfo{inSeq: def.PerformActionRunsInSequence, halt: def.HaltActionRunSequenceOnError}
+	for _, i := range noPerform {
+		if info.noPerform == nil {
+			info.noPerform = map[int]bool{}
+		}
+		info.noPerform[int(i.(int64))] = true
 	}
 	meta, _ := value.ToJSON(metaMap)
 	base := store.Failure{Output: out.Text, Logs: logs, Errors: errs, ResultMeta: meta}
@@ -199,10 +206,16 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 			return p.failTask(ctx, job, f, &rec)
 		}
 	}
-	return p.complete(ctx, job, store.Result{
+	if err := p.complete(ctx, job, store.Result{
 		Output: out.Text, Logs: logs, Errors: errs, Result: result, ResultMeta: meta,
 		Effects: store.Effects{Runs: runs},
-	})
+	}); err != nil {
+		return err
+	}
+	if len(runs) > 0 {
+		p.taskRuns.put(job.Run.ID, info)
+	}
+	return nil
 }
 
 // failTask records a failed task run attempt, with a mechanic/errors/task
@@ -272,7 +285,7 @@ func (p *Pipeline) parents(ctx context.Context, ev store.Event) ([]store.Event, 
 	var out []store.Event
 	id := ev.ParentID
 	for id != "" && len(out) < MaxParentGenerations {
-		pe, err := p.st.GetEvent(ctx, id)
+		pe, err := p.event(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			break
 		}
