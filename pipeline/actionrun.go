@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -71,10 +70,13 @@ func (p *Pipeline) actionRun(ctx context.Context, job store.Job) error {
 		return p.finishAction(ctx, job, &rec, o)
 	}
 	err = p.finishAction(ctx, job, &rec, outcome{ok: true, res: res, hasRes: true, eff: eff})
-	if err != nil && (errors.Is(err, store.ErrNotInteger) || errors.Is(err, store.ErrInvalid)) {
-		// The action's own effects were rejected (a cache increment of a
-		// non-integer, say): the run fails without them.
-		return p.finishAction(ctx, job, &rec, outcome{err: strings.TrimPrefix(err.Error(), "complete action_run "+r.ID+": ")})
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrNotInteger):
+		// The action's own effects were rejected: the run fails without them.
+		return p.finishAction(ctx, job, &rec, outcome{err: r.ActionType + " action: the stored value is not an integer"})
+	case errors.Is(err, store.ErrInvalid):
+		return p.finishAction(ctx, job, &rec, outcome{err: r.ActionType + " action: rejected by the store: " + err.Error()})
 	}
 	return err
 }

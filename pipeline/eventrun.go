@@ -133,8 +133,10 @@ func (p *Pipeline) matchTasks(ctx context.Context, ev store.Event) ([]match, err
 		if strings.HasPrefix(ev.Topic, errorsPrefix) && !p.receivesError(t, subs, ev) {
 			continue
 		}
+		seen := map[string]bool{}
 		for _, s := range subs {
-			if s.Topic == ev.Topic {
+			if s.Topic == ev.Topic && !seen[s.String()] {
+				seen[s.String()] = true
 				out = append(out, match{task: t, sub: s})
 			}
 		}

@@ -220,3 +220,29 @@ func TestDisabledTaskFailsQueuedRuns(t *testing.T) {
 		t.Errorf("task run of disabled task = %s %q", r.Status, r.Error)
 	}
 }
+
+func TestCacheIncrOfText(t *testing.T) {
+	h := newHarness(t)
+	tk := h.task("t", []string{"user/a/b", "user/a/b"}, `{"action":{"type":"cache","options":["set","word","abc"]}}`, taskOpts{})
+	h.setRender("t", func(in TaskRunInput) (string, error) {
+		if string(in.Event.Data) == `"incr"` {
+			return `{"action":{"type":"cache","options":["incr","word"]}}`, nil
+		}
+		return in.Task.Script, nil
+	})
+	h.start()
+	h.event("user/a/b", `"set"`)
+	h.waitIdle()
+	h.event("user/a/b", `"incr"`)
+	h.waitIdle()
+	acts := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindAction})
+	if len(acts) != 2 {
+		t.Fatalf("action runs = %d, want 2 (a duplicated subscription runs once)", len(acts))
+	}
+	if acts[1].Status != store.StatusFailed || acts[1].Error != "cache action: the stored value is not an integer" || acts[1].Attempts != 1 {
+		t.Errorf("incr of text: %s %q attempts %d", acts[1].Status, acts[1].Error, acts[1].Attempts)
+	}
+	if v := h.cacheValue("word"); v != `"abc"` {
+		t.Errorf("word = %s", v)
+	}
+}
