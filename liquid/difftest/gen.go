@@ -67,6 +67,9 @@ func (g *Generator) Next() Case {
 	})
 	g.loops, g.rows = 0, 0
 	g.budget = 4 + g.r.IntN(10)
+	if g.chance(0.05) {
+		g.budget = 30 // now and then a long template
+	}
 	var b strings.Builder
 	for g.budget > 0 {
 		g.stmt(&b, 0)
@@ -694,8 +697,13 @@ func (g *Generator) stmt(b *strings.Builder, depth int) {
 		if g.chance(0.3) {
 			b.WriteString(" ")
 		}
+		prev := ""
 		for i := 1 + g.pick(3); i > 0; i-- {
 			w := g.expr(kAny)
+			if prev != "" && g.chance(0.3) {
+				w = prev // a value matched by two whens: both render
+			}
+			prev = w
 			for j := g.pick(3); j > 0; j-- {
 				w += pickOne(g, []string{", ", " or "}) + g.expr(kAny)
 			}
@@ -798,10 +806,10 @@ func (g *Generator) loopTail() string {
 		s += " reversed"
 	}
 	if g.chance(0.3) {
-		s += " limit: " + pickOne(g, []string{"0", "1", "2", "3", "m", "-1"})
+		s += " limit: " + pickOne(g, []string{"0", "1", "2", "3", "m", "-1", "2.5", "'2'", "nil", "z", "n"})
 	}
 	if g.chance(0.3) {
-		s += " offset: " + pickOne(g, []string{"0", "1", "2", "m", "5", "continue"})
+		s += " offset: " + pickOne(g, []string{"0", "1", "2", "m", "5", "continue", "1.9", "'1'", "nil", "-1"})
 	}
 	return s
 }
