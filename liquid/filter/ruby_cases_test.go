@@ -167,6 +167,12 @@ func TestRubyFuzzCases(t *testing.T) {
 	replayRubyCases(t, "testdata/ruby_fuzz_cases.jsonl.gz")
 }
 
+// TestRubyPoolMath replays every pairing of liquid/difftest's number and
+// string pools through the math filters.
+func TestRubyPoolMath(t *testing.T) {
+	replayRubyCases(t, "testdata/ruby_pool_math.jsonl.gz")
+}
+
 // TestRubyNewYorkDates replays date filter calls recorded with
 // TZ=America/New_York, where local times, "now" and timestamps carry the
 // zone and its daylight saving changes (ambiguous and skipped hours).
