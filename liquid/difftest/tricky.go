@@ -120,6 +120,8 @@ func TrickyCases() []Case {
 		{Template: "{% render 'r' %}|{% include 'i' %}", Partials: map[string]string{"r": "y{% render 'r' %}", "i": "x{% include 'i' %}"}},
 		{Template: "{% for i in items limit: n offset: 2 %}{{ i }}{% endfor %}|{% for i in items offset: 1 limit: 9223372036854775807 %}{{ i }}{% endfor %}|{% tablerow i in items limit: n offset: 2 %}{{ i }}{% endtablerow %}",
 			Data: value.MapOf("n", int64(9223372036854775806), "items", []any{"a", int64(2), 3.5})},
+		{Template: "{% for i in items limit: n offset: -1 %}{{ i }}{% endfor %}|{% for i in items limit: 2 offset: -1 %}{{ i }}{% endfor %}",
+			Data: value.MapOf("n", int64(-9223372036854775808), "items", []any{"a", int64(2), 3.5})},
 		{Template: "{{ big | modulo: f }}|{{ 10 | modulo: 0.3 }}|{{ big | divided_by: f }}", Data: value.MapOf("f", 1.23e-18, "big", bigInt("9223372036854775808"))},
 		{Template: "{{ a | url_decode }}|{{ b | url_decode }}|{{ c | url_decode }}", Data: value.MapOf("a", "+%+", "b", "a%+", "c", "%zz+%4+1")},
 		{Template: `{{ "toto" | replace: "t", "\+" }}|{{ "toto" | replace: "t", "\0\&" }}|{{ "toto" | replace_first: "t", "\'" }}`},
