@@ -12,6 +12,9 @@ import (
 	"time"
 
 	httpaction "github.com/sprocketrun/sprocket/action/http"
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
 )
 
@@ -20,16 +23,27 @@ import (
 // receiving the requests. Events are inserted up front; the clock runs from
 // starting the pipeline until every action run has finished.
 func BenchmarkEventToHTTPAction(b *testing.B) {
-	for _, workers := range []int{8, 32, 64, 128} {
+	for _, workers := range []int{8, 32, 64} {
 		for _, perform := range []bool{false, true} {
-			b.Run(fmt.Sprintf("workers=%d/perform_event=%v", workers, perform), func(b *testing.B) {
-				benchChain(b, workers, perform)
-			})
+			for _, liquid := range []bool{false, true} {
+				b.Run(fmt.Sprintf("workers=%d/perform_event=%v/liquid=%v", workers, perform, liquid), func(b *testing.B) {
+					benchChain(b, workers, perform, liquid)
+				})
+			}
 		}
 	}
 }
 
-func benchChain(b *testing.B, workers int, perform bool) {
+// benchScript is the Liquid task of the liquid=true variant.
+const benchScript = `{% if event.topic == "mechanic/actions/perform" %}
+  {% log status: action.run.result.status %}
+{% else %}
+  {% action "http" %}
+    {"method": "post", "url": {{ options.url__required | json }}, "body": {"order": {{ event.data | json }}}}
+  {% endaction %}
+{% endif %}`
+
+func benchChain(b *testing.B, workers int, perform, liquid bool) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -51,9 +65,18 @@ func benchChain(b *testing.B, workers int, perform bool) {
 	if perform {
 		subs = append(subs, TopicActionsPerform)
 	}
-	h.task("forward", subs, "", taskOpts{})
-	script := `{"action":{"type":"http","options":{"method":"post","url":"` + srv.URL + `/orders","body":{"order":{"id":1,"total":"10.00"}}}}}`
 	var performed atomic.Int64
+	tk := h.task("forward", subs, "", taskOpts{})
+	if liquid {
+		def, _ := value.ToJSON(value.MapOf("name", "forward", "script", benchScript, "subscriptions", subs,
+			"options", value.MapOf("url__required", srv.URL+"/orders")))
+		tk.Definition = def
+		if _, err := h.st.UpdateTask(context.Background(), tk); err != nil {
+			b.Fatal(err)
+		}
+		h.cfg.Renderer = RunRenderer{Renderer: &run.Renderer{Engine: dialect.NewEngine(dialect.Options{}), Cache: StoreCache(h.st), Logger: quietLogger()}}
+	}
+	script := `{"action":{"type":"http","options":{"method":"post","url":"` + srv.URL + `/orders","body":{"order":{"id":1,"total":"10.00"}}}}}`
 	h.setRender("forward", func(in TaskRunInput) (string, error) {
 		if in.Event.Topic == TopicActionsPerform {
 			performed.Add(1)
@@ -82,7 +105,7 @@ func benchChain(b *testing.B, workers int, perform bool) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
-	for hits.Load() < int64(n) || (perform && performed.Load() < int64(n)) {
+	for hits.Load() < int64(n) || (perform && !liquid && performed.Load() < int64(n)) {
 		time.Sleep(time.Millisecond)
 	}
 	for idle := 0; idle < 2; {
