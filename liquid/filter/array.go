@@ -274,7 +274,7 @@ func size(_ Context, input any, _ []any) (any, error) {
 		return int64(x.Len()), nil
 	case value.Drop:
 		if v, ok := x.Get("size"); ok {
-			return v, nil
+			return value.Normalize(v), nil
 		}
 		return int64(0), nil
 	}

@@ -59,6 +59,13 @@ func TestMathFilters(t *testing.T) {
 	})
 }
 
+func TestGoValuesAreNormalized(t *testing.T) {
+	got, err := Standard()["plus"](testContext{now: testNow}, 40, []any{uint8(2)}, nil)
+	if err != nil || got != int64(42) {
+		t.Fatalf("plus(40, uint8(2)) = %#v, %v; want int64 42", got, err)
+	}
+}
+
 func TestToNumber(t *testing.T) {
 	tests := []struct {
 		in   any

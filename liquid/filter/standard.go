@@ -16,10 +16,14 @@ type impl func(c Context, input any, args []any) (any, error)
 // arguments after the input.
 func withArity(required, optional int, f impl) Func {
 	return func(c Context, input any, args []any, kwargs *value.Map) (any, error) {
-		all := args
+		// Values should arrive canonical; Normalize is cheap for those and
+		// makes stray Go ints or maps behave.
+		input = value.Normalize(input)
+		all := make([]any, 0, len(args)+1)
+		for _, a := range args {
+			all = append(all, value.Normalize(a))
+		}
 		if kwargs != nil {
-			all = make([]any, 0, len(args)+1)
-			all = append(all, args...)
 			all = append(all, kwargs)
 		}
 		given := len(all) + 1
