@@ -147,9 +147,11 @@ func (k OptionKey) coerce(raw any, mode coerceMode) (any, error) {
 	return out, nil
 }
 
-// emptyValue keeps an empty value in the shape the option expects.
+// emptyValue keeps an empty value in the shape the option expects. An empty
+// text option reads as nil, as an unfilled field does in Mechanic (library
+// tasks guard with {% if options.x %}).
 func (k OptionKey) emptyValue(raw any) any {
-	if s, ok := raw.(string); ok {
+	if _, ok := raw.(string); ok {
 		switch {
 		case k.Number, k.Boolean, k.Range != nil:
 			return nil
@@ -158,7 +160,7 @@ func (k OptionKey) emptyValue(raw any) any {
 		case k.KeyVal:
 			return value.NewMap(0)
 		}
-		return s
+		return nil
 	}
 	return raw
 }

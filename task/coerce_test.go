@@ -24,7 +24,7 @@ func TestCoerce(t *testing.T) {
 	}{
 		{"subject", "Welcome!", "Welcome!"},
 		{"subject", nil, nil},
-		{"subject", "", ""},
+		{"subject", "", nil},
 		{"subject", int64(5), "5"},
 		{"subject__required", "x", "x"},
 		{"body__multiline", "a\nb", "a\nb"},

@@ -514,10 +514,13 @@ func flatten(a []any, out []any, depth int) []any {
 	return out
 }
 
-// keys returns the keys of a hash.
+// keys returns the keys of a hash, or nil for nil.
 func keys(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 	if err := arity("keys", args, 0, 0); err != nil {
 		return nil, err
+	}
+	if input == nil {
+		return nil, nil // nil has no keys; lets "| default: …" apply
 	}
 	m, ok := input.(*value.Map)
 	if !ok {
@@ -530,10 +533,13 @@ func keys(_ filter.Context, input any, args []any, kwargs *value.Map) (any, erro
 	return out, nil
 }
 
-// values returns the values of a hash.
+// values returns the values of a hash, or nil for nil.
 func values(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
 	if err := arity("values", args, 0, 0); err != nil {
 		return nil, err
+	}
+	if input == nil {
+		return nil, nil // nil has no keys; lets "| default: …" apply
 	}
 	m, ok := input.(*value.Map)
 	if !ok {

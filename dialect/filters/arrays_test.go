@@ -75,6 +75,9 @@ func TestArrayAndHashFilters(t *testing.T) {
 		{name: "keys", filter: "keys", input: foo, want: `["bar","baz","qux"]`},
 		{name: "values", filter: "values", input: foo, want: `["bar","baz","qux"]`},
 		{name: "keys of array", filter: "keys", input: abc, err: "expected a hash, got Array"},
+		// nil (an unset keyval option) has no keys, so "| default:" applies (library: advanced-scheduled-price-changes).
+		{name: "keys of nil", filter: "keys", input: nil, want: `null`},
+		{name: "values of nil", filter: "values", input: nil, want: `null`},
 		{name: "sample count", filter: "sample", input: abc, args: []any{int64(5)}, want: ``},
 	}
 	// sample is random: check shape instead.

@@ -50,6 +50,9 @@ func TestCodecAndDigestFilters(t *testing.T) {
 
 		// Shopify digests, values from ruby -rdigest and the docs' "sha256, hmac_sha1, hmac_sha256" section (filters.md history).
 		{name: "md5", filter: "md5", input: "mechanic", want: `"bcd8b14bbfc1b0ae7a5aa060af713d6e"`},
+		// Arrays and hashes hash their Ruby to_s (ruby -rdigest -e 'puts Digest::MD5.hexdigest([1234, 5678].to_s)').
+		{name: "md5 array", filter: "md5", input: []any{int64(1234), int64(5678)}, want: `"8175f8deb16f76ae7f663c783f40e10d"`},
+		{name: "sha256 hash", filter: "sha256", input: js(t, `{"a":1}`), want: `"84e5300c57f217e5e3a5308355121714e9a7d0454df4a39bfc6741149172952f"`},
 		{name: "sha1", filter: "sha1", input: "mechanic", want: `"527072a5969c32325278d9f0cdaebc693b51bd9f"`},
 		{name: "sha256 doc", filter: "sha256", input: "mechanic", want: `"6c8a739536961bcf34dccc343908406d48139344da4754d4cfe43dcf8d662607"`},
 		{name: "sha512", filter: "sha512", input: "mechanic", want: `"273a59b33c7bcaf0f212157fd37e5ada0b68cd6d5c09633a4ac3cb331d6519421a841ab2501fba23fafba6d1dee009271ed42913b2aa2aad2ff1391b8f2094bb"`},

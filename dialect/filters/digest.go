@@ -47,8 +47,8 @@ var hashes = map[string]func() hash.Hash{
 	"sha512": sha512.New,
 }
 
-// digestFilter returns a filter computing the hex digest of a string, or the
-// raw digest bytes with binary: true.
+// digestFilter returns a filter computing the hex digest of its input's
+// string form, or the raw digest bytes with binary: true.
 func digestFilter(algo string) filter.Func {
 	newHash := hashes[algo]
 	return func(_ filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
@@ -58,12 +58,10 @@ func digestFilter(algo string) filter.Func {
 		if err := checkKwargs(algo, kwargs, "binary"); err != nil {
 			return nil, err
 		}
-		s, err := str(algo, input)
-		if err != nil {
-			return nil, err
-		}
+		// Digests hash Ruby's to_s of their input, so arrays and hashes
+		// hash their inspected form (a library task md5s an id array).
 		h := newHash()
-		h.Write([]byte(s))
+		h.Write([]byte(rubyToS(input)))
 		return digestOut(h.Sum(nil), kwargs), nil
 	}
 }

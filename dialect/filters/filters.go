@@ -209,6 +209,15 @@ func str(name string, v any) (string, error) {
 	return "", errorf("%s: expected a string, got %s", name, value.TypeName(v))
 }
 
+// rubyToS is Ruby's to_s of any value: scalars as str does, arrays and
+// hashes inspected.
+func rubyToS(v any) string {
+	if s, err := str("", v); err == nil {
+		return s
+	}
+	return value.ToS(v)
+}
+
 // toInt converts an integer-like argument (Integer, integral Float or
 // numeric String) to int64.
 func toInt(name string, v any) (int64, error) {
