@@ -18,6 +18,7 @@ import (
 // transaction as the action run's completion, so that it happens exactly
 // once. key is a stable idempotency key for the run, to derive ids from.
 type EffectPerformer interface {
+	// PerformEffects performs the action as effects to commit.
 	PerformEffects(ctx context.Context, req action.Request, key string) (action.Result, store.Effects, error)
 }
 

@@ -33,14 +33,25 @@ import (
 )
 
 // Store is what the pipeline needs from the storage layer.
+// store/sqlite's Store satisfies it, and also offers TaskSubscriptions,
+// which the pipeline uses when present to match events without loading
+// task definitions.
 type Store interface {
+	// GetTask reads a task with its definition.
 	GetTask(ctx context.Context, id string) (store.Task, error)
+	// ListTasks lists tasks (the fallback for matching subscriptions).
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task, string, error)
+	// GetEvent reads an event.
 	GetEvent(ctx context.Context, id string) (store.Event, error)
+	// GetRun reads a run.
 	GetRun(ctx context.Context, id string) (store.Run, error)
+	// ListRuns lists runs (the rest of an action sequence).
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error)
+	// RetryRun makes a finished run due again (manual retry).
 	RetryRun(ctx context.Context, id string) (store.Run, error)
+	// Queue leases runs and records their outcomes.
 	store.Queue
+	// Prune deletes old finished events and runs.
 	Prune(ctx context.Context, olderThan time.Time) (store.PruneStats, error)
 }
 

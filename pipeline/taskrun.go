@@ -20,6 +20,7 @@ import (
 // error objects); they fail the run for good unless marked with Transient.
 // A task that renders error objects is not an error: the output says so.
 type TaskRenderer interface {
+	// RenderTask renders one task run.
 	RenderTask(ctx context.Context, in TaskRunInput) (TaskRunOutput, error)
 }
 
@@ -54,10 +55,12 @@ type TaskRunInput struct {
 type TaskRunOutput struct {
 	// Text is the rendered output as text.
 	Text string
-	// Actions, Logs and Errors are the objects the task rendered, in order.
+	// Actions are the action objects the task rendered, in order.
 	Actions []run.Action
-	Logs    []any
-	Errors  []any
+	// Logs are the log objects' values, in order.
+	Logs []any
+	// Errors are the error objects' values, in order; any makes the run fail.
+	Errors []any
 }
 
 // taskRun renders the task for the event and creates its action runs.
