@@ -133,6 +133,10 @@ var (
 		"2024-01-15", "2024-01-15 10:30:00", "2021-03-04T05:06:07Z", "2021-03-04T05:06:07+02:00",
 		"March 14, 2016", "Tue, 05 Mar 2024 10:00:00 +0000", "2000-02-29", "1999-12-31 23:59:59",
 		int64(1700000000), int64(0), int64(86399), "1700000000", int64(-86400),
+		"2024-03-05T14:30:00.123Z", "2024-03-05T14:30:00-05:00", "2024-03-05 14:30:00 -0500",
+		"2024-03-05T14:30:00.123456+05:30", "20240305", "2024/03/05", "05/03/2024", "Mar 5 2024 2pm",
+		"2024-03", "Tuesday, March 5, 2024 14:30 UTC", "5 Mar 2024 14:30:00 PST", "2024-02-30", "12.03.2024",
+		"2024-03-05 2:30 PM", "Sun Mar  3 10:00:00 UTC 2024", 1.7e9, "1709649000.5",
 	}
 	dateFormats = []string{
 		"%Y-%m-%d", "%b %d, %y", "%H:%M:%S", "%a %A %B %j", "%s", "%e|%-d|%-m", "%%",
@@ -314,11 +318,15 @@ func (g *Generator) literal(k kind) string {
 	case kArr, kProducts:
 		return fmt.Sprintf("(%d..%d)", g.pick(4)-1, g.pick(5))
 	case kDate:
-		d := pickOne(g, datePool)
-		if s, ok := d.(string); ok {
-			return quote(s)
+		switch d := pickOne(g, datePool).(type) {
+		case string:
+			return quote(d)
+		case int64:
+			return strconv.FormatInt(d, 10)
+		case float64:
+			return value.FormatFloat(d)
 		}
-		return strconv.FormatInt(d.(int64), 10)
+		return "nil"
 	}
 	switch g.pick(9) {
 	case 0, 1:
