@@ -30,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Drop is an object whose properties are looked up lazily, like a Ruby
@@ -478,24 +480,39 @@ func InspectString(s string) string {
 			} else {
 				b.WriteByte('#')
 			}
-		case 0xFFFD:
-			if i+3 <= len(s) && s[i:i+3] == "\uFFFD" {
-				b.WriteRune(r)
-			} else {
-				fmt.Fprintf(&b, `\x%02X`, s[i])
-			}
 		default:
-			// Ruby shows control characters of a UTF-8 string as \uXXXX
-			// (U+0085 counts as printable there).
-			if r < 0x20 || r >= 0x7f && r <= 0x9f && r != 0x85 {
-				fmt.Fprintf(&b, `\u%04X`, r)
-			} else {
+			if r == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+					fmt.Fprintf(&b, `\x%02X`, s[i])
+					continue
+				}
+			}
+			switch {
+			case rubyPrintable(r):
 				b.WriteRune(r)
+			case r > 0xFFFF:
+				fmt.Fprintf(&b, `\u{%X}`, r)
+			default:
+				fmt.Fprintf(&b, `\u%04X`, r)
 			}
 		}
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// rubyPrintable reports whether Ruby's String#inspect prints r as is:
+// controls (but NEL), line and paragraph separators and unassigned code
+// points are escaped; format and private-use characters are not.
+func rubyPrintable(r rune) bool {
+	switch {
+	case r == 0x85:
+		return true
+	case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Zl, r), unicode.Is(unicode.Zp, r):
+		return false
+	}
+	return unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S,
+		unicode.Zs, unicode.Cf, unicode.Co)
 }
 
 // ToFloat converts a number to float64; ok is false for non-numbers.

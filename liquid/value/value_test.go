@@ -79,3 +79,25 @@ func TestFromJSONNesting(t *testing.T) {
 		t.Fatalf("100 levels: %v", err)
 	}
 }
+
+// Expected strings were printed by Ruby 3.1 (p "\x01\x1f", …).
+func TestInspectStringEscapes(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"\x01\x1f", `"\u0001\u001F"`},
+		{"\u007f", `"\u007F"`},
+		{"\u0080\u0085", "\"\\u0080\u0085\""},
+		{"\u2028", `"\u2028"`},
+		{"\u0378", `"\u0378"`},
+		{"\uFFFE", `"\uFFFE"`},
+		{"\U0010FFFF", `"\u{10FFFF}"`},
+		{"\u00a0\u200b\u00ad\ue000é😀", "\"\u00a0\u200b\u00ad\ue000é😀\""},
+		{"\xff", `"\xFF"`},
+		{"\uFFFD", "\"\uFFFD\""},
+		{"\x1b#{x}#$y#z", `"\e\#{x}\#$y#z"`},
+	}
+	for _, tt := range tests {
+		if got := InspectString(tt.in); got != tt.want {
+			t.Errorf("InspectString(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
