@@ -2,6 +2,7 @@ package liquid
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"regexp"
 	"strconv"
@@ -444,6 +445,19 @@ func (s *sequence) at(i int64) any {
 
 // sliceCollection is Utils.slice_collection: items from index from up to
 // (excluding) to, with to < 0 meaning no end.
+// addSaturated adds two integers, clamping at the int64 limits: Ruby's
+// offset + limit grows into a Bignum, which is past any collection's end.
+func addSaturated(a, b int64) int64 {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64
+	}
+	return s
+}
+
 func sliceCollection(coll any, from int64, to int64, hasTo bool) sequence {
 	var seq sequence
 	var length int64
@@ -509,7 +523,7 @@ func (n *forNode) Render(rc *RenderContext) error {
 			if err != nil {
 				return err
 			}
-			to, hasTo = l+from, true
+			to, hasTo = addSaturated(l, from), true
 		}
 	}
 	seq := sliceCollection(coll, from, to, hasTo)
@@ -751,7 +765,7 @@ func (n *tablerowNode) Render(rc *RenderContext) error {
 	if err != nil {
 		return err
 	}
-	seq := sliceCollection(coll, from, from+limit, hasLimit)
+	seq := sliceCollection(coll, from, addSaturated(from, limit), hasLimit)
 	cols, _, err := n.attr(rc, "cols")
 	if err != nil {
 		return err
