@@ -169,7 +169,7 @@ func (p *Pipeline) finishAction(ctx context.Context, job store.Job, rec *store.T
 		return p.complete(ctx, job, store.Result{Result: result, ResultMeta: resultMeta, Effects: eff})
 	}
 	if p.cfg.ErrorEvents && rec != nil {
-		if ev, ok := p.errorEvent(ctx, job, TopicErrorsAction, o.err, *rec, actionObj()); ok {
+		if ev, ok := p.errorEvent(ctx, job, TopicErrorsAction, o.err, rec, actionObj()); ok {
 			eff.Events = append(eff.Events, ev)
 		}
 	}

@@ -8,12 +8,12 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 )
 
-// errorEvent builds the mechanic/errors/task or mechanic/errors/action
-// event of a run that failed for good (docs: platform/error-handling.md):
-// data holds message, event, task (with the task run) and, for action
-// errors, action. Runs responding to error events raise none, which keeps
+// errorEvent builds the mechanic/errors/{event,task,action} event of a run
+// that failed for good (docs: platform/error-handling.md): data holds
+// message, event (with the event run for event errors), task (with the
+// task run for task errors) and, for action errors, action. Runs responding to error events raise none, which keeps
 // an error reporter from feeding on its own failures.
-func (p *Pipeline) errorEvent(ctx context.Context, job store.Job, topic, msg string, rec store.Task, actionObj *value.Map) (store.NewEvent, bool) {
+func (p *Pipeline) errorEvent(ctx context.Context, job store.Job, topic, msg string, rec *store.Task, actionObj *value.Map) (store.NewEvent, bool) {
 	r := job.Run
 	ev, err := p.event(ctx, r.EventID)
 	if err != nil {
@@ -30,20 +30,26 @@ func (p *Pipeline) errorEvent(ctx context.Context, job store.Job, topic, msg str
 	} else {
 		evObj.Set("webhook_request_id", nil)
 	}
-	subs := make([]any, len(rec.Subscriptions))
-	for i, s := range rec.Subscriptions {
-		subs[i] = s
+	data := value.MapOf("message", msg, "event", evObj)
+	run := p.runObject(job, p.clock.Now(), false, msg)
+	run.Set("result", nil)
+	run.Set("result_meta", nil)
+	if rec != nil {
+		subs := make([]any, len(rec.Subscriptions))
+		for i, s := range rec.Subscriptions {
+			subs[i] = s
+		}
+		taskObj := value.MapOf("id", rec.ID, "name", rec.Name, "enabled", rec.Enabled, "subscriptions", subs,
+			"created_at", formatTime(rec.CreatedAt, p.cfg.Location), "updated_at", formatTime(rec.UpdatedAt, p.cfg.Location))
+		data.Set("task", taskObj)
+		if actionObj == nil {
+			taskObj.Set("run", run)
+		}
+	} else if actionObj == nil {
+		evObj.Set("run", run) // an event run's error
 	}
-	taskObj := value.MapOf("id", rec.ID, "name", rec.Name, "enabled", rec.Enabled, "subscriptions", subs,
-		"created_at", formatTime(rec.CreatedAt, p.cfg.Location), "updated_at", formatTime(rec.UpdatedAt, p.cfg.Location))
-	data := value.MapOf("message", msg, "event", evObj, "task", taskObj)
 	if actionObj != nil {
 		data.Set("action", actionObj)
-	} else {
-		run := p.runObject(job, p.clock.Now(), false, msg)
-		run.Set("result", nil)
-		run.Set("result_meta", nil)
-		taskObj.Set("run", run)
 	}
 	b, err := value.ToJSON(data)
 	if err != nil {

@@ -49,6 +49,22 @@ func (p *Pipeline) eventRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: err.Error()})
 	}
+	if p.cfg.EventFilter != nil {
+		stoppedBy, err := p.cfg.EventFilter.Filter(ctx, ev)
+		if err != nil {
+			f := store.Failure{Error: err.Error(), Permanent: !IsTransient(err)}
+			if p.cfg.ErrorEvents && p.final(job, f.Permanent) {
+				if ee, ok := p.errorEvent(ctx, job, TopicErrorsEvent, f.Error, nil, nil); ok {
+					f.Effects.Events = append(f.Effects.Events, ee)
+				}
+			}
+			return p.fail(ctx, job, f)
+		}
+		if stoppedBy != "" {
+			res, _ := value.ToJSON(value.MapOf("filtered_by", stoppedBy))
+			return p.complete(ctx, job, store.Result{Result: res})
+		}
+	}
 	matches, err := p.matchTasks(ctx, ev)
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: "find subscribed tasks: " + err.Error()})

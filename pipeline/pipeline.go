@@ -76,6 +76,9 @@ type Config struct {
 	Renderer TaskRenderer
 	// Actions performs action runs by type.
 	Actions *action.Registry
+	// EventFilter, when set, runs the account's event filters in each
+	// event run (see SettingsEventFilters).
+	EventFilter EventFilter
 	// Secrets resolves secret references in action options (may be nil).
 	Secrets action.SecretResolver
 	// Workers is how many runs are performed at once (default 32; runs
@@ -113,8 +116,8 @@ type Config struct {
 	Retention time.Duration
 	// PruneInterval is how often pruning runs (default 1h).
 	PruneInterval time.Duration
-	// ErrorEvents enables mechanic/errors/task and mechanic/errors/action
-	// events for failed task and action runs.
+	// ErrorEvents enables mechanic/errors/event, mechanic/errors/task and
+	// mechanic/errors/action events for failed event, task and action runs.
 	ErrorEvents bool
 	// Logger receives the pipeline's logs (default slog.Default()).
 	Logger *slog.Logger

@@ -225,7 +225,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 // event when it is final and error events are enabled.
 func (p *Pipeline) failTask(ctx context.Context, job store.Job, f store.Failure, rec *store.Task) error {
 	if p.cfg.ErrorEvents && rec != nil && p.final(job, f.Permanent) {
-		if ev, ok := p.errorEvent(ctx, job, TopicErrorsTask, f.Error, *rec, nil); ok {
+		if ev, ok := p.errorEvent(ctx, job, TopicErrorsTask, f.Error, rec, nil); ok {
 			f.Effects.Events = append(f.Effects.Events, ev)
 		}
 	}
