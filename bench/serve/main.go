@@ -53,10 +53,10 @@ type config struct {
 func main() {
 	var c config
 	flag.DurationVar(&c.ackDuration, "duration", 30*time.Second, "how long to sustain the ack load")
-	flag.IntVar(&c.clients, "clients", 64, "concurrent closed-loop clients for the ack phase")
+	flag.IntVar(&c.clients, "clients", 256, "concurrent clients (closed-loop in the ack and runs phases, connection pool in the rate phase)")
 	flag.IntVar(&c.rate, "rate", 1000, "offered request rate of the latency phase (req/s)")
 	flag.DurationVar(&c.rateFor, "rate-duration", 10*time.Second, "length of the latency phase")
-	flag.IntVar(&c.runs, "runs", 5000, "webhooks to push through the full pipeline")
+	flag.IntVar(&c.runs, "runs", 20000, "webhooks to push through the full pipeline")
 	flag.DurationVar(&c.runsTimeout, "runs-timeout", 120*time.Second, "give up the runs phase after this long")
 	flag.IntVar(&c.workers, "workers", 0, "pipeline workers (0: default)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the data directory")
