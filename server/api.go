@@ -82,6 +82,15 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"GET /v1/cache_endpoints":         s.listCacheEndpoints,
 		"POST /v1/cache_endpoints":        s.createCacheEndpoint,
 		"DELETE /v1/cache_endpoints/{id}": s.deleteCacheEndpoint,
+		"GET /v1/globals":                 s.listGlobals,
+		"PUT /v1/globals/{key}":           s.putGlobal,
+		"DELETE /v1/globals/{key}":        s.deleteSetting(store.SettingGlobal, "global"),
+		"GET /v1/secrets":                 s.listSecrets,
+		"PUT /v1/secrets/{key}":           s.putSecret,
+		"DELETE /v1/secrets/{key}":        s.deleteSetting(store.SettingSecret, "secret"),
+		"GET /v1/event_filters":           s.listEventFilters,
+		"PUT /v1/event_filters/{name}":    s.putEventFilter,
+		"DELETE /v1/event_filters/{name}": s.deleteEventFilter,
 	}
 	for pattern, h := range api {
 		mux.Handle(pattern, s.guard(h))

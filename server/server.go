@@ -19,7 +19,11 @@
 //     /v1/task_runs, /v1/action_runs filtered by task_id, event_id,
 //     parent_run_id and status; GET /v1/runs/{id}; POST
 //     /v1/runs/{id}/retry) and cache endpoints (GET/POST
-//     /v1/cache_endpoints, DELETE /v1/cache_endpoints/{id}). Lists answer
+//     /v1/cache_endpoints, DELETE /v1/cache_endpoints/{id}), globals and
+//     secrets as in Mechanic's v1 API (GET /v1/globals, PUT/DELETE
+//     /v1/globals/{key}, GET /v1/secrets, PUT/DELETE /v1/secrets/{key}) and
+//     event filters (GET /v1/event_filters, PUT/DELETE
+//     /v1/event_filters/{name}). Lists answer
 //     {"<things>": [...], "next_cursor": ...} and take limit and cursor.
 package server
 
@@ -60,8 +64,18 @@ type Pipeline interface {
 	Wake()
 }
 
-// PipelineFactory builds the pipeline on the service's store.
-type PipelineFactory func(st store.Store, log *slog.Logger) (Pipeline, error)
+// PipelineDeps are the service parts a pipeline is built on.
+type PipelineDeps struct {
+	// Store is the service's store.
+	Store store.Store
+	// Vault serves globals and secrets.
+	Vault *Vault
+	// Logger receives the pipeline's logs.
+	Logger *slog.Logger
+}
+
+// PipelineFactory builds the pipeline on the service's parts.
+type PipelineFactory func(d PipelineDeps) (Pipeline, error)
 
 // Previewer renders a task against its preview events without saving or
 // performing anything; its result is answered as JSON.
@@ -116,6 +130,7 @@ type Service struct {
 	batcher  *store.EventBatcher
 	auth     *authenticator
 	hooks    *registry
+	vault    *Vault
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -157,10 +172,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st)}
+	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
-		p, err := cfg.NewPipeline(st, log)
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()

@@ -43,7 +43,15 @@ type PipelineOptions struct {
 // cache variable read from the store, and the action types http, echo,
 // cache and event.
 func StandardPipeline(o PipelineOptions) PipelineFactory {
-	return func(st store.Store, log *slog.Logger) (Pipeline, error) {
+	return func(d PipelineDeps) (Pipeline, error) {
+		st, log := d.Store, d.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		vault := d.Vault
+		if vault == nil {
+			vault = NewVault(st)
+		}
 		loc := o.Location
 		if loc == nil {
 			loc = time.UTC
@@ -64,9 +72,15 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			retention = -1
 		}
 		p, err := pipeline.New(pipeline.Config{
-			Store:       st,
-			Renderer:    NewTaskRenderer(st, log),
-			Actions:     reg,
+			Store:    st,
+			Renderer: NewTaskRenderer(st, vault, log),
+			Actions:  reg,
+			Secrets:  vault,
+			EventFilter: &pipeline.SettingsEventFilters{
+				Settings: st,
+				Engine:   dialect.NewEngine(dialect.Options{}),
+				Cache:    storeCache{st: st},
+			},
 			Workers:     o.Workers,
 			Lease:       o.Lease,
 			Location:    loc,
@@ -101,17 +115,53 @@ func (c storeCache) Get(ctx context.Context, key string) (any, bool, error) {
 
 // taskRenderer adapts run.Renderer to pipeline.TaskRenderer.
 type taskRenderer struct {
-	r *run.Renderer
+	base  run.Renderer
+	vault *Vault
 }
 
 // NewTaskRenderer returns the pipeline's task renderer: package run with
-// Mechanic's dialect, reading the cache variable from st.
-func NewTaskRenderer(st store.Cache, log *slog.Logger) pipeline.TaskRenderer {
-	return taskRenderer{r: &run.Renderer{
-		Engine: dialect.NewEngine(dialect.Options{}),
-		Cache:  storeCache{st: st},
-		Logger: log,
+// Mechanic's dialect, reading the cache variable from st and the globals
+// and secrets variables from vault (which also backs global and secret
+// options and the signing filters).
+func NewTaskRenderer(st store.Cache, vault *Vault, log *slog.Logger) pipeline.TaskRenderer {
+	return taskRenderer{vault: vault, base: run.Renderer{
+		Engine:       dialect.NewEngine(dialect.Options{}),
+		Cache:        storeCache{st: st},
+		SecretSource: vault,
+		Logger:       log,
 	}}
+}
+
+// selectedOptions maps the stored values of global and secret options
+// (the chosen global's or secret's key) to what a run sees: the global's
+// value, or the secret's reference (nil when it does not exist).
+func selectedOptions(t *task.Task, globals, secrets map[string]any) *value.Map {
+	var out *value.Map
+	if t.Options == nil {
+		return nil
+	}
+	t.Options.Each(func(k string, v any) bool {
+		key, err := task.ParseOptionKey(k)
+		if err != nil {
+			return true
+		}
+		name, _ := v.(string)
+		var mapped any
+		switch key.Kind() {
+		case task.KindGlobal:
+			mapped = globals[name]
+		case task.KindSecret:
+			mapped = secrets[name]
+		default:
+			return true
+		}
+		if out == nil {
+			out = value.NewMap(2)
+		}
+		out.Set(k, mapped)
+		return true
+	})
+	return out
 }
 
 func runEvent(e store.Event) (*run.Event, error) {
@@ -144,7 +194,19 @@ func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) 
 		cur.Parent = pe
 		cur = pe
 	}
-	res, err := t.r.Run(ctx, run.Input{Task: in.Task, TaskID: in.TaskID, TaskCreatedAt: in.TaskCreatedAt, Event: ev})
+	r := t.base
+	var selected *value.Map
+	if t.vault != nil {
+		globals, secrets, err := t.vault.variables(ctx)
+		if err != nil {
+			return pipeline.TaskRunOutput{}, pipeline.Transient(err)
+		}
+		r.Globals, r.Secrets = globals, secrets
+		selected = selectedOptions(in.Task, globals, secrets)
+	}
+	res, err := r.Run(ctx, run.Input{
+		Task: in.Task, TaskID: in.TaskID, TaskCreatedAt: in.TaskCreatedAt, Event: ev, Options: selected,
+	})
 	var out pipeline.TaskRunOutput
 	if res != nil {
 		out.Text = res.Text

@@ -1,0 +1,202 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	actionhttp "github.com/sprocketrun/sprocket/action/http"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/store"
+)
+
+// Globals and secrets (docs: platform/globals-and-secrets.md). Templates
+// see a secret only as an opaque reference, SecretRef(key); the raw value
+// replaces the reference inside http action options just before the
+// request is sent, and signing filters (hmac_*, rsa_*) accept the
+// reference as their key. Results of actions that used secrets have the raw
+// values redacted.
+
+// settingKey is the form of global and secret keys: lower snake case
+// starting with a letter.
+var settingKey = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// secretRefPrefix and secretRefSuffix delimit a secret reference.
+const (
+	secretRefPrefix = "[[secret:"
+	secretRefSuffix = "]]"
+)
+
+var secretRefPattern = regexp.MustCompile(`\[\[secret:([a-z][a-z0-9_]*)\]\]`)
+
+// SecretRef returns the opaque reference templates see for the secret key.
+func SecretRef(key string) string { return secretRefPrefix + key + secretRefSuffix }
+
+// minRedactLen is the shortest secret value that is redacted from results
+// (shorter values would mangle unrelated text).
+const minRedactLen = 4
+
+// settingsTTL is how long a snapshot of globals and secrets is reused;
+// changes through the API drop it at once.
+const settingsTTL = time.Second
+
+// snapshot is the globals and secrets at one moment.
+type snapshot struct {
+	at      time.Time
+	globals map[string]json.RawMessage
+	secrets map[string]string
+	// redactOrder lists secret values longest first, for redaction.
+	redactOrder []string
+}
+
+// Vault serves globals and secrets to runs from the store's settings: the
+// Liquid variables, the action secret resolver and redactor, and the
+// signing filters' secret source. Create it with NewVault.
+type Vault struct {
+	st store.Settings
+
+	mu   sync.Mutex
+	snap *snapshot
+}
+
+// NewVault returns a Vault over st.
+func NewVault(st store.Settings) *Vault { return &Vault{st: st} }
+
+// invalidate drops the cached snapshot (after a change through the API).
+func (v *Vault) invalidate() {
+	v.mu.Lock()
+	v.snap = nil
+	v.mu.Unlock()
+}
+
+// load returns a recent snapshot, reading the store when it is stale.
+func (v *Vault) load(ctx context.Context) (*snapshot, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.snap != nil && time.Since(v.snap.at) < settingsTTL {
+		return v.snap, nil
+	}
+	gs, err := v.st.ListSettings(ctx, store.SettingGlobal)
+	if err != nil {
+		return nil, fmt.Errorf("list globals: %w", err)
+	}
+	ss, err := v.st.ListSettings(ctx, store.SettingSecret)
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	s := &snapshot{at: time.Now(), globals: make(map[string]json.RawMessage, len(gs)), secrets: make(map[string]string, len(ss))}
+	for _, g := range gs {
+		s.globals[g.Key] = g.Value
+	}
+	for _, x := range ss {
+		var raw string
+		if err := json.Unmarshal(x.Value, &raw); err != nil {
+			continue // not a string: not usable as a secret
+		}
+		s.secrets[x.Key] = raw
+		if len(raw) >= minRedactLen {
+			s.redactOrder = append(s.redactOrder, raw)
+		}
+	}
+	sort.Slice(s.redactOrder, func(i, j int) bool { return len(s.redactOrder[i]) > len(s.redactOrder[j]) })
+	v.snap = s
+	return s, nil
+}
+
+// variables returns the globals and secrets Liquid variables: globals with
+// their values (parsed afresh for each run), secrets as references.
+func (v *Vault) variables(ctx context.Context) (globals, secrets map[string]any, err error) {
+	s, err := v.load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	globals = make(map[string]any, len(s.globals))
+	for k, raw := range s.globals {
+		val, err := value.FromJSON(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("global %q: %w", k, err)
+		}
+		globals[k] = val
+	}
+	secrets = make(map[string]any, len(s.secrets))
+	for k := range s.secrets {
+		secrets[k] = SecretRef(k)
+	}
+	return globals, secrets, nil
+}
+
+// Resolve implements action.SecretResolver: references to existing
+// secrets inside strings (map keys and values, array elements) become the
+// raw values.
+func (v *Vault) Resolve(ctx context.Context, x any) (any, bool, error) {
+	s, err := v.load(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	used := false
+	var walk func(any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case string:
+			if !strings.Contains(t, secretRefPrefix) {
+				return t
+			}
+			return secretRefPattern.ReplaceAllStringFunc(t, func(ref string) string {
+				key := ref[len(secretRefPrefix) : len(ref)-len(secretRefSuffix)]
+				if raw, ok := s.secrets[key]; ok {
+					used = true
+					return raw
+				}
+				return ref
+			})
+		case []any:
+			out := make([]any, len(t))
+			for i, e := range t {
+				out[i] = walk(e)
+			}
+			return out
+		case *value.Map:
+			out := value.NewMap(t.Len())
+			t.Each(func(k string, e any) bool {
+				out.Set(walk(k).(string), walk(e))
+				return true
+			})
+			return out
+		}
+		return x
+	}
+	out := walk(x)
+	return out, used, nil
+}
+
+// Redact implements action.SecretRedactor: raw secret values in s are
+// replaced by the http action's redaction marker.
+func (v *Vault) Redact(text string) string {
+	snap, err := v.load(context.Background())
+	if err != nil {
+		return text
+	}
+	for _, raw := range snap.redactOrder {
+		text = strings.ReplaceAll(text, raw, actionhttp.RedactedValue)
+	}
+	return text
+}
+
+// RevealSecret implements filters.SecretSource for the signing filters.
+func (v *Vault) RevealSecret(ref string) (string, bool) {
+	m := secretRefPattern.FindStringSubmatch(ref)
+	if m == nil || m[0] != ref {
+		return "", false
+	}
+	s, err := v.load(context.Background())
+	if err != nil {
+		return "", false
+	}
+	raw, ok := s.secrets[m[1]]
+	return raw, ok
+}
