@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -79,6 +80,10 @@ type Config struct {
 	// EventFilter, when set, runs the account's event filters in each
 	// event run (see SettingsEventFilters).
 	EventFilter EventFilter
+	// Throttle, when set, is asked before each claim which runs to hold
+	// back for now (e.g. task runs and shopify actions while the Shopify
+	// API rate limit recovers); other due runs are claimed meanwhile.
+	Throttle Throttle
 	// Secrets resolves secret references in action options (may be nil).
 	Secrets action.SecretResolver
 	// Workers is how many runs are performed at once (default 32; runs
@@ -125,6 +130,36 @@ type Config struct {
 
 // memoSize bounds the in-memory memos of events and task runs.
 const memoSize = 4096
+
+// Throttle holds back some runs, e.g. during API rate limiting.
+type Throttle interface {
+	// Hold returns the run kinds and the action types not to start now.
+	Hold() (kinds []store.RunKind, actionTypes []string)
+}
+
+// allKinds lists the run kinds, highest priority first.
+var allKinds = []store.RunKind{store.KindAction, store.KindTask, store.KindEvent}
+
+// claim leases up to n due runs, honouring the throttle.
+func (p *Pipeline) claim(ctx context.Context, n int) ([]store.Job, error) {
+	if p.cfg.Throttle == nil {
+		return p.st.Claim(ctx, n, p.cfg.Lease)
+	}
+	heldKinds, heldTypes := p.cfg.Throttle.Hold()
+	if len(heldKinds) == 0 && len(heldTypes) == 0 {
+		return p.st.Claim(ctx, n, p.cfg.Lease)
+	}
+	kinds := make([]store.RunKind, 0, len(allKinds))
+	for _, k := range allKinds {
+		if !slices.Contains(heldKinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes})
+}
 
 // Pipeline performs runs from the queue. Create it with New and start it
 // with Run.
@@ -321,7 +356,7 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		n := p.gatherSlots(ctx, slots)
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
-		claimed, err := p.st.Claim(context.WithoutCancel(ctx), n, p.cfg.Lease)
+		claimed, err := p.claim(context.WithoutCancel(ctx), n)
 		if err != nil {
 			for range n {
 				<-slots

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -470,5 +471,48 @@ func TestHeartbeat(t *testing.T) {
 	act := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindAction})[0]
 	if act.Status != store.StatusSuccess || act.Claims != 1 || g.calls != 1 {
 		t.Errorf("run %s, claims %d, performed %d times; want success, 1, 1", act.Status, act.Claims, g.calls)
+	}
+}
+
+// holdTasks is a throttle holding back task runs and echo actions while on.
+type holdTasks struct {
+	mu sync.Mutex
+	on bool
+}
+
+func (h *holdTasks) Hold() ([]store.RunKind, []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.on {
+		return []store.RunKind{store.KindTask}, []string{"echo"}
+	}
+	return nil, nil
+}
+
+func (h *holdTasks) set(on bool) {
+	h.mu.Lock()
+	h.on = on
+	h.mu.Unlock()
+}
+
+func TestThrottle(t *testing.T) {
+	th := &holdTasks{on: true}
+	h := newHarness(t, withConfig(func(c *Config) { c.Throttle = th }))
+	tk := h.task("t", []string{"user/a/b"}, `{"action":{"type":"echo","options":{}}}`, taskOpts{})
+	h.start()
+	ev := h.event("user/a/b", `{}`)
+	h.waitFor("the event run", func() bool { return h.run(ev.ID).Status == store.StatusSuccess })
+	time.Sleep(50 * time.Millisecond) // several polls: the held task run must stay put
+	rs := h.runs(store.RunFilter{TaskID: tk.ID})
+	if len(rs) != 1 || rs[0].Status != store.StatusPending || rs[0].Attempts != 0 {
+		t.Fatalf("held task run = %+v", rs)
+	}
+	th.set(false)
+	h.p.Wake()
+	h.waitIdle()
+	for _, r := range h.runs(store.RunFilter{TaskID: tk.ID}) {
+		if r.Status != store.StatusSuccess {
+			t.Errorf("%s: %s", r.Kind, r.Status)
+		}
 	}
 }
