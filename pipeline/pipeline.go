@@ -128,8 +128,13 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// memoSize bounds the in-memory memos of events and task runs.
-const memoSize = 4096
+// memoSize bounds the in-memory memos of events and task runs, and
+// memoMaxEventBytes the data of a memoised event (so the event memo stays
+// under about 64 MiB).
+const (
+	memoSize          = 4096
+	memoMaxEventBytes = 16 << 10
+)
 
 // Throttle holds back some runs, e.g. during API rate limiting.
 type Throttle interface {
@@ -614,6 +619,8 @@ func (p *Pipeline) event(ctx context.Context, id string) (store.Event, error) {
 	if err != nil {
 		return store.Event{}, fmt.Errorf("load event %s: %w", id, err)
 	}
-	p.events.put(id, ev)
+	if len(ev.Data) <= memoMaxEventBytes {
+		p.events.put(id, ev)
+	}
 	return ev, nil
 }
