@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -252,6 +253,19 @@ func TestTaskSync(t *testing.T) {
 	out["name"] = "Round trip"
 	c.want(http.StatusOK, "PUT", "/v1/tasks/"+key, out)
 	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", simpleTask)
+
+	// Versions: create, "Tag new orders", "Round trip"; restoring the first
+	// brings its name back as a new version.
+	vs := c.want(http.StatusOK, "GET", "/v1/tasks/"+key+"/versions", nil)["versions"].([]any)
+	if len(vs) != 3 || vs[0].(map[string]any)["name"] != "Round trip" || vs[2].(map[string]any)["name"] != "Tag orders" {
+		t.Fatalf("versions %v", vs)
+	}
+	first1 := vs[2].(map[string]any)["version"].(float64)
+	restored := c.want(http.StatusOK, "POST", fmt.Sprintf("/v1/tasks/%s/versions/%d/restore", key, int(first1)), nil)
+	if restored["name"] != "Tag orders" || restored["content_hash"] != first["content_hash"] {
+		t.Fatalf("restored %v (hash %v, want %v)", restored["name"], restored["content_hash"], first["content_hash"])
+	}
+	c.want(http.StatusNotFound, "POST", "/v1/tasks/"+key+"/versions/99/restore", nil)
 
 	// Validation errors name the field.
 	for _, tc := range []struct {

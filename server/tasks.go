@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -411,4 +413,73 @@ func (s *Service) preview(r *http.Request, t *task.Task) (int, any, error) {
 		return 0, nil, errorf(http.StatusBadRequest, "", "preview: %v", err)
 	}
 	return http.StatusOK, res, nil
+}
+
+type taskVersionJSON struct {
+	Version       int             `json:"version"`
+	Name          string          `json:"name"`
+	Subscriptions []string        `json:"subscriptions"`
+	ContentHash   string          `json:"content_hash"`
+	SavedAt       time.Time       `json:"saved_at"`
+	Task          json.RawMessage `json:"task"`
+}
+
+// listTaskVersions answers a task's saved versions, newest first (the
+// first is the current content), each with its full task document.
+func (s *Service) listTaskVersions(r *http.Request) (int, any, error) {
+	vs, err := s.st.ListTaskVersions(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("task", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("list task versions: %w", err)
+	}
+	out := make([]taskVersionJSON, len(vs))
+	for i, v := range vs {
+		subs := v.Subscriptions
+		if subs == nil {
+			subs = []string{}
+		}
+		out[i] = taskVersionJSON{Version: v.Version, Name: v.Name, Subscriptions: subs, ContentHash: contentHash(v.Definition), SavedAt: v.SavedAt, Task: v.Definition}
+	}
+	return http.StatusOK, map[string]any{"versions": out}, nil
+}
+
+// restoreTaskVersion makes a saved version the task's current content
+// (recorded as a new version); the enabled flag is kept.
+func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || n < 1 {
+		return 0, nil, errorf(http.StatusBadRequest, "version", "version must be a positive integer")
+	}
+	vs, err := s.st.ListTaskVersions(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("task", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("list task versions: %w", err)
+	}
+	for _, v := range vs {
+		if v.Version != n {
+			continue
+		}
+		cur, err := s.loadTask(r.Context(), pathID(r))
+		if err != nil {
+			return 0, nil, err
+		}
+		cur.Name, cur.Subscriptions, cur.Definition = v.Name, v.Subscriptions, v.Definition
+		t, err := s.st.UpdateTask(r.Context(), cur)
+		if errors.Is(err, store.ErrConflict) {
+			return 0, nil, errorf(http.StatusConflict, "", "the task changed during the restore; try again")
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("restore task version: %w", err)
+		}
+		out, err := taskOut(t)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, out, nil
+	}
+	return 0, nil, errorf(http.StatusNotFound, "version", "task %q has no version %d", pathID(r), n)
 }
