@@ -135,3 +135,25 @@ func TestEventFilters(t *testing.T) {
 	}
 	c.want(http.StatusNoContent, "DELETE", "/v1/event_filters/skip_tests", nil)
 }
+
+func TestShopTimeZone(t *testing.T) {
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		loc        *time.Location
+		iana, zone string
+	}{
+		{time.UTC, "UTC", "(GMT+00:00) UTC"},
+		{chicago, "America/Chicago", "America/Chicago"},
+		{time.FixedZone("IST", 5*3600+1800), "IST", "(GMT+05:30) IST"},
+	} {
+		shop := shopIn(tc.loc)
+		iana, _ := shop.Get("iana_timezone")
+		zone, _ := shop.Get("timezone")
+		if iana != tc.iana || !strings.HasSuffix(zone.(string), tc.zone) || !strings.HasPrefix(zone.(string), "(GMT") {
+			t.Errorf("%v: iana_timezone %v, timezone %v", tc.loc, iana, zone)
+		}
+	}
+}

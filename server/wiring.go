@@ -73,7 +73,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		}
 		p, err := pipeline.New(pipeline.Config{
 			Store:    st,
-			Renderer: NewTaskRenderer(st, vault, log),
+			Renderer: NewTaskRenderer(st, vault, loc, log),
 			Actions:  reg,
 			Secrets:  vault,
 			EventFilter: &pipeline.SettingsEventFilters{
@@ -117,14 +117,20 @@ func (c storeCache) Get(ctx context.Context, key string) (any, bool, error) {
 type taskRenderer struct {
 	base  run.Renderer
 	vault *Vault
+	loc   *time.Location
 }
 
 // NewTaskRenderer returns the pipeline's task renderer: package run with
 // Mechanic's dialect, reading the cache variable from st and the globals
 // and secrets variables from vault (which also backs global and secret
-// options and the signing filters).
-func NewTaskRenderer(st store.Cache, vault *Vault, log *slog.Logger) pipeline.TaskRenderer {
-	return taskRenderer{vault: vault, base: run.Renderer{
+// options and the signing filters). The shop variable is run's stand-in
+// shop in the time zone loc (UTC when nil), so Liquid dates use the
+// service's time zone.
+func NewTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog.Logger) pipeline.TaskRenderer {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return taskRenderer{vault: vault, loc: loc, base: run.Renderer{
 		Engine:       dialect.NewEngine(dialect.Options{}),
 		Cache:        storeCache{st: st},
 		SecretSource: vault,
@@ -164,6 +170,19 @@ func selectedOptions(t *task.Task, globals, secrets map[string]any) *value.Map {
 	return out
 }
 
+// shopIn returns run's stand-in shop variable with its time zone set to loc.
+func shopIn(loc *time.Location) *value.Map {
+	shop := run.PreviewShop()
+	_, off := time.Now().In(loc).Zone()
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	shop.Set("iana_timezone", loc.String())
+	shop.Set("timezone", fmt.Sprintf("(GMT%c%02d:%02d) %s", sign, off/3600, off%3600/60, loc.String()))
+	return shop
+}
+
 func runEvent(e store.Event) (*run.Event, error) {
 	var data any
 	if len(e.Data) > 0 {
@@ -195,6 +214,7 @@ func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) 
 		cur = pe
 	}
 	r := t.base
+	r.Shop = shopIn(t.loc)
 	var selected *value.Map
 	if t.vault != nil {
 		globals, secrets, err := t.vault.variables(ctx)
