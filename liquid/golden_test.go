@@ -165,7 +165,7 @@ func runGolden(ctx context.Context, eng *liquid.Engine, c goldenCase) (msg strin
 		if err != nil {
 			return ""
 		}
-		out, err := tpl.RenderMap(ctx, c.data, &liquid.RenderOptions{Strict: true, Partials: partials, Limits: goldenLimits()})
+		out, err := tpl.RenderMap(ctx, c.data, &liquid.RenderOptions{Strict: true, Partials: partials, Limits: goldenLimits(), Now: goldenNow})
 		if err != nil {
 			return ""
 		}
@@ -174,7 +174,7 @@ func runGolden(ctx context.Context, eng *liquid.Engine, c goldenCase) (msg strin
 	if err != nil {
 		return fmt.Sprintf("parse error: %v", err)
 	}
-	out, err := tpl.RenderMap(ctx, c.data, &liquid.RenderOptions{Partials: partials, Limits: goldenLimits()})
+	out, err := tpl.RenderMap(ctx, c.data, &liquid.RenderOptions{Partials: partials, Limits: goldenLimits(), Now: goldenNow})
 	if err != nil {
 		return fmt.Sprintf("render error: %v (output %q)", err, out)
 	}
@@ -188,6 +188,9 @@ func runGolden(ctx context.Context, eng *liquid.Engine, c goldenCase) (msg strin
 	}
 	return fmt.Sprintf("got %q, want one of %q", out, c.results)
 }
+
+// goldenNow is the clock of golden renders: UTC, as the cases assume.
+func goldenNow() time.Time { return time.Now().UTC() }
 
 func goldenLimits() liquid.Limits {
 	return liquid.Limits{Steps: 1_000_000, OutputBytes: 1 << 20, Depth: 100}

@@ -33,6 +33,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -162,13 +163,16 @@ func (s *Sprocket) Render(ctx context.Context, c Case) (res Result) {
 	}
 	// The oracle always has a file system (empty when the case has no
 	// partials), so missing partials read "No such template" in both.
-	opts := &liquid.RenderOptions{Strict: c.Strict, Partials: liquid.MapLoader(c.Partials)}
+	// The oracle runs with TZ=UTC; the engine takes its zone from Now.
+	opts := &liquid.RenderOptions{Strict: c.Strict, Partials: liquid.MapLoader(c.Partials), Now: utcNow}
 	out, err := tpl.Render(ctx, vars, opts)
 	if err != nil {
 		return Result{Failed: true, Err: err.Error(), Output: out}
 	}
 	return Result{Output: out}
 }
+
+func utcNow() time.Time { return time.Now().UTC() }
 
 // RubyAvailable reports whether `ruby -rliquid` runs on this machine.
 func RubyAvailable(ctx context.Context) bool {
