@@ -67,6 +67,8 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"POST /v1/webhooks":                              s.createWebhook,
 		"GET /v1/webhooks/{id}":                          s.getWebhook,
 		"DELETE /v1/webhooks/{id}":                       s.deleteWebhook,
+		"PUT /v1/webhooks/{id}":                          s.updateWebhook,
+		"GET /v1/cache_endpoints/{id}":                   s.getCacheEndpoint,
 		"GET /v1/events":                                 s.listEvents,
 		"POST /v1/events":                                s.createEvent,
 		"GET /v1/events/{id}":                            s.getEvent,
@@ -329,41 +331,99 @@ func webhookOut(w store.Webhook) webhookJSON {
 	}
 }
 
-func (s *Service) createWebhook(r *http.Request) (int, any, error) {
-	var in struct {
-		Name            string `json:"name"`
-		Topic           string `json:"topic"`
-		DataMode        string `json:"data_mode"`
-		Secret          string `json:"secret"`
-		SignatureHeader string `json:"signature_header"`
+// webhookInput is the body of POST /v1/webhooks and PUT /v1/webhooks/{id};
+// on update, absent fields keep their values.
+type webhookInput struct {
+	Name            *string `json:"name"`
+	Topic           *string `json:"topic"`
+	DataMode        *string `json:"data_mode"`
+	Secret          *string `json:"secret"`
+	SignatureHeader *string `json:"signature_header"`
+}
+
+// apply merges in into w and validates the result.
+func (in webhookInput) apply(w *store.Webhook) error {
+	if in.Name != nil {
+		w.Name = *in.Name
 	}
+	if in.Topic != nil {
+		w.Topic = *in.Topic
+	}
+	if in.Secret != nil {
+		w.Secret = *in.Secret
+	}
+	if in.SignatureHeader != nil {
+		w.SignatureHeader = *in.SignatureHeader
+	}
+	if in.DataMode != nil || w.DataMode == "" {
+		dm := ""
+		if in.DataMode != nil {
+			dm = *in.DataMode
+		}
+		mode, err := webhook.ParseDataMode(dm)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "data_mode", "data_mode must be \"auto\" or \"full_request\", got %q", dm)
+		}
+		w.DataMode = store.DataModeAuto
+		if mode == webhook.ModeFullRequest {
+			w.DataMode = store.DataModeFull
+		}
+	}
+	if strings.TrimSpace(w.Name) == "" {
+		return errorf(http.StatusBadRequest, "name", "name is required")
+	}
+	if !strings.HasPrefix(w.Topic, "user/") || !task.ValidTopic(w.Topic) {
+		return errorf(http.StatusBadRequest, "topic", "topic must look like user/subject/verb (lowercase letters, digits, underscores), got %q", w.Topic)
+	}
+	if w.SignatureHeader != "" && w.Secret == "" {
+		return errorf(http.StatusBadRequest, "secret", "signature_header needs a secret")
+	}
+	if strings.ContainsAny(w.SignatureHeader, " \t\r\n:") {
+		return errorf(http.StatusBadRequest, "signature_header", "signature_header must be a header name")
+	}
+	return nil
+}
+
+func (s *Service) createWebhook(r *http.Request) (int, any, error) {
+	var in webhookInput
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if strings.TrimSpace(in.Name) == "" {
-		return 0, nil, errorf(http.StatusBadRequest, "name", "name is required")
+	var w store.Webhook
+	if err := in.apply(&w); err != nil {
+		return 0, nil, err
 	}
-	if !strings.HasPrefix(in.Topic, "user/") || !task.ValidTopic(in.Topic) {
-		return 0, nil, errorf(http.StatusBadRequest, "topic", "topic must look like user/subject/verb (lowercase letters, digits, underscores), got %q", in.Topic)
-	}
-	mode, err := webhook.ParseDataMode(in.DataMode)
-	if err != nil {
-		return 0, nil, errorf(http.StatusBadRequest, "data_mode", "data_mode must be \"auto\" or \"full_request\", got %q", in.DataMode)
-	}
-	dm := store.DataModeAuto
-	if mode == webhook.ModeFullRequest {
-		dm = store.DataModeFull
-	}
-	if in.SignatureHeader != "" && in.Secret == "" {
-		return 0, nil, errorf(http.StatusBadRequest, "secret", "signature_header needs a secret")
-	}
-	w, err := s.st.CreateWebhook(r.Context(), store.Webhook{
-		Name: in.Name, Topic: in.Topic, DataMode: dm, Secret: in.Secret, SignatureHeader: in.SignatureHeader,
-	})
+	w, err := s.st.CreateWebhook(r.Context(), w)
 	if err != nil {
 		return 0, nil, fmt.Errorf("create webhook: %w", err)
 	}
 	return http.StatusCreated, webhookOut(w), nil
+}
+
+func (s *Service) updateWebhook(r *http.Request) (int, any, error) {
+	var in webhookInput
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	w, err := s.st.GetWebhook(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("webhook", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("get webhook: %w", err)
+	}
+	if err := in.apply(&w); err != nil {
+		return 0, nil, err
+	}
+	w, err = s.st.UpdateWebhook(r.Context(), w)
+	s.hooks.forget(pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("webhook", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("update webhook: %w", err)
+	}
+	return http.StatusOK, webhookOut(w), nil
 }
 
 func (s *Service) listWebhooks(r *http.Request) (int, any, error) {
@@ -452,6 +512,17 @@ func (s *Service) listCacheEndpoints(r *http.Request) (int, any, error) {
 		out[i] = cacheEndpointOut(e)
 	}
 	return http.StatusOK, map[string]any{"cache_endpoints": out}, nil
+}
+
+func (s *Service) getCacheEndpoint(r *http.Request) (int, any, error) {
+	e, err := s.st.GetCacheEndpoint(r.Context(), pathID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("cache endpoint", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("get cache endpoint: %w", err)
+	}
+	return http.StatusOK, cacheEndpointOut(e), nil
 }
 
 func (s *Service) deleteCacheEndpoint(r *http.Request) (int, any, error) {

@@ -3,6 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -336,6 +339,24 @@ func TestWebhooksEventsRuns(t *testing.T) {
 	if st, _ := pub.do("POST", "/webhooks/unknown-id", `{}`); st != http.StatusNotFound {
 		t.Fatalf("unknown webhook status %d", st)
 	}
+	// Updating a webhook applies at once: a secret makes signatures required.
+	upd := c.want(http.StatusOK, "PUT", "/v1/webhooks/"+id, map[string]any{"secret": "k3y", "name": "Orders (signed)"})
+	if upd["has_secret"] != true || upd["name"] != "Orders (signed)" || upd["topic"] != "user/orders/new" {
+		t.Fatalf("updated webhook %v", upd)
+	}
+	if st, _ := pub.do("POST", "/webhooks/"+id, `{"id": 43}`); st != http.StatusUnauthorized {
+		t.Fatalf("unsigned POST to a signed webhook: status %d", st)
+	}
+	mac := hmac.New(sha256.New, []byte("k3y"))
+	mac.Write([]byte(`{"id": 43}`))
+	if st, _ := pub.do("POST", "/webhooks/"+id, `{"id": 43}`, "X-Sprocket-Signature", hex.EncodeToString(mac.Sum(nil))); st != http.StatusNoContent {
+		t.Fatalf("signed POST: status %d", st)
+	}
+	c.want(http.StatusOK, "PUT", "/v1/webhooks/"+id, map[string]any{"secret": ""})
+	out := c.want(http.StatusBadRequest, "PUT", "/v1/webhooks/"+id, map[string]any{"topic": "shopify/orders/create"})
+	if _, f := errorField(t, out); f != "topic" {
+		t.Fatalf("bad update field %v", f)
+	}
 	// A deleted webhook stops answering at once, even though lookups are cached.
 	fullURL := full["url"].(string)
 	if st, _ := pub.do("POST", fullURL, `{}`); st != http.StatusNoContent {
@@ -346,10 +367,10 @@ func TestWebhooksEventsRuns(t *testing.T) {
 		t.Fatalf("deleted webhook status %d", st)
 	}
 	evs := c.want(http.StatusOK, "GET", "/v1/events?topic=user/orders/new", nil)["events"].([]any)
-	if len(evs) != 1 {
-		t.Fatalf("%d events, want 1", len(evs))
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2", len(evs))
 	}
-	ev := evs[0].(map[string]any)
+	ev := evs[1].(map[string]any)
 	if d := ev["data"].(map[string]any); d["id"] != 42.0 || d["name"] != "#1001" || ev["webhook_id"] != id {
 		t.Fatalf("event %v", ev)
 	}
@@ -368,7 +389,7 @@ func TestWebhooksEventsRuns(t *testing.T) {
 		t.Fatalf("runs %v", runs)
 	}
 	c.want(http.StatusOK, "GET", "/v1/task_runs?status=pending", nil)
-	out := c.want(http.StatusBadRequest, "GET", "/v1/task_runs?status=done", nil)
+	out = c.want(http.StatusBadRequest, "GET", "/v1/task_runs?status=done", nil)
 	if _, f := errorField(t, out); f != "status" {
 		t.Fatalf("field %v", f)
 	}
@@ -418,11 +439,11 @@ func TestWebhooksEventsRuns(t *testing.T) {
 		}
 		path = "/v1/events?limit=1&cursor=" + next
 	}
-	if len(seen) != 3 {
-		t.Fatalf("paged through %d events, want 3", len(seen))
+	if len(seen) != 4 {
+		t.Fatalf("paged through %d events, want 4", len(seen))
 	}
-	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 3.0 {
-		t.Fatalf("shop status waiting = %v, want 3 event runs", st["waiting"])
+	if st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil); st["waiting"] != 4.0 {
+		t.Fatalf("shop status waiting = %v, want 4 event runs", st["waiting"])
 	}
 }
 
@@ -434,6 +455,9 @@ func TestCacheEndpoints(t *testing.T) {
 	c.want(http.StatusBadRequest, "POST", "/v1/cache_endpoints", map[string]any{"content_type": "text/plain"})
 	if l := c.want(http.StatusOK, "GET", "/v1/cache_endpoints", nil)["cache_endpoints"].([]any); len(l) != 2 {
 		t.Fatalf("cache endpoints %v", l)
+	}
+	if got := c.want(http.StatusOK, "GET", "/v1/cache_endpoints/"+jsonEP["id"].(string), nil); got["key"] != "stats" || got["content_type"] != "application/json" {
+		t.Fatalf("cache endpoint %v", got)
 	}
 	jsonURL, textURL := jsonEP["url"].(string), textEP["url"].(string)
 	if !strings.HasPrefix(jsonURL, "/cache/") || len(jsonURL) < len("/cache/")+32 {

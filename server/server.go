@@ -4,27 +4,34 @@
 //
 // Routes:
 //
-//   - /webhooks/{id}: Mechanic-style incoming webhooks (package ingress/webhook);
-//     answered only after the event is committed.
+//   - /webhooks/{id}: Mechanic-style incoming webhooks (package
+//     ingress/webhook), answered only after the event is committed.
 //   - /cache/{id}: public cache endpoints serving a cached value with the
 //     endpoint's content type.
 //   - /healthz: an unauthenticated liveness check.
 //   - /v1/...: the API, JSON in and out, bearer token required, errors as
-//     {"error": {"message": ..., "field": ...}}: task sync (GET/POST
-//     /v1/tasks, GET/PUT/DELETE /v1/tasks/{id}, POST /v1/tasks/preview,
-//     POST /v1/tasks/{id}/preview, POST /v1/tasks/{id}/enable and /disable),
-//     GET /v1/shop/status, GET /v1/auth/verify, webhooks (GET/POST
-//     /v1/webhooks, GET/DELETE /v1/webhooks/{id}), events (GET/POST
-//     /v1/events, GET /v1/events/{id}), runs (GET /v1/runs, /v1/event_runs,
-//     /v1/task_runs, /v1/action_runs filtered by task_id, event_id,
-//     parent_run_id and status; GET /v1/runs/{id}; POST
-//     /v1/runs/{id}/retry) and cache endpoints (GET/POST
-//     /v1/cache_endpoints, DELETE /v1/cache_endpoints/{id}), globals and
-//     secrets as in Mechanic's v1 API (GET /v1/globals, PUT/DELETE
-//     /v1/globals/{key}, GET /v1/secrets, PUT/DELETE /v1/secrets/{key}) and
-//     event filters (GET /v1/event_filters, PUT/DELETE
-//     /v1/event_filters/{name}). Lists answer
+//     {"error": {"message": ..., "field": ...}}. Lists answer
 //     {"<things>": [...], "next_cursor": ...} and take limit and cursor.
+//
+// API endpoints:
+//
+//   - tasks: GET/POST /v1/tasks, GET/PUT/DELETE /v1/tasks/{id}, POST
+//     /v1/tasks/{id}/enable and /disable, POST /v1/tasks/preview and
+//     /v1/tasks/{id}/preview, GET /v1/tasks/{id}/versions, POST
+//     /v1/tasks/{id}/versions/{version}/restore;
+//   - shop: GET /v1/shop/status, GET /v1/shop/deprecations, GET /v1/auth/verify;
+//   - webhooks: GET/POST /v1/webhooks, GET/PUT/DELETE /v1/webhooks/{id};
+//   - events: GET/POST /v1/events (GET filters by topic, task_id,
+//     parent_id), GET /v1/events/{id};
+//   - runs: GET /v1/runs, /v1/event_runs, /v1/task_runs, /v1/action_runs
+//     (filtered by task_id, event_id, parent_run_id, status), GET
+//     /v1/runs/{id}, POST /v1/runs/{id}/retry;
+//   - cache endpoints: GET/POST /v1/cache_endpoints, GET/DELETE
+//     /v1/cache_endpoints/{id};
+//   - globals and secrets, as in Mechanic's v1 API: GET /v1/globals,
+//     PUT/DELETE /v1/globals/{key}, GET /v1/secrets, PUT/DELETE
+//     /v1/secrets/{key};
+//   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name}.
 package server
 
 import (
