@@ -131,13 +131,24 @@ func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		in.Options = m
 	}
 	r := &taskrun.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	now := time.Now()
 	if *nowFlag != "" {
-		now, err := time.Parse(time.RFC3339, *nowFlag)
+		now, err = time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
 			fmt.Fprintf(stderr, "sprocket task preview: --now: %v\n", err)
 			return exitInvalid
 		}
 		r.Now = func() time.Time { return now }
+	}
+	if in.Options != nil {
+		// option values given on the command line are checked against
+		// their keys' flags, as Mechanic checks them when a task is saved
+		if errs := task.ValidateAt(in.Options, now); len(errs) > 0 {
+			for _, e := range errs {
+				fmt.Fprintf(stderr, "sprocket task preview: %s: %v\n", *optionsPath, &e)
+			}
+			return exitInvalid
+		}
 	}
 	p, err := r.Preview(ctx, in)
 	if err != nil {

@@ -42,6 +42,7 @@ func TestTaskPreviewCommand(t *testing.T) {
 	broken := writeFile(t, dir, "broken.json", `{"name": 1}`)
 	event := writeFile(t, dir, "event.json", `{"topic": "user/a/b", "data": {"x": 1}}`)
 	opts := writeFile(t, dir, "opts.json", `{"who__required": "Ann"}`)
+	badOpts := writeFile(t, dir, "badopts.json", `{"who__required": "", "n__number": "abc"}`)
 
 	cases := []struct {
 		name    string
@@ -54,6 +55,8 @@ func TestTaskPreviewCommand(t *testing.T) {
 			`{"subscriptions":["shopify/orders/create","mechanic/user/text"],"sampled_options":["who__required"],"runs":[{"event":{"topic":"shopify/orders/create","data":{"id":5512345678901`, ""},
 		{"preview actions", []string{"preview", good}, 0, `"actions":[{"type":"echo","options":{"name":"#1001","who":"sample"}}],"logs":[],"errors":["check"]}`, ""},
 		{"options file", []string{"preview", good, "--options", opts}, 0, `"who":"Ann"`, ""},
+		{"invalid options file", []string{"preview", good, "--options", badOpts}, 2, "", `option "n__number": `},
+		{"empty required option", []string{"preview", good, "--options", badOpts}, 2, "", `option "who__required": `},
 		{"event file", []string{"preview", "--event", event, good}, 0, `"runs":[{"event":{"topic":"user/a/b","data":{"x":1}},"actions":[],"logs":[{"x":1}],"errors":["check"]}]`, ""},
 		{"syntax error", []string{"preview", syntax}, 2, "", "Liquid syntax error (line 1)"},
 		{"bad now", []string{"preview", good, "--now", "yesterday"}, 2, "", "--now"},
