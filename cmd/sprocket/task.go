@@ -300,9 +300,31 @@ func lintTask(eng *liquid.Engine, t *task.Task) []lintProblem {
 		return true
 	})
 	for _, k := range t.MissingOptions() {
-		out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q is referenced but not declared", k)})
+		p := lintProblem{where: "options", msg: fmt.Sprintf("option %q is referenced but not declared", k)}
+		for _, s := range sources {
+			if s.src == nil {
+				continue
+			}
+			if line := optionRefLine(*s.src, k); line > 0 {
+				p.where, p.line = s.where, line
+				break
+			}
+		}
+		out = append(out, p)
 	}
 	return out
+}
+
+// optionRefLine returns the line of the first options.key or
+// options["key"] reference in src, or 0 when there is none.
+func optionRefLine(src, key string) int {
+	q := regexp.QuoteMeta(key)
+	re := regexp.MustCompile(`(?:^|[^\w.\-])options(?:\.` + q + `(?:[^\w\-]|$)|\[\s*"` + q + `"\s*\]|\[\s*'` + q + `'\s*\])`)
+	loc := re.FindStringIndex(src)
+	if loc == nil {
+		return 0
+	}
+	return 1 + strings.Count(src[:loc[0]], "\n")
 }
 
 var (

@@ -98,7 +98,7 @@ func TestTaskLintFindings(t *testing.T) {
 	for _, want := range []string{
 		"script line 3: unknown filter no_such_filter",
 		"script line 4: unknown filter another_unknown",
-		`option "undeclared" is referenced but not declared`,
+		`script line 3: option "undeclared" is referenced but not declared`,
 		`option "with_liquid": Liquid syntax error`,
 	} {
 		if !strings.Contains(out, want) {
