@@ -168,6 +168,8 @@ func TestLimits(t *testing.T) {
 		{"capture", "{% capture c %}{% for i in (1..1000) %}0123456789{% endfor %}{% endcapture %}", liquid.Limits{OutputBytes: 100}, nil, "output bytes"},
 		{"doubling", "{% assign s = 'ab' %}{% for i in (1..100) %}{% assign s = s | append: s %}{% endfor %}", liquid.Limits{OutputBytes: 1000}, nil, "output bytes"},
 		{"huge range into a filter", "{{ (1..100000000000) | join }}", liquid.Limits{}, nil, "steps"},
+		{"large array sorted in a loop", "{% assign a = (1..2000) | join: ',' | split: ',' %}{% for i in (1..1000) %}{% assign b = a | sort %}{% endfor %}", liquid.Limits{Steps: 100000}, nil, "steps"},
+		{"large string split in a loop", "{% assign s = 'abcdefgh' %}{% for i in (1..13) %}{% assign s = s | append: s %}{% endfor %}{% for i in (1..1000) %}{% assign b = s | split: 'a' %}{% endfor %}", liquid.Limits{Steps: 100000}, nil, "steps"},
 		{"capture rebuilt in a loop", "{% for i in (1..100000) %}{% capture c %}{{ c }}0123456789{% endcapture %}{% endfor %}", liquid.Limits{OutputBytes: 1 << 20}, nil, "bytes written"},
 		{"fork bomb", "{% include 'a' %}", liquid.Limits{Steps: 5000}, liquid.MapLoader{"a": "{% include 'a' %}{% include 'a' %}"}, "steps"},
 	}

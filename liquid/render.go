@@ -704,14 +704,32 @@ func (t *tablerowDrop) Get(key string) (any, bool) {
 // LiquidString is how Ruby prints the drop.
 func (t *tablerowDrop) LiquidString() string { return "Liquid::TablerowloopDrop" }
 
-// chargeRange charges a step per element of a range handed to a filter,
-// which may expand it: a huge range fails on the step limit instead of
-// exhausting memory.
+// stringBytesPerStep is how many bytes of a string handed to a filter
+// count as one step.
+const stringBytesPerStep = 256
+
+// chargeRange charges the work a filter may do on a value handed to it: a
+// step per element of a range (which the filter may expand), array or
+// hash, and a step per stringBytesPerStep bytes of a string. A huge range
+// fails on the step limit instead of exhausting memory, and a loop that
+// sorts or splits a large value on every iteration runs out of steps
+// instead of running for hours.
 func (rc *RenderContext) chargeRange(v any) error {
-	if r, ok := v.(value.Range); ok {
-		return rc.Step(r.Len())
+	var n int64
+	switch x := v.(type) {
+	case value.Range:
+		n = x.Len()
+	case []any:
+		n = int64(len(x))
+	case *value.Map:
+		n = int64(x.Len())
+	case string:
+		n = int64(len(x)) / stringBytesPerStep
 	}
-	return nil
+	if n == 0 {
+		return nil
+	}
+	return rc.Step(n)
 }
 
 // callFilter runs a filter, turning a panic into Ruby's internal error.
