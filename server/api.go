@@ -481,10 +481,14 @@ func cacheEndpointOut(e store.CacheEndpoint) cacheEndpointJSON {
 func (s *Service) createCacheEndpoint(r *http.Request) (int, any, error) {
 	var in struct {
 		Key         string `json:"key"`
+		CacheKey    string `json:"cache_key"` // accepted as an alias of key
 		ContentType string `json:"content_type"`
 	}
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
+	}
+	if in.Key == "" {
+		in.Key = in.CacheKey
 	}
 	if in.Key == "" {
 		return 0, nil, errorf(http.StatusBadRequest, "key", "key is required")
