@@ -50,6 +50,9 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 
 	api := map[string]apiHandler{
 		"GET /v1/auth/verify":                            s.verifyToken,
+		"GET /v1/api_tokens":                             s.listAPITokens,
+		"POST /v1/api_tokens":                            s.createAPIToken,
+		"DELETE /v1/api_tokens/{id}":                     s.revokeAPIToken,
 		"GET /v1/shop/status":                            s.shopStatus,
 		"GET /v1/tasks":                                  s.listTasks,
 		"POST /v1/tasks":                                 s.createTask,

@@ -527,3 +527,26 @@ func TestPreview(t *testing.T) {
 	bad := c.want(http.StatusBadRequest, "POST", "/v1/tasks/preview", `{"name":"x","script":"{% if %}"}`)
 	errorField(t, bad)
 }
+
+func TestAPITokens(t *testing.T) {
+	_, c := openTestService(t, Config{})
+	created := c.want(http.StatusCreated, "POST", "/v1/api_tokens", map[string]any{"name": "ci"})
+	tok, _ := created["token"].(string)
+	id, _ := created["id"].(string)
+	if !strings.HasPrefix(tok, "spr_") || len(id) != 16 {
+		t.Fatalf("created token %v", created)
+	}
+	other := &client{t: t, base: c.base, token: tok}
+	other.want(http.StatusOK, "GET", "/v1/tasks", nil)
+	list := c.want(http.StatusOK, "GET", "/v1/api_tokens", nil)["api_tokens"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["name"] != "ci" || list[0].(map[string]any)["token"] != nil {
+		t.Fatalf("token list %v", list)
+	}
+	for i := 1; i < MaxAPITokens; i++ {
+		c.want(http.StatusCreated, "POST", "/v1/api_tokens", map[string]any{"name": fmt.Sprint("t", i)})
+	}
+	c.want(http.StatusConflict, "POST", "/v1/api_tokens", map[string]any{"name": "one too many"})
+	c.want(http.StatusNoContent, "DELETE", "/v1/api_tokens/"+id, nil)
+	other.want(http.StatusUnauthorized, "GET", "/v1/tasks", nil)
+	c.want(http.StatusNotFound, "DELETE", "/v1/api_tokens/"+id, nil)
+}

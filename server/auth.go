@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -13,15 +14,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/sprocketrun/sprocket/store"
 )
 
 // TokenFile is the file in the data directory holding the SHA-256 hash
 // (hex) of the generated admin API token.
 const TokenFile = "api-token.sha256"
 
-// authenticator checks bearer tokens against one stored hash.
+// authenticator checks bearer tokens: the admin token (whose hash is kept
+// in TokenFile, or SPROCKET_API_TOKEN) and tokens created through the API
+// (hashes kept as store.SettingAPIToken settings, loaded by loadTokens).
 type authenticator struct {
 	hash [sha256.Size]byte
+
+	mu     sync.RWMutex
+	tokens map[[sha256.Size]byte]bool
 }
 
 // newAuthenticator uses token when set; otherwise it reads the stored hash
@@ -52,7 +61,7 @@ func newAuthenticator(dir, token string, created func(string)) (*authenticator, 
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("generate API token: %w", err)
 	}
-	token = "spr_" + base64.RawURLEncoding.EncodeToString(b[:])
+	token = newToken(b)
 	a := &authenticator{hash: sha256.Sum256([]byte(token))}
 	if err := os.WriteFile(path, []byte(hex.EncodeToString(a.hash[:])+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("store API token hash: %w", err)
@@ -63,7 +72,10 @@ func newAuthenticator(dir, token string, created func(string)) (*authenticator, 
 	return a, nil
 }
 
-// check reports whether r carries the admin token as a bearer token.
+// newToken formats random bytes as an API token.
+func newToken(b [32]byte) string { return "spr_" + base64.RawURLEncoding.EncodeToString(b[:]) }
+
+// check reports whether r carries a valid token as a bearer token.
 func (a *authenticator) check(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	scheme, tok, ok := strings.Cut(h, " ")
@@ -71,5 +83,30 @@ func (a *authenticator) check(r *http.Request) bool {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	return subtle.ConstantTimeCompare(sum[:], a.hash[:]) == 1
+	if subtle.ConstantTimeCompare(sum[:], a.hash[:]) == 1 {
+		return true
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.tokens[sum]
+}
+
+// loadTokens reads the API-created token hashes from the store.
+func (a *authenticator) loadTokens(ctx context.Context, st store.Settings) error {
+	list, err := st.ListSettings(ctx, store.SettingAPIToken)
+	if err != nil {
+		return fmt.Errorf("list API tokens: %w", err)
+	}
+	tokens := make(map[[sha256.Size]byte]bool, len(list))
+	for _, x := range list {
+		b, err := hex.DecodeString(x.Key)
+		if err != nil || len(b) != sha256.Size {
+			continue
+		}
+		tokens[[sha256.Size]byte(b)] = true
+	}
+	a.mu.Lock()
+	a.tokens = tokens
+	a.mu.Unlock()
+	return nil
 }

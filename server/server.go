@@ -20,6 +20,8 @@
 //     /v1/tasks/{id}/preview, GET /v1/tasks/{id}/versions, POST
 //     /v1/tasks/{id}/versions/{version}/restore;
 //   - shop: GET /v1/shop/status, GET /v1/shop/deprecations, GET /v1/auth/verify;
+//   - API tokens: GET/POST /v1/api_tokens (a new token is shown once),
+//     DELETE /v1/api_tokens/{id};
 //   - webhooks: GET/POST /v1/webhooks, GET/PUT/DELETE /v1/webhooks/{id};
 //   - events: GET/POST /v1/events (GET filters by topic, task_id,
 //     parent_id), GET /v1/events/{id};
@@ -178,6 +180,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	st, err := sqlite.Open(ctx, cfg.DataDir, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := auth.loadTokens(ctx, st); err != nil {
+		_ = st.Close()
+		return nil, err
 	}
 	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,4 +252,94 @@ func (s *Service) deleteEventFilter(r *http.Request) (int, any, error) {
 		return 0, nil, fmt.Errorf("delete event filter: %w", err)
 	}
 	return http.StatusNoContent, nil, nil
+}
+
+// MaxAPITokens is how many tokens may be created through the API (the
+// admin token aside), as Mechanic allows five per shop.
+const MaxAPITokens = 5
+
+// apiTokenIDLen is how many hex digits of a token's hash name it.
+const apiTokenIDLen = 16
+
+type apiTokenJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Token     string    `json:"token,omitempty"`
+}
+
+func (s *Service) listAPITokens(r *http.Request) (int, any, error) {
+	list, err := s.st.ListSettings(r.Context(), store.SettingAPIToken)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	out := make([]apiTokenJSON, 0, len(list))
+	for _, x := range list {
+		var meta struct{ Name string }
+		_ = json.Unmarshal(x.Value, &meta)
+		out = append(out, apiTokenJSON{ID: x.Key[:min(apiTokenIDLen, len(x.Key))], Name: meta.Name, CreatedAt: x.CreatedAt})
+	}
+	return http.StatusOK, map[string]any{"api_tokens": out}, nil
+}
+
+// createAPIToken creates a token, answered once in "token"; only its
+// SHA-256 hash is stored.
+func (s *Service) createAPIToken(r *http.Request) (int, any, error) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return 0, nil, errorf(http.StatusBadRequest, "name", "name is required")
+	}
+	list, err := s.st.ListSettings(r.Context(), store.SettingAPIToken)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	if len(list) >= MaxAPITokens {
+		return 0, nil, errorf(http.StatusConflict, "", "there are already %d API tokens; revoke one first", MaxAPITokens)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return 0, nil, fmt.Errorf("generate API token: %w", err)
+	}
+	token := newToken(b)
+	sum := sha256.Sum256([]byte(token))
+	key := hex.EncodeToString(sum[:])
+	meta, err := json.Marshal(map[string]string{"name": in.Name})
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode API token: %w", err)
+	}
+	x, err := s.st.PutSetting(r.Context(), store.SettingAPIToken, key, meta)
+	if err != nil {
+		return 0, nil, fmt.Errorf("store API token: %w", err)
+	}
+	if err := s.auth.loadTokens(r.Context(), s.st); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, apiTokenJSON{ID: key[:apiTokenIDLen], Name: in.Name, CreatedAt: x.CreatedAt, Token: token}, nil
+}
+
+// revokeAPIToken deletes a token created through the API.
+func (s *Service) revokeAPIToken(r *http.Request) (int, any, error) {
+	id := pathID(r)
+	list, err := s.st.ListSettings(r.Context(), store.SettingAPIToken)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	for _, x := range list {
+		if len(id) < apiTokenIDLen || !strings.HasPrefix(x.Key, id) {
+			continue
+		}
+		if err := s.st.DeleteSetting(r.Context(), store.SettingAPIToken, x.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return 0, nil, fmt.Errorf("revoke API token: %w", err)
+		}
+		if err := s.auth.loadTokens(r.Context(), s.st); err != nil {
+			return 0, nil, err
+		}
+		return http.StatusNoContent, nil, nil
+	}
+	return 0, nil, errorf(http.StatusNotFound, "id", "API token %q not found", id)
 }
