@@ -362,13 +362,116 @@ func modNum(a, b number) (number, error) {
 	case b.isInf():
 		return a, nil
 	}
-	q := new(big.Rat).Quo(a.r, b.r)
-	fl := ratFloor(q)
-	m := new(big.Rat).Sub(a.r, new(big.Rat).Mul(b.r, new(big.Rat).SetInt(fl)))
+	m := bigDecimalMod(a.r, b.r)
 	if m.Sign() == 0 {
 		return signedZero(false), nil
 	}
 	return decNumber(m), nil
+}
+
+// bigDecimalMod is BigDecimal#% for finite a and non-zero b: the quotient
+// truncated, a - quotient*b, then b added when the signs differ. BigDecimal
+// does the subtraction in a fixed number of 9-digit words (enough for 18
+// digits beyond the larger operand precision, at least 32), so when the
+// quotient is huge the low words of the product are dropped; this keeps
+// that loss. (Operands are always terminating decimals here.)
+func bigDecimalMod(a, b *big.Rat) *big.Rat {
+	if a.Sign() == 0 {
+		return new(big.Rat)
+	}
+	q := new(big.Int).Quo(new(big.Int).Mul(a.Num(), b.Denom()), new(big.Int).Mul(a.Denom(), b.Num()))
+	res := new(big.Rat).Mul(b, new(big.Rat).SetInt(q))
+	mx := decPrecision(a)
+	if p := decPrecision(b); p > mx {
+		mx = p
+	}
+	if mx < 32 {
+		mx = 32
+	}
+	words := (mx + 18 + 8) / 9
+	top := wordExponent(a)
+	if e := wordExponent(res); e > top {
+		top = e
+	}
+	keep := 9 * (words - 1 - top)
+	c := new(big.Rat).Sub(truncDecimal(a, keep), truncDecimal(res, keep))
+	if c.Sign() != 0 && a.Sign() != b.Sign() {
+		c.Add(c, b)
+	}
+	return c
+}
+
+// decimalDigits returns |r| as D × 10^-k with D having no trailing zeros;
+// r must be a non-zero terminating decimal.
+func decimalDigits(r *big.Rat) (string, int) {
+	den := new(big.Int).Set(r.Denom())
+	k := 0
+	ten := big.NewInt(10)
+	num := new(big.Int).Abs(r.Num())
+	// Scale the denominator up to a power of ten.
+	for den.Cmp(big.NewInt(1)) != 0 {
+		g := new(big.Int).GCD(nil, nil, den, ten)
+		if g.Cmp(big.NewInt(1)) == 0 {
+			break // not terminating; cannot happen for our operands
+		}
+		num.Mul(num, new(big.Int).Quo(ten, g))
+		den.Quo(den, g)
+		k++
+	}
+	d := num.String()
+	for len(d) > 1 && d[len(d)-1] == '0' {
+		d = d[:len(d)-1]
+		k--
+	}
+	return d, k
+}
+
+// decPrecision is BigDecimal's precision: the decimal digits from the
+// first significant integer digit (or the decimal point) to the last
+// non-zero fraction digit, or to the end of an integer.
+func decPrecision(r *big.Rat) int {
+	if r.Sign() == 0 {
+		return 0
+	}
+	d, k := decimalDigits(r)
+	intDigits := len(d) - k
+	p := 0
+	if intDigits > 0 {
+		p = intDigits
+	}
+	if k > 0 {
+		p += k
+	}
+	return p
+}
+
+// wordExponent is BigDecimal's exponent in 9-digit words: how many words
+// the integer part takes, or minus the number of all-zero words right
+// after the decimal point.
+func wordExponent(r *big.Rat) int {
+	if r.Sign() == 0 {
+		return math.MinInt32
+	}
+	d, k := decimalDigits(r)
+	intDigits := len(d) - k
+	if intDigits > 0 {
+		return (intDigits + 8) / 9
+	}
+	return -(-intDigits / 9)
+}
+
+// truncDecimal cuts r toward zero to keep digits after the decimal point
+// (a negative keep also cuts integer digits).
+func truncDecimal(r *big.Rat, keep int) *big.Rat {
+	var scale *big.Rat
+	if keep >= 0 {
+		scale = new(big.Rat).SetInt(pow10(keep))
+	} else {
+		scale = new(big.Rat).SetFrac(big.NewInt(1), pow10(-keep))
+	}
+	x := new(big.Rat).Mul(r, scale)
+	t := new(big.Int).Quo(x.Num(), x.Denom())
+	return new(big.Rat).Quo(new(big.Rat).SetInt(t), scale)
 }
 
 // floorDivMod divides with the quotient rounded towards negative infinity,

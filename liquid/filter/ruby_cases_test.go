@@ -173,6 +173,12 @@ func TestRubyPoolMath(t *testing.T) {
 	replayRubyCases(t, "testdata/ruby_pool_math.jsonl.gz")
 }
 
+// TestRubyModuloCases replays random decimal modulo calls, including
+// huge quotients where BigDecimal#% drops low digits.
+func TestRubyModuloCases(t *testing.T) {
+	replayRubyCases(t, "testdata/ruby_modulo_cases.jsonl.gz")
+}
+
 // TestRubyNewYorkDates replays date filter calls recorded with
 // TZ=America/New_York, where local times, "now" and timestamps carry the
 // zone and its daylight saving changes (ambiguous and skipped hours).
