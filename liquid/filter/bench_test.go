@@ -68,3 +68,5 @@ func BenchmarkStrftime(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkModuloFloat(b *testing.B) { benchFilter(b, "modulo", 10.5, 3.2) }
