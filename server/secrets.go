@@ -60,18 +60,48 @@ type snapshot struct {
 type Vault struct {
 	st store.Settings
 
-	mu   sync.Mutex
-	snap *snapshot
+	mu    sync.Mutex
+	snap  *snapshot
+	lists map[store.SettingKind]cachedList
+}
+
+type cachedList struct {
+	at   time.Time
+	list []store.Setting
 }
 
 // NewVault returns a Vault over st.
 func NewVault(st store.Settings) *Vault { return &Vault{st: st} }
 
-// invalidate drops the cached snapshot (after a change through the API).
+// invalidate drops the cached snapshot and lists (after a change through the API).
 func (v *Vault) invalidate() {
 	v.mu.Lock()
 	v.snap = nil
+	v.lists = nil
 	v.mu.Unlock()
+}
+
+// ListSettings lists a kind's settings like the store, reusing a listing
+// for up to a second (changes through the API apply at once); it serves
+// the event filters, read on every event run.
+func (v *Vault) ListSettings(ctx context.Context, kind store.SettingKind) ([]store.Setting, error) {
+	v.mu.Lock()
+	c, ok := v.lists[kind]
+	v.mu.Unlock()
+	if ok && time.Since(c.at) < settingsTTL {
+		return c.list, nil
+	}
+	list, err := v.st.ListSettings(ctx, kind)
+	if err != nil {
+		return nil, fmt.Errorf("list %s settings: %w", kind, err)
+	}
+	v.mu.Lock()
+	if v.lists == nil {
+		v.lists = make(map[store.SettingKind]cachedList)
+	}
+	v.lists[kind] = cachedList{at: time.Now(), list: list}
+	v.mu.Unlock()
+	return list, nil
 }
 
 // load returns a recent snapshot, reading the store when it is stale.

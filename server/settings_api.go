@@ -239,12 +239,14 @@ func (s *Service) putEventFilter(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("put event filter: %w", err)
 	}
+	s.vault.invalidate()
 	return http.StatusOK, eventFilterJSON{Name: name, Template: *in.Template, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}, nil
 }
 
 func (s *Service) deleteEventFilter(r *http.Request) (int, any, error) {
 	name := r.PathValue("name")
 	err := s.st.DeleteSetting(r.Context(), store.SettingEventFilter, name)
+	s.vault.invalidate()
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, errorf(http.StatusNotFound, "name", "event filter %q not found", name)
 	}

@@ -133,7 +133,10 @@ func TestEventFilters(t *testing.T) {
 	if len(runs) != 1 || runs[0].(map[string]any)["event_id"] == stopped["id"] {
 		t.Fatalf("task runs %v: the filtered event reached the task", runs)
 	}
+	// Deleting the filter applies at once.
 	c.want(http.StatusNoContent, "DELETE", "/v1/event_filters/skip_tests", nil)
+	c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "user/orders/new", "data": map[string]any{"n": 3, "test": true}})
+	waitRuns(t, c, "task_runs", id, 2)
 }
 
 func TestShopTimeZone(t *testing.T) {

@@ -77,7 +77,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			Actions:  reg,
 			Secrets:  vault,
 			EventFilter: &pipeline.SettingsEventFilters{
-				Settings: st,
+				Settings: vault,
 				Engine:   dialect.NewEngine(dialect.Options{}),
 				Cache:    storeCache{st: st},
 			},
