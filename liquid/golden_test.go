@@ -3,7 +3,6 @@ package liquid_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,30 +12,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sprocketrun/sprocket/internal/shared"
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/difftest"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
-// corpusDir is where the shared Liquid test corpora live; SPROCKET_CORPUS
-// overrides it.
-func corpusDir() string {
-	if d := os.Getenv("SPROCKET_CORPUS"); d != "" {
-		return d
-	}
-	return "/work/shared/corpus/liquid"
-}
-
-// readCorpus reads a corpus file, skipping the test when the corpus is not
-// on this machine (unless SPROCKET_REQUIRE_CORPUS=1).
+// readCorpus reads a file of the shared Liquid corpora (shared/corpus/liquid
+// beside the checkout, or $SPROCKET_CORPUS), skipping the test when they are
+// not on this machine — failing it in CI.
 func readCorpus(t *testing.T, rel string) []byte {
 	t.Helper()
-	path := filepath.Join(corpusDir(), rel)
+	var path string
+	if d := os.Getenv("SPROCKET_CORPUS"); d != "" {
+		path = filepath.Join(d, rel)
+	} else {
+		path = shared.For(t, "corpus", "liquid", rel)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && os.Getenv("SPROCKET_REQUIRE_CORPUS") != "1" {
-			t.Skipf("corpus file %s not found (set SPROCKET_CORPUS to its directory)", path)
-		}
 		t.Fatalf("read corpus: %v", err)
 	}
 	return data

@@ -11,20 +11,19 @@ import (
 	"testing"
 
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/internal/shared"
 	"github.com/sprocketrun/sprocket/task"
 )
-
-// corpusDir holds the 360 Mechanic library tasks.
-const corpusDir = "/work/shared/corpus/mechanic-tasks/tasks"
 
 // TestLibraryPreviews loads every library task, checks that it
 // round-trips, renders its subscriptions with the real engine and
 // previews it: no task may hit a syntax error, an inline Liquid error, an
 // output that is not a JSON object stream, or a limit.
 func TestLibraryPreviews(t *testing.T) {
+	corpusDir := shared.For(t, "corpus", "mechanic-tasks", "tasks")
 	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.json"))
-	if len(files) == 0 {
-		t.Skip("task library not available at " + corpusDir)
+	if len(files) != 360 {
+		t.Fatalf("found %d library tasks in %s, want 360", len(files), corpusDir)
 	}
 	eng := dialect.NewEngine(dialect.Options{})
 	r := &Renderer{Engine: eng}
@@ -120,6 +119,7 @@ func TestLibraryPreviewDetail(t *testing.T) {
 	if os.Getenv("DUMP") == "" {
 		t.Skip()
 	}
+	corpusDir := shared.For(t, "corpus", "mechanic-tasks", "tasks")
 	r := &Renderer{Engine: dialect.NewEngine(dialect.Options{})}
 	for _, name := range strings.Fields(os.Getenv("DUMP")) {
 		data, _ := os.ReadFile(filepath.Join(corpusDir, name+".json"))
@@ -144,9 +144,9 @@ func TestLibraryPreviewDetail(t *testing.T) {
 // BenchmarkPreviewLibraryTask measures a whole preview (subscriptions,
 // parse, one run per preview event) of a typical library task.
 func BenchmarkPreviewLibraryTask(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(corpusDir, "auto-tag-orders-with-product-vendors.json"))
+	data, err := os.ReadFile(shared.For(b, "corpus", "mechanic-tasks", "tasks", "auto-tag-orders-with-product-vendors.json"))
 	if err != nil {
-		b.Skip("task library not available")
+		b.Fatal(err)
 	}
 	tk, err := task.Parse(data)
 	if err != nil {

@@ -9,18 +9,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
 )
 
 // corpusDir holds the 360 tasks of the public Mechanic task library.
 func corpusDir(t testing.TB) string {
-	dir := os.Getenv("SPROCKET_TASK_CORPUS")
-	if dir == "" {
-		dir = "/work/shared/corpus/mechanic-tasks/tasks"
+	if dir := os.Getenv("SPROCKET_TASK_CORPUS"); dir != "" {
+		return dir
 	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("task corpus not available: %v", err)
-	}
-	return dir
+	return shared.For(t, "corpus", "mechanic-tasks", "tasks")
 }
 
 type corpusTask struct {
