@@ -27,6 +27,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sprocketrun/sprocket/internal/shared"
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
@@ -60,7 +61,8 @@ func (m measurement) renderRate() float64 { return float64(m.Renders) / m.Render
 
 func main() {
 	seconds := flag.Float64("seconds", 0.75, "time spent on each of parse and render, per workload and engine (split in 3 rounds; the fastest counts)")
-	fixtures := flag.String("fixtures", "/work/shared/corpus/liquid/golden-liquid/benchmark_fixtures", "golden-liquid benchmark_fixtures directory (skipped when missing)")
+	defaultFixtures, _ := shared.Path("corpus", "liquid", "golden-liquid", "benchmark_fixtures")
+	fixtures := flag.String("fixtures", defaultFixtures, "golden-liquid benchmark_fixtures directory (skipped when missing)")
 	withRuby := flag.Bool("ruby", true, "also time Ruby Liquid (needs ruby -rliquid)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
