@@ -139,8 +139,9 @@ func URLEncode(s string) string {
 	return b.String()
 }
 
-// URLDecode reverses URLEncode as Ruby's CGI.unescape does: "+" is a space
-// and malformed percent sequences are kept as they are.
+// URLDecode reverses URLEncode as Ruby's CGI.unescape does: "+" is a space,
+// malformed percent sequences are kept as they are, and decoding stops at
+// a '%' with fewer than two characters after it.
 func URLDecode(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
@@ -149,7 +150,12 @@ func URLDecode(s string) string {
 		switch {
 		case c == '+':
 			b.WriteByte(' ')
-		case c == '%' && i+2 < len(s)+0 && isHex(s[i+1]) && isHex(s[i+2]):
+		case c == '%' && i+3 > len(s):
+			// Ruby stops decoding at a '%' too close to the end and
+			// keeps the rest as it is, pluses included.
+			b.WriteString(s[i:])
+			return b.String()
+		case c == '%' && isHex(s[i+1]) && isHex(s[i+2]):
 			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
 			i += 2
 		default:
@@ -511,8 +517,9 @@ func newlineToBr(_ Context, input any, _ []any) (any, error) {
 
 // expandReplacement expands the backslash sequences Ruby's sub and gsub
 // honour in a replacement string when the pattern is a plain string: \0
-// and \& are the match, \` and \' the text before and after it, \1…\9 are
-// empty, \\ is a backslash; anything else stays as written.
+// and \& are the match, \` and \' the text before and after it, \1…\9 and
+// \+ (groups; a string pattern has none) are empty, \\ is a backslash;
+// anything else stays as written.
 func expandReplacement(repl, s string, start, end int) (string, error) {
 	if !strings.Contains(repl, `\`) {
 		return repl, nil
@@ -532,7 +539,7 @@ func expandReplacement(repl, s string, start, end int) (string, error) {
 			b.WriteString(s[:start])
 		case d == '\'':
 			b.WriteString(s[end:])
-		case d >= '1' && d <= '9':
+		case d >= '1' && d <= '9', d == '+':
 		case d == '\\':
 			b.WriteByte('\\')
 		case d == 'k' && i+1 < len(repl) && repl[i+1] == '<' && strings.IndexByte(repl[i+1:], '>') > 1:
