@@ -600,8 +600,8 @@ func (p *parser) ddd(s string, m []int) bool {
 	return true
 }
 
-// militaryZones and namedZones are the zone names Ruby's Time.parse knows,
-// with their offsets in hours.
+// namedZones are the zone names Ruby's Time.parse knows (including the
+// military letters), with their offsets in hours.
 var namedZones = map[string]int{
 	"UTC": 0, "Z": 0, "UT": 0, "GMT": 0,
 	"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,

@@ -184,8 +184,8 @@ func (n number) toDec() number {
 	return decNumber(new(big.Rat).SetInt(n.i))
 }
 
-// sign returns -1, 0 or 1, treating -0 as negative for sign purposes via
-// negative().
+// sign returns -1, 0 or 1 (0 for zeros of either sign and for NaN; see
+// negative for the sign bit).
 func (n number) sign() int {
 	if !n.dec {
 		return n.i.Sign()
