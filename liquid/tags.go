@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sprocketrun/sprocket/liquid/filter"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -413,18 +414,16 @@ func (n *forNode) parseStrict(tp *TagParser) error {
 
 // toInteger is Utils.to_integer.
 func toInteger(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
+	if x, ok := v.(int64); ok {
 		return x, nil
-	case *big.Int:
-		return rubyToI(x), nil
 	}
-	s := strings.TrimSpace(value.ToS(v))
-	s = strings.ReplaceAll(s, "_", "")
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i, nil
+	// Liquid's Utils.to_integer is Ruby's Integer(v.to_s); a Bignum is past
+	// any collection's end, so it saturates.
+	n, err := filter.ToInteger(v)
+	if err != nil {
+		return 0, &RuntimeError{Msg: "invalid integer"}
 	}
-	return 0, &RuntimeError{Msg: "invalid integer"}
+	return rubyToI(n), nil
 }
 
 // sequence is a sliced collection iterated by for, tablerow and render.
