@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/task"
 )
 
 // MaxParentGenerations is how many generations of event.parent a run sees
@@ -135,6 +136,9 @@ func EventFromValue(v any) (*Event, error) {
 	}
 	if e.Topic == "" {
 		return nil, fmt.Errorf("event: missing \"topic\"")
+	}
+	if !task.ValidTopic(e.Topic) {
+		return nil, fmt.Errorf("event: invalid topic %q: want domain/subject/verb of lowercase letters, digits and underscores", e.Topic)
 	}
 	return e, nil
 }

@@ -331,7 +331,7 @@ func TestEventFromValue(t *testing.T) {
 	if e.Topic != "shopify/orders/create" || e.CreatedAt.Year() != 2024 || e.Parent == nil || e.Parent.Topic != "user/a/b" {
 		t.Errorf("got %+v", e)
 	}
-	for _, bad := range []string{`[]`, `{"data": 1}`, `{"topic": "a/b/c", "bogus": 1}`, `{"topic": 5}`} {
+	for _, bad := range []string{`[]`, `{"data": 1}`, `{"topic": "a/b/c", "bogus": 1}`, `{"topic": 5}`, `{"topic": "bad topic"}`, `{"topic": "shopify/orders/create+1.hour"}`, `{"topic": "a/b"}`} {
 		v, _ := value.FromJSON([]byte(bad))
 		if _, err := EventFromValue(v); err == nil {
 			t.Errorf("%s: no error", bad)
