@@ -141,7 +141,32 @@ func (e *env) post(url string, body []byte) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
+// bench runs each phase on a fresh service with its own data directory,
+// so that one phase's records do not slow the next one down.
 func bench(ctx context.Context, c config) error {
+	fmt.Printf("sprocket serve benchmark: GOMAXPROCS=%d, %s/%s; each phase on a fresh service and data directory\n\n",
+		runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	phases := map[string]func(e *env) error{
+		"baseline": func(e *env) error { return baselinePhase(e, c) },
+		"ack":      func(e *env) error { return ackPhase(e, c) },
+		"rate":     func(e *env) error { return ratePhase(e, c) },
+		"runs":     func(e *env) error { return runsPhase(ctx, e, c) },
+	}
+	for _, name := range strings.Split(c.phases, ",") {
+		run, ok := phases[strings.TrimSpace(name)]
+		if !ok {
+			return fmt.Errorf("unknown phase %q", name)
+		}
+		if err := withService(ctx, c, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withService starts the service in-process on a temporary data directory
+// and a loopback port, runs fn, and stops and removes everything.
+func withService(ctx context.Context, c config, fn func(e *env) error) error {
 	dir, err := os.MkdirTemp("", "sprocket-bench-")
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
@@ -177,24 +202,8 @@ func bench(ctx context.Context, c config) error {
 			MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute,
 		}},
 	}
-	fmt.Printf("sprocket serve benchmark: GOMAXPROCS=%d, %s/%s, data in %s\n\n", runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, dir)
-
-	phases := map[string]func() error{
-		"baseline": func() error { return baselinePhase(e, c) },
-		"ack":      func() error { return ackPhase(e, c) },
-		"rate":     func() error { return ratePhase(e, c) },
-		"runs":     func() error { return runsPhase(ctx, e, c) },
-	}
-	for _, name := range strings.Split(c.phases, ",") {
-		run, ok := phases[strings.TrimSpace(name)]
-		if !ok {
-			return fmt.Errorf("unknown phase %q", name)
-		}
-		if err := run(); err != nil {
-			return err
-		}
-	}
-	return nil
+	defer e.client.CloseIdleConnections()
+	return fn(e)
 }
 
 func percentile(sorted []time.Duration, p float64) time.Duration {
