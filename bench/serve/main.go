@@ -301,7 +301,7 @@ func ackPhase(e *env, c config) error {
 	}
 	// Let the pipeline drain the event runs so the next phase starts clean.
 	if !c.noPipeline {
-		drained := waitDrained(e, 5*time.Minute)
+		drained := waitDrained(e, 2*time.Minute)
 		fmt.Printf("   event runs drained %v after the load stopped\n", drained.Round(time.Millisecond))
 	}
 	fmt.Println()
@@ -387,7 +387,7 @@ func ratePhase(e *env, c config) error {
 		n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(),
 		ms(percentile(ok, 0.50)), ms(percentile(ok, 0.99)), ms(percentile(ok, 1)), errs.Load())
 	if !c.noPipeline {
-		drained := waitDrained(e, 5*time.Minute)
+		drained := waitDrained(e, 2*time.Minute)
 		fmt.Printf("   event runs drained %v after the load stopped\n", drained.Round(time.Millisecond))
 	}
 	fmt.Println()
