@@ -704,25 +704,30 @@ func (t *tablerowDrop) Get(key string) (any, bool) {
 // LiquidString is how Ruby prints the drop.
 func (t *tablerowDrop) LiquidString() string { return "Liquid::TablerowloopDrop" }
 
-// stringBytesPerStep is how many bytes of a string handed to a filter
-// count as one step.
-const stringBytesPerStep = 256
+// Filter work charges: how many elements of an array or hash, and how
+// many bytes of a string, handed to a filter count as one step. They are
+// coarse so that the common accumulation {% assign a = a | push: x %}
+// over thousands of items stays well within the default step budget.
+const (
+	elementsPerStep    = 64
+	stringBytesPerStep = 256
+)
 
 // chargeRange charges the work a filter may do on a value handed to it: a
-// step per element of a range (which the filter may expand), array or
-// hash, and a step per stringBytesPerStep bytes of a string. A huge range
-// fails on the step limit instead of exhausting memory, and a loop that
-// sorts or splits a large value on every iteration runs out of steps
-// instead of running for hours.
+// step per element of a range (which the filter may expand), a step per
+// elementsPerStep elements of an array or hash and per stringBytesPerStep
+// bytes of a string. A huge range fails on the step limit instead of
+// exhausting memory, and a loop that sorts or splits a large value on
+// every iteration runs out of steps instead of running for hours.
 func (rc *RenderContext) chargeRange(v any) error {
 	var n int64
 	switch x := v.(type) {
 	case value.Range:
 		n = x.Len()
 	case []any:
-		n = int64(len(x))
+		n = int64(len(x)) / elementsPerStep
 	case *value.Map:
-		n = int64(x.Len())
+		n = int64(x.Len()) / elementsPerStep
 	case string:
 		n = int64(len(x)) / stringBytesPerStep
 	}
