@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sprocketrun/sprocket/liquid"
@@ -22,6 +24,10 @@ type liquidRequest struct {
 	Partials map[string]string `json:"partials"`
 	Strict   bool              `json:"strict"`
 }
+
+// liquidLineTimeout bounds the wall time of one line's render, on top of
+// the engine's step, output and depth limits.
+const liquidLineTimeout = 10 * time.Second
 
 // runLiquid renders one template per JSON line of stdin and writes one JSON
 // result line per input line, in order: {"output": …}, {"output_b64": …}
@@ -40,7 +46,7 @@ func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	for {
 		line, err := in.ReadBytes('\n')
 		if len(line) > 0 && !(err == io.EOF && len(bytes.TrimSpace(line)) == 0) {
-			res := renderLine(ctx, eng, line)
+			res := renderLine(ctx, eng, line, liquidLineTimeout)
 			if encErr := enc.Encode(res); encErr != nil {
 				slog.Error("sprocket liquid: write failed", "err", encErr)
 				return 1
@@ -66,7 +72,8 @@ type liquidResult struct {
 
 func errResult(msg string) liquidResult { return liquidResult{Error: &msg} }
 
-func renderLine(ctx context.Context, eng *liquid.Engine, line []byte) liquidResult {
+// renderLine renders one request line, giving up after timeout.
+func renderLine(ctx context.Context, eng *liquid.Engine, line []byte, timeout time.Duration) liquidResult {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return errResult("invalid request: empty line")
 	}
@@ -97,7 +104,12 @@ func renderLine(ctx context.Context, eng *liquid.Engine, line []byte) liquidResu
 	if req.Partials != nil {
 		opts.Partials = liquid.MapLoader(req.Partials)
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	s, err := t.RenderMap(ctx, vars, opts)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return errResult(fmt.Sprintf("Liquid error: render took longer than %v", timeout))
+	}
 	if err != nil {
 		return errResult(err.Error())
 	}

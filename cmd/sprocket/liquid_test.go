@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sprocketrun/sprocket/liquid"
 )
 
 func TestLiquidCommand(t *testing.T) {
@@ -50,6 +53,15 @@ func TestLiquidCommand(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("line %d:\n got %s\nwant %s", i+1, got[i], want[i])
 		}
+	}
+}
+
+// TestLiquidLineTimeout checks that a render past its deadline stops with
+// an error naming the time limit (the deadline here has already passed).
+func TestLiquidLineTimeout(t *testing.T) {
+	res := renderLine(context.Background(), liquid.NewEngine(), []byte(`{"template": "{% for i in (1..100000) %}{{ i }}{% endfor %}"}`), time.Nanosecond)
+	if res.Error == nil || *res.Error != "Liquid error: render took longer than 1ns" {
+		t.Fatalf("got %+v", res)
 	}
 }
 
