@@ -326,3 +326,37 @@ func TestAssignCopyIsCharged(t *testing.T) {
 		t.Errorf("got %v, want a steps limit error", err)
 	}
 }
+
+// TestConcurrentRender renders one parsed template that uses the dialect's
+// tags, keyword literals and element assignment from many goroutines at
+// once (run with -race): each render must see only its own state.
+func TestConcurrentRender(t *testing.T) {
+	e := NewEngine(Options{})
+	tmpl, err := e.Parse(`{% assign h = hash %}{% assign h["n"] = n %}{% assign a = array %}{% assign a[a.size] = n %}` +
+		`{% action "echo", n: h.n, a: a %}{% log n %}{% capture q %}query { n{{ n }} }{% endcapture %}{% assign r = q | shopify %}{% if r.data == nil %}{% error "no data" %}{% endif %}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	outs := make([]string, workers)
+	errs := make([]error, workers)
+	done := make(chan int)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			defer func() { done <- w }()
+			outs[w], errs[w] = tmpl.Render(WithRun(context.Background(), &RunState{Preview: true}), map[string]any{"n": int64(w)}, nil)
+		}(w)
+	}
+	for range workers {
+		<-done
+	}
+	for w := 0; w < workers; w++ {
+		if errs[w] != nil {
+			t.Fatalf("worker %d: %v", w, errs[w])
+		}
+		want := render(t, e, `{% action "echo", n: n, a: l %}{% log n %}`, map[string]any{"n": int64(w), "l": []any{int64(w)}})
+		if !strings.HasPrefix(outs[w], want) {
+			t.Errorf("worker %d: got %q, want it to start with %q", w, outs[w], want)
+		}
+	}
+}
