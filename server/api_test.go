@@ -109,14 +109,21 @@ func openTestService(t *testing.T, cfg Config) (*Service, *client) {
 	return svc, &client{t: t, base: ts.URL, token: testToken}
 }
 
-func libraryTask(t *testing.T, name string) []byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("/work/shared/corpus/mechanic-tasks/tasks", name+".json"))
-	if err != nil {
-		t.Skipf("task library not available: %v", err)
-	}
-	return raw
-}
+// fullTask is a task document using most fields of the format.
+const fullTask = `{
+  "docs": "Sends a note when a cart is abandoned. <b>Bold</b> & more.",
+  "halt_action_run_sequence_on_error": false,
+  "name": "Abandoned cart notes",
+  "online_store_javascript": null,
+  "options": {"wait_hours__number_required": 24, "note__multiline": "Hello {{ shop.name }}"},
+  "order_status_javascript": null,
+  "perform_action_runs_in_sequence": true,
+  "preview_event_definitions": [],
+  "script": "{% if event.data.total > 10 %}{% action \"echo\" note: options.note__multiline %}{% endif %}",
+  "subscriptions": ["user/carts/abandoned+24.hours", "shopify/checkouts/create", "shopify/checkouts/update", "mechanic/user/trigger"],
+  "subscriptions_template": "user/carts/abandoned+{{ options.wait_hours__number_required }}.hours\nshopify/checkouts/create\nshopify/checkouts/update\nmechanic/user/trigger",
+  "tags": ["Carts", "Notes"]
+}`
 
 const simpleTask = `{"name":"Tag orders","script":"{% action \"echo\" %}{\"id\": {{ event.data.id | json }}}{% endaction %}","subscriptions":["user/orders/new"],"subscriptions_template":"user/orders/new","options":{}}`
 
@@ -197,19 +204,32 @@ func TestGeneratedToken(t *testing.T) {
 
 func TestTaskSync(t *testing.T) {
 	_, c := openTestService(t, Config{})
-	lib := libraryTask(t, "abandoned-checkout-emails")
-
-	created := c.want(http.StatusCreated, "POST", "/v1/tasks", lib)
+	created := c.want(http.StatusCreated, "POST", "/v1/tasks", fullTask)
 	id, _ := created["id"].(string)
-	if id == "" || created["enabled"] != false || created["name"] != "Abandoned checkout emails" {
+	if id == "" || created["enabled"] != false || created["name"] != "Abandoned cart notes" {
 		t.Fatalf("unexpected created task: id=%q enabled=%v name=%v", id, created["enabled"], created["name"])
 	}
 	if subs, _ := created["subscriptions"].([]any); len(subs) != 4 {
 		t.Fatalf("subscriptions = %v", created["subscriptions"])
 	}
 	got := c.want(http.StatusOK, "GET", "/v1/tasks/"+id, nil)
-	if got["script"] != created["script"] || got["content_hash"] != created["content_hash"] {
+	if got["script"] != created["script"] || got["content_hash"] != created["content_hash"] || got["docs"] != created["docs"] {
 		t.Fatal("GET answers a different task than POST")
+	}
+	// JSON answers do not HTML-escape text.
+	req, _ := http.NewRequest("GET", c.base+"/v1/tasks/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Contains(raw, []byte("<b>Bold</b> & more")) {
+			t.Fatalf("task answer escapes HTML: %s", raw)
+		}
+	}
+	if tags, _ := got["tags"].([]any); len(tags) != 2 || got["perform_action_runs_in_sequence"] != true {
+		t.Fatalf("task fields lost: tags %v, sequence %v", got["tags"], got["perform_action_runs_in_sequence"])
 	}
 
 	// Idempotency-Key: a UUID becomes the id; a retry returns the same task.
