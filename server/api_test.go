@@ -546,6 +546,15 @@ func TestPreview(t *testing.T) {
 	}
 	bad := c.want(http.StatusBadRequest, "POST", "/v1/tasks/preview", `{"name":"x","script":"{% if %}"}`)
 	errorField(t, bad)
+
+	// Previews see globals, and secrets only as references.
+	c.want(http.StatusOK, "PUT", "/v1/globals/greeting", map[string]any{"global": map[string]any{"value": "hi"}})
+	c.want(http.StatusOK, "PUT", "/v1/secrets/k", map[string]any{"secret": map[string]any{"value": "hidden-value"}})
+	out = c.want(http.StatusOK, "POST", "/v1/tasks/preview", `{"name":"G","script":"{% log g: globals.greeting, s: secrets.k %}","subscriptions":["mechanic/user/trigger"],"options":{}}`)
+	logs, _ := json.Marshal(out["runs"].([]any)[0].(map[string]any)["logs"])
+	if !strings.Contains(string(logs), `"g":"hi"`) || !strings.Contains(string(logs), `"s":"[[secret:k]]"`) || strings.Contains(string(logs), "hidden-value") {
+		t.Fatalf("preview logs %s", logs)
+	}
 }
 
 func TestAPITokens(t *testing.T) {

@@ -186,6 +186,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
+	if p, ok := cfg.Previewer.(interface{ attach(*Vault, *time.Location) }); ok {
+		p.attach(s.vault, cfg.Location)
+	}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
 		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log})

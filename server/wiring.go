@@ -242,18 +242,41 @@ func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) 
 
 // runPreviewer previews tasks with package run.
 type runPreviewer struct {
-	r *run.Renderer
+	base run.Renderer
+	// vault and loc are set by the service that uses the previewer.
+	vault *Vault
+	loc   *time.Location
 }
 
 // NewPreviewer returns the previewer of POST /v1/tasks/preview (package
-// run's preview: no Shopify API, no cache, no side effects).
+// run's preview: no Shopify API, no cache, no side effects). Used by a
+// Service, previews also see the shop's globals, its secrets as references
+// (never their values) and the shop in the service's time zone.
 func NewPreviewer() Previewer {
-	return runPreviewer{r: &run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}}
+	return &runPreviewer{base: run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}}
+}
+
+// attach gives the previewer the service's globals, secrets and time zone.
+func (p *runPreviewer) attach(v *Vault, loc *time.Location) {
+	p.vault, p.loc = v, loc
 }
 
 // Preview implements Previewer.
-func (p runPreviewer) Preview(ctx context.Context, t *task.Task) (any, error) {
-	pv, err := p.r.Preview(ctx, run.PreviewInput{Task: t})
+func (p *runPreviewer) Preview(ctx context.Context, t *task.Task) (any, error) {
+	r := p.base
+	if p.loc != nil {
+		r.Shop = shopIn(p.loc)
+	}
+	in := run.PreviewInput{Task: t}
+	if p.vault != nil {
+		globals, secrets, err := p.vault.variables(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.Globals, r.Secrets = globals, secrets
+		in.Options = selectedOptions(t, globals, secrets)
+	}
+	pv, err := r.Preview(ctx, in)
 	if err != nil {
 		return nil, err
 	}
