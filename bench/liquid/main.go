@@ -22,6 +22,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -64,7 +66,22 @@ func main() {
 	defaultFixtures, _ := shared.Path("corpus", "liquid", "golden-liquid", "benchmark_fixtures")
 	fixtures := flag.String("fixtures", defaultFixtures, "golden-liquid benchmark_fixtures directory (skipped when missing)")
 	withRuby := flag.Bool("ruby", true, "also time Ruby Liquid (needs ruby -rliquid)")
+	only := flag.String("only", "", "comma-separated workload names to run (default: all)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the Go measurements to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx := context.Background()
 
@@ -72,6 +89,15 @@ func main() {
 	if err != nil {
 		log.Error("build workloads", "err", err)
 		os.Exit(1)
+	}
+	if *only != "" {
+		keep := ws[:0]
+		for _, w := range ws {
+			if slices.Contains(strings.Split(*only, ","), w.Name) {
+				keep = append(keep, w)
+			}
+		}
+		ws = keep
 	}
 	var ruby map[string]measurement
 	if *withRuby {
