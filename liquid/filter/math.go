@@ -38,6 +38,9 @@ func times(_ Context, input any, args []any) (any, error) {
 			return x * y, nil
 		}
 	}
+	if f, ok := fastTimes(input, args[0]); ok {
+		return f, nil
+	}
 	return mulNum(toNum(input), toNum(args[0])).value(), nil
 }
 
@@ -96,6 +99,18 @@ func floor(_ Context, input any, _ []any) (any, error) {
 // round rounds half away from zero; with a precision of 1 or more a decimal
 // stays a Float, otherwise the result is an Integer.
 func round(_ Context, input any, args []any) (any, error) {
+	if len(args) > 0 {
+		if d, ok := args[0].(int64); ok {
+			if f, ok := fastRound(input, d); ok {
+				return f, nil
+			}
+		}
+	}
+	return roundExact(input, args)
+}
+
+// roundExact is round computed on exact decimals.
+func roundExact(input any, args []any) (any, error) {
 	n := toNum(input)
 	d := toNum(arg(args, 0, int64(0)))
 	if d.dec && d.sp != finite {
