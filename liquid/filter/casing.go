@@ -27,9 +27,10 @@ func Capitalize(s string) string {
 // mapCase maps every rune with (special, simple), except the first, which
 // uses (firstSpecial, firstSimple) when they are given.
 func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpecial map[rune]string, firstSimple func(rune) rune) string {
-	if !utf8.ValidString(s) {
-		// Such strings come from base64_decode, which Ruby tags as binary:
-		// only ASCII letters change case.
+	if !utf8.ValidString(s) || isASCII(s) {
+		// Invalid strings come from base64_decode, which Ruby tags as
+		// binary: only ASCII letters change case. ASCII strings have no
+		// special mappings, so the byte loop gives the same result faster.
 		return mapASCII(s, simple, firstSimple)
 	}
 	var b strings.Builder
@@ -46,6 +47,15 @@ func mapCase(s string, special map[rune]string, simple func(rune) rune, firstSpe
 		b.WriteRune(fn(r))
 	}
 	return b.String()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // mapASCII changes the case of ASCII letters only.

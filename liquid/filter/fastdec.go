@@ -93,6 +93,30 @@ func fastTimes(a, b any) (float64, bool) {
 	return decimalFloat(m1*m2, e1+e2) // |m1×m2| < 1e18
 }
 
+// fastAdd adds two short decimals when at least one is a Float.
+func fastAdd(a, b any) (float64, bool) {
+	_, af := a.(float64)
+	_, bf := b.(float64)
+	if !af && !bf {
+		return 0, false
+	}
+	m1, e1, ok1 := smallDecimal(a)
+	m2, e2, ok2 := smallDecimal(b)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	if e1 < e2 {
+		m1, e1, m2, e2 = m2, e2, m1, e1
+	}
+	if e1-e2 > 9 {
+		return 0, false
+	}
+	for range e1 - e2 {
+		m1 *= 10 // |m1| < 1e18 afterwards
+	}
+	return decimalFloat(m1+m2, e2) // declines a zero sum (signed zero)
+}
+
 // fastRound rounds a Float to digits ≥ 1 decimal places, half away from
 // zero (BigDecimal's ROUND_HALF_UP), returning a Float.
 func fastRound(v any, digits int64) (float64, bool) {

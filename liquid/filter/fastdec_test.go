@@ -31,7 +31,7 @@ func randomOperand(r *rand.Rand) any {
 // The fast paths must give exactly what the exact decimal computation gives.
 func TestFastDecimalMatchesExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	fastTimesHits, fastRoundHits := 0, 0
+	fastTimesHits, fastRoundHits, fastAddHits := 0, 0, 0
 	for range 200000 {
 		a, b := randomOperand(r), randomOperand(r)
 		if got, ok := fastTimes(a, b); ok {
@@ -39,6 +39,13 @@ func TestFastDecimalMatchesExact(t *testing.T) {
 			want := mulNum(toNum(a), toNum(b)).value()
 			if !value.Equal(got, want) || value.TypeName(want) != "Float" {
 				t.Fatalf("times(%v, %v): fast %v, exact %v", a, b, got, want)
+			}
+		}
+		if got, ok := fastAdd(a, b); ok {
+			fastAddHits++
+			want := addNum(toNum(a), toNum(b)).value()
+			if !value.Equal(got, want) || value.TypeName(want) != "Float" {
+				t.Fatalf("plus(%v, %v): fast %v, exact %v", a, b, got, want)
 			}
 		}
 		d := int64(r.IntN(6))
@@ -50,8 +57,8 @@ func TestFastDecimalMatchesExact(t *testing.T) {
 			}
 		}
 	}
-	if fastTimesHits < 10000 || fastRoundHits < 10000 {
-		t.Fatalf("fast paths rarely taken: times %d, round %d", fastTimesHits, fastRoundHits)
+	if fastTimesHits < 10000 || fastRoundHits < 10000 || fastAddHits < 10000 {
+		t.Fatalf("fast paths rarely taken: times %d, round %d, plus %d", fastTimesHits, fastRoundHits, fastAddHits)
 	}
 }
 
@@ -67,6 +74,9 @@ func TestFastDecimalRuby(t *testing.T) {
 		{"times", 0.1, 0.2, "0.02"},
 		{"times", int64(3), 1.1, "3.3"},
 		{"times", -2.5, int64(4), "-10.0"},
+		{"plus", 0.1, 0.2, "0.3"},
+		{"plus", 23.99, int64(0), "23.99"},
+		{"plus", -1.5, 1.25, "-0.25"},
 		{"round", 2.675, int64(2), "2.68"},
 		{"round", 1.005, int64(2), "1.01"},
 		{"round", -1.005, int64(2), "-1.01"},
@@ -76,9 +86,12 @@ func TestFastDecimalRuby(t *testing.T) {
 	for _, tt := range tests {
 		var got any
 		var err error
-		if tt.filter == "times" {
+		switch tt.filter {
+		case "times":
 			got, err = times(nil, tt.in, []any{tt.arg})
-		} else {
+		case "plus":
+			got, err = plus(nil, tt.in, []any{tt.arg})
+		default:
 			got, err = round(nil, tt.in, []any{tt.arg})
 		}
 		if err != nil || value.ToS(got) != tt.want {

@@ -19,6 +19,9 @@ func plus(_ Context, input any, args []any) (any, error) {
 			return s, nil
 		}
 	}
+	if f, ok := fastAdd(input, args[0]); ok {
+		return f, nil
+	}
 	return addNum(toNum(input), toNum(args[0])).value(), nil
 }
 
