@@ -78,16 +78,23 @@ func decimalFloat(m int64, e int) (float64, bool) {
 	return f, true
 }
 
-// fastTimes multiplies two short decimals when at least one is a Float.
-func fastTimes(a, b any) (float64, bool) {
+// shortPair splits both operands with smallDecimal when at least one of
+// them is a Float (Integer pairs have their own int64 paths).
+func shortPair(a, b any) (m1 int64, e1 int, m2 int64, e2 int, ok bool) {
 	_, af := a.(float64)
 	_, bf := b.(float64)
 	if !af && !bf {
-		return 0, false
+		return 0, 0, 0, 0, false
 	}
 	m1, e1, ok1 := smallDecimal(a)
 	m2, e2, ok2 := smallDecimal(b)
-	if !ok1 || !ok2 {
+	return m1, e1, m2, e2, ok1 && ok2
+}
+
+// fastTimes multiplies two short decimals when at least one is a Float.
+func fastTimes(a, b any) (float64, bool) {
+	m1, e1, m2, e2, ok := shortPair(a, b)
+	if !ok {
 		return 0, false
 	}
 	return decimalFloat(m1*m2, e1+e2) // |m1×m2| < 1e18
@@ -95,14 +102,8 @@ func fastTimes(a, b any) (float64, bool) {
 
 // fastAdd adds two short decimals when at least one is a Float.
 func fastAdd(a, b any) (float64, bool) {
-	_, af := a.(float64)
-	_, bf := b.(float64)
-	if !af && !bf {
-		return 0, false
-	}
-	m1, e1, ok1 := smallDecimal(a)
-	m2, e2, ok2 := smallDecimal(b)
-	if !ok1 || !ok2 {
+	m1, e1, m2, e2, ok := shortPair(a, b)
+	if !ok {
 		return 0, false
 	}
 	if e1 < e2 {
