@@ -290,6 +290,21 @@ func (p *parser) parseLiquidLines(body *Body) (endTag, error) {
 			if m == nil {
 				return endTag{name: tok, markup: tok}, nil
 			}
+			if m[1] == "liquid" {
+				// A liquid tag inside a liquid tag (newer than Liquid 5.4,
+				// where it is an unknown tag): its markup is more lines.
+				if p.depth >= maxParseDepth {
+					return endTag{}, &SyntaxError{Line: p.line, Msg: "Nesting too deep"}
+				}
+				p.depth++
+				err := p.parseLiquidTag(body, m[2])
+				p.depth--
+				if err != nil {
+					return endTag{}, err
+				}
+				p.line = p.tz.line
+				continue
+			}
 			t, ok := p.eng.tags[m[1]]
 			if !ok {
 				return endTag{name: m[1], markup: m[2]}, nil

@@ -31,6 +31,7 @@ func registerStandardTags(e *Engine) {
 	e.tags["tablerow"] = TagFunc(parseTablerow)
 	e.tags["comment"] = TagFunc(parseComment)
 	e.tags["raw"] = TagFunc(parseRaw)
+	e.tags["doc"] = TagFunc(parseDoc)
 	e.tags["echo"] = TagFunc(parseEcho)
 	e.tags["#"] = TagFunc(parseInlineComment)
 	e.tags["render"] = TagFunc(parseRender)
@@ -841,6 +842,19 @@ func parseRaw(tp *TagParser) (Node, error) {
 		return nil, err
 	}
 	return &rawNode{text: s}, nil
+}
+
+// parseDoc parses {% doc %}…{% enddoc %}, a documentation block whose body
+// is neither parsed nor rendered. It is newer than Liquid 5.4 (where it is
+// an unknown tag) and follows current Shopify Liquid.
+func parseDoc(tp *TagParser) (Node, error) {
+	if strings.TrimSpace(tp.Markup) != "" {
+		return nil, tp.Errorf("Syntax Error in 'doc' - Valid syntax: {% doc %}{% enddoc %}")
+	}
+	if _, err := tp.RawBody(); err != nil {
+		return nil, err
+	}
+	return emptyNode{}, nil
 }
 
 var reInlineCommentInvalid = regexp.MustCompile(`\n\s*[^#\s]`)
