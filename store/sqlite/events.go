@@ -153,37 +153,6 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Ev
 		conds = append(conds, "created_at < ?")
 		args = append(args, micro(f.Until))
 	}
-	pc, pargs, err := pageClause(f.Page, "created_at", "id")
-	if err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
-	}
-	if pc != "" {
-		conds = append(conds, pc)
-		args = append(args, pargs...)
-	}
-	limit := f.Page.EffectiveLimit()
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events`+where(conds)+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list events: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list events: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = store.EncodeCursor(last.CreatedAt, last.ID)
-	}
-	return out, next, nil
+	return listPage(ctx, s.r, "list events", `SELECT `+eventCols+` FROM events`, conds, args, f.Page, scanEvent,
+		func(x store.Event) (time.Time, string) { return x.CreatedAt, x.ID })
 }

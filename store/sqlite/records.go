@@ -243,39 +243,8 @@ func (s *Store) ListTasks(ctx context.Context, f store.TaskFilter) ([]store.Task
 		conds = append(conds, "enabled = ?")
 		args = append(args, *f.Enabled)
 	}
-	pc, pargs, err := pageClause(f.Page, "created_at", "id")
-	if err != nil {
-		return nil, "", fmt.Errorf("list tasks: %w", err)
-	}
-	if pc != "" {
-		conds = append(conds, pc)
-		args = append(args, pargs...)
-	}
-	limit := f.Page.EffectiveLimit()
-	q := `SELECT ` + taskCols + ` FROM tasks` + where(conds) + ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	rows, err := s.r.QueryContext(ctx, q, append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Task
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list tasks: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list tasks: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = store.EncodeCursor(last.CreatedAt, last.ID)
-	}
-	return out, next, nil
+	return listPage(ctx, s.r, "list tasks", `SELECT `+taskCols+` FROM tasks`, conds, args, f.Page, scanTask,
+		func(x store.Task) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 func where(conds []string) string {

@@ -91,39 +91,8 @@ func (s *Store) ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, s
 	if !f.Until.IsZero() {
 		add("created_at < ?", micro(f.Until))
 	}
-	pc, pargs, err := pageClause(f.Page, "created_at", "id")
-	if err != nil {
-		return nil, "", fmt.Errorf("list runs: %w", err)
-	}
-	if pc != "" {
-		conds = append(conds, pc)
-		args = append(args, pargs...)
-	}
-	limit := f.Page.EffectiveLimit()
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs`+where(conds)+` ORDER BY created_at DESC, id DESC LIMIT ?`,
-		append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list runs: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list runs: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = store.EncodeCursor(last.CreatedAt, last.ID)
-	}
-	return out, next, nil
+	return listPage(ctx, s.r, "list runs", `SELECT `+runCols+` FROM runs`, conds, args, f.Page, scanRun,
+		func(x store.Run) (time.Time, string) { return x.CreatedAt, x.ID })
 }
 
 // runState reads a run's status inside tx, for error reporting.

@@ -276,3 +276,42 @@ func pageClause(p store.Page, timeCol, idCol string) (string, []any, error) {
 func notFound(what, id string) error {
 	return fmt.Errorf("%s %q: %w", what, id, store.ErrNotFound)
 }
+
+// listPage runs a newest-first (created_at, id) page query: selectFrom is
+// "SELECT … FROM table", conds and args its filters. It returns the rows
+// scanned by scan and the cursor of the next page ("" on the last page).
+func listPage[T any](ctx context.Context, db *sql.DB, what, selectFrom string, conds []string, args []any,
+	page store.Page, scan func(interface{ Scan(...any) error }) (T, error), key func(T) (time.Time, string)) ([]T, string, error) {
+	pc, pargs, err := pageClause(page, "created_at", "id")
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", what, err)
+	}
+	if pc != "" {
+		conds = append(conds, pc)
+		args = append(args, pargs...)
+	}
+	limit := page.EffectiveLimit()
+	rows, err := db.QueryContext(ctx, selectFrom+where(conds)+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", what, err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		t, id := key(out[limit-1])
+		next = store.EncodeCursor(t, id)
+	}
+	return out, next, nil
+}
