@@ -36,7 +36,7 @@ func now(c filter.Context) time.Time {
 
 // ISO8601 renders t as Ruby's Time#iso8601: "Z" for UTC, else the offset.
 func ISO8601(t time.Time) string {
-	if zoneName(t) == "UTC" && t.Location() == time.UTC {
+	if t.Location() == time.UTC {
 		return t.Format("2006-01-02T15:04:05Z")
 	}
 	if name, off := t.Zone(); off == 0 && (name == "UTC" || t.Location().String() == "Etc/UTC" || t.Location().String() == "UTC") {
@@ -87,7 +87,7 @@ func dateFilter(c filter.Context, input any, args []any, kwargs *value.Map) (any
 	if format == "" {
 		return ISO8601(t), nil
 	}
-	return Strftime(t, format), nil
+	return Strftime(t, format)
 }
 
 func applyDateOptions(t time.Time, kwargs *value.Map) (time.Time, error) {

@@ -23,7 +23,7 @@ func TestStrftimeMatchesRuby(t *testing.T) {
 		{time.Date(2021, 1, 3, 9, 0, 0, 0, chicago), "%U %W %V %G %g %j %a", "01 00 53 2020 20 003 Sun"},
 	}
 	for _, tc := range cases {
-		if got := Strftime(tc.t, tc.format); got != tc.want {
+		if got, _ := Strftime(tc.t, tc.format); got != tc.want {
 			t.Errorf("Strftime(%q)\n got %q\nwant %q", tc.format, got, tc.want)
 		}
 	}
@@ -112,4 +112,16 @@ func TestParseDate(t *testing.T) {
 		{name: "no format", filter: "parse_date", input: "x", err: "wrong number of arguments"},
 	}
 	runCases(t, sydney, cases)
+}
+
+// Ruby rejects a format that ends inside a conversion
+// (ruby -e 'Time.now.strftime("%Y %")' raises "invalid format: %Y %").
+func TestStrftimeInvalidFormat(t *testing.T) {
+	if _, err := Strftime(time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC), "%Y %"); err == nil || err.Error() != "invalid format: %Y %" {
+		t.Fatalf("err = %v", err)
+	}
+	got, err := Strftime(time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC), "%-z %Z")
+	if err != nil || got != "+0000 UTC" {
+		t.Fatalf("UTC zone: %q, %v", got, err)
+	}
 }

@@ -27,7 +27,7 @@ func TestStrftimeRubyFixture(t *testing.T) {
 			t.Fatal(err)
 		}
 		tm := time.Unix(int64(c[1].(float64)), int64(c[2].(float64))).In(loc)
-		if got := Strftime(tm, c[3].(string)); got != c[4].(string) {
+		if got, _ := Strftime(tm, c[3].(string)); got != c[4].(string) {
 			t.Errorf("%s %v %q\n got %q\nwant %q", c[0], tm, c[3], got, c[4])
 		}
 	}
