@@ -77,6 +77,9 @@ type Renderer struct {
 	// SecretSource, when set, lets the signing filters (hmac_*, rsa_*)
 	// turn those references into raw values.
 	SecretSource filters.SecretSource
+	// Templates, when set, keeps parsed scripts across runs (it must be
+	// used with this Renderer's Engine only).
+	Templates *TemplateCache
 	// Limits bound each run.
 	Limits Limits
 	// Now is the current time; nil means time.Now.
@@ -174,9 +177,13 @@ func (r *Renderer) logger() *slog.Logger {
 // far) is returned with it when there is one.
 func (r *Renderer) Run(ctx context.Context, in Input) (*Result, error) {
 	eng := r.engine()
-	tmpl, err := parseScript(eng, in.Task.Script)
-	if err != nil {
-		return nil, err
+	tmpl, ok := r.Templates.lookup(in.Task.Script)
+	if !ok {
+		var err error
+		if tmpl, err = parseScript(eng, in.Task.Script); err != nil {
+			return nil, err
+		}
+		r.Templates.store(in.Task.Script, tmpl)
 	}
 	return r.runParsed(ctx, eng, tmpl, in)
 }

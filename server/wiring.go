@@ -132,6 +132,7 @@ func NewTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog
 	}
 	return taskRenderer{vault: vault, loc: loc, base: run.Renderer{
 		Engine:       dialect.NewEngine(dialect.Options{}),
+		Templates:    run.NewTemplateCache(512),
 		Cache:        storeCache{st: st},
 		SecretSource: vault,
 		Logger:       log,
