@@ -230,6 +230,15 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	return status, out, nil
 }
 
+// taskResponse answers 200 with the task in its API shape.
+func taskResponse(t store.Task) (int, any, error) {
+	out, err := taskOut(t)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
 func (s *Service) loadTask(ctx context.Context, id string) (store.Task, error) {
 	t, err := s.st.GetTask(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -246,11 +255,7 @@ func (s *Service) getTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := taskOut(t)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
+	return taskResponse(t)
 }
 
 func (s *Service) listTasks(r *http.Request) (int, any, error) {
@@ -323,11 +328,7 @@ func (s *Service) updateTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("update task: %w", err)
 	}
-	out, err := taskOut(t)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, out, nil
+	return taskResponse(t)
 }
 
 func (s *Service) deleteTask(r *http.Request) (int, any, error) {
@@ -356,11 +357,7 @@ func (s *Service) enableTask(on bool) apiHandler {
 			if err != nil {
 				return 0, nil, fmt.Errorf("update task: %w", err)
 			}
-			out, err := taskOut(t)
-			if err != nil {
-				return 0, nil, err
-			}
-			return http.StatusOK, out, nil
+			return taskResponse(t)
 		}
 		return 0, nil, errorf(http.StatusConflict, "", "the task kept changing; try again")
 	}
@@ -475,11 +472,7 @@ func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
 		if err != nil {
 			return 0, nil, fmt.Errorf("restore task version: %w", err)
 		}
-		out, err := taskOut(t)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, out, nil
+		return taskResponse(t)
 	}
 	return 0, nil, errorf(http.StatusNotFound, "version", "task %q has no version %d", pathID(r), n)
 }
