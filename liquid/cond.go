@@ -332,23 +332,7 @@ func matchQuotedFragment(s string, i int) int {
 		}
 		return -1
 	}
-	j := i
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == '"' || c == '\'':
-			k := strings.IndexByte(s[j+1:], c)
-			if k < 0 {
-				goto done
-			}
-			j += k + 2
-		case isSpace(c) || c == ',' || c == '|':
-			goto done
-		default:
-			j++
-		}
-	}
-done:
+	j := matchQFAlt3(s, i)
 	if j == i {
 		return -1
 	}
