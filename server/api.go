@@ -100,9 +100,11 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"PUT /v1/event_filters/{name}":                   s.putEventFilter,
 		"DELETE /v1/event_filters/{name}":                s.deleteEventFilter,
 	}
+	s.shopRoutes(api)
 	for pattern, h := range api {
 		mux.Handle(pattern, s.guard(h))
 	}
+	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
@@ -292,7 +294,12 @@ func (s *Service) shopStatus(r *http.Request) (int, any, error) {
 	if lag > 60 {
 		state = "backlogged"
 	}
+	shop, err := s.shopifyStatus(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
 	return http.StatusOK, map[string]any{
+		"shopify":       shop,
 		"status":        state,
 		"time_zone":     s.cfg.Location.String(),
 		"waiting":       sum(qs.Due),

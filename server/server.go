@@ -46,7 +46,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/seal"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/store/sqlite"
@@ -81,6 +84,8 @@ type PipelineDeps struct {
 	Vault *Vault
 	// Logger receives the pipeline's logs.
 	Logger *slog.Logger
+	// Shopify is the connection to the shop (nil: none can be made).
+	Shopify ShopifyAPI
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -128,6 +133,12 @@ type Config struct {
 	Synchronous string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Shopify connects the service to a shop from its environment; without
+	// a shop there, the connection is managed through the API.
+	Shopify ShopifyConfig
+	// SecretKey is SPROCKET_SECRET_KEY, the key that seals stored
+	// credentials; "" means a key file in DataDir, created on first start.
+	SecretKey string
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -140,6 +151,9 @@ type Service struct {
 	auth     *authenticator
 	hooks    *registry
 	vault    *Vault
+	box      *seal.Box
+	shop     *shopConn
+	scopes   *taskScopes
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -186,12 +200,25 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
+	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
+	if err := s.shop.load(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	scopeRenderer := run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	s.scopes = &taskScopes{st: st, preview: func(ctx context.Context, t *task.Task) (*run.Preview, error) {
+		return scopeRenderer.Preview(ctx, run.PreviewInput{Task: t})
+	}}
 	if p, ok := cfg.Previewer.(interface{ attach(*Vault, *time.Location) }); ok {
 		p.attach(s.vault, cfg.Location)
 	}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()

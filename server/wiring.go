@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -15,6 +17,7 @@ import (
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/shopify"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -36,6 +39,9 @@ type PipelineOptions struct {
 	Retention time.Duration
 	// ErrorEvents enables mechanic/errors/* events for failed runs.
 	ErrorEvents bool
+	// ShopifyCallLimit bounds the Shopify API calls of one task run
+	// (DefaultShopifyCallLimit when zero).
+	ShopifyCallLimit int
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -56,6 +62,10 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		if loc == nil {
 			loc = time.UTC
 		}
+		shop := d.Shopify
+		if shop == nil {
+			shop = noShop{}
+		}
 		reg := action.NewRegistry()
 		for name, p := range map[string]action.Performer{
 			"http":  actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
@@ -73,7 +83,8 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		}
 		p, err := pipeline.New(pipeline.Config{
 			Store:    st,
-			Renderer: NewTaskRenderer(st, vault, loc, log),
+			Renderer: newTaskRenderer(st, vault, loc, log, shop, o.ShopifyCallLimit),
+			Throttle: shopifyThrottle{api: shop},
 			Actions:  reg,
 			Secrets:  vault,
 			EventFilter: &pipeline.SettingsEventFilters{
@@ -95,6 +106,28 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 	}
 }
 
+// noShop is the Shopify API of a service that has no connection.
+type noShop struct{}
+
+func (noShop) GraphQL(context.Context, shopify.GraphQLRequest) (*shopify.GraphQLResponse, error) {
+	return nil, shopify.ErrNotConnected
+}
+
+func (noShop) REST(context.Context, shopify.RESTRequest) (*shopify.RESTResponse, error) {
+	return nil, shopify.ErrNotConnected
+}
+
+func (noShop) Hold() bool { return false }
+
+func (noShop) ShopJSON(context.Context) (json.RawMessage, error) { return nil, shopify.ErrNotConnected }
+
+// shopWord finds the shop variable in task code.
+var shopWord = regexp.MustCompile(`\bshop\b`)
+
+// mentionsShop reports whether a script may read the shop variable, so
+// that runs of other tasks do not fetch it.
+func mentionsShop(script string) bool { return shopWord.MatchString(script) }
+
 // storeCache serves the cache Liquid variable from the store.
 type storeCache struct {
 	st store.Cache
@@ -115,9 +148,11 @@ func (c storeCache) Get(ctx context.Context, key string) (any, bool, error) {
 
 // taskRenderer adapts run.Renderer to pipeline.TaskRenderer.
 type taskRenderer struct {
-	base  run.Renderer
-	vault *Vault
-	loc   *time.Location
+	base      run.Renderer
+	vault     *Vault
+	loc       *time.Location
+	shop      ShopifyAPI
+	callLimit int
 }
 
 // NewTaskRenderer returns the pipeline's task renderer: package run with
@@ -127,10 +162,19 @@ type taskRenderer struct {
 // shop in the time zone loc (UTC when nil), so Liquid dates use the
 // service's time zone.
 func NewTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog.Logger) pipeline.TaskRenderer {
+	return newTaskRenderer(st, vault, loc, log, noShop{}, 0)
+}
+
+// newTaskRenderer is NewTaskRenderer with live Shopify reads through shop
+// (the shopify filter, at most callLimit calls a run, and the shop variable).
+func newTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog.Logger, shop ShopifyAPI, callLimit int) pipeline.TaskRenderer {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return taskRenderer{vault: vault, loc: loc, base: run.Renderer{
+	if callLimit <= 0 {
+		callLimit = DefaultShopifyCallLimit
+	}
+	return taskRenderer{vault: vault, loc: loc, shop: shop, callLimit: callLimit, base: run.Renderer{
 		Engine:       dialect.NewEngine(dialect.Options{}),
 		Templates:    run.NewTemplateCache(512),
 		Cache:        storeCache{st: st},
@@ -216,6 +260,19 @@ func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) 
 	}
 	r := t.base
 	r.Shop = shopIn(t.loc)
+	if t.shop != nil {
+		r.GraphQL = runGraphQL{api: t.shop, version: in.Task.ShopifyAPIVersion, budget: &callBudget{limit: int64(t.callLimit)}}
+		if mentionsShop(in.Task.Script) {
+			live, err := liveShop(ctx, t.shop, shopIn(t.loc))
+			if err != nil {
+				if shopify.IsTransient(err) {
+					return pipeline.TaskRunOutput{}, pipeline.Transient(err)
+				}
+				return pipeline.TaskRunOutput{}, err
+			}
+			r.Shop = live
+		}
+	}
 	var selected *value.Map
 	if t.vault != nil {
 		globals, secrets, err := t.vault.variables(ctx)

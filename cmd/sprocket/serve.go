@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/server"
+	"github.com/sprocketrun/sprocket/shopify"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -40,9 +41,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	shopDomain := fs.String("shopify-shop", os.Getenv("SPROCKET_SHOPIFY_SHOP"), "connect this shop, name.myshopify.com (env SPROCKET_SHOPIFY_SHOP); without it, connect through the API")
+	shopBase := fs.String("shopify-base-url", os.Getenv("SPROCKET_SHOPIFY_BASE_URL"), "where the shop's Admin API is served (env SPROCKET_SHOPIFY_BASE_URL; default https://<shop>, e.g. http://127.0.0.1:8788 for `sprocket sandbox`)")
+	shopVersion := fs.String("shopify-api-version", os.Getenv("SPROCKET_SHOPIFY_API_VERSION"), "default Admin API version (env SPROCKET_SHOPIFY_API_VERSION; default "+shopify.DefaultAPIVersion+")")
+	shopClientID := fs.String("shopify-client-id", os.Getenv("SPROCKET_SHOPIFY_CLIENT_ID"), "the app's client id: without an access token, exchanged with the secret for one (client-credentials grant) (env SPROCKET_SHOPIFY_CLIENT_ID)")
+	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, for OAuth redirects and Shopify webhooks (env SPROCKET_PUBLIC_URL)")
+	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -95,9 +102,16 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+			ShopifyCallLimit: *shopCalls,
 		}),
 		Previewer: server.NewPreviewer(),
 		Logger:    log,
+		Shopify: server.ShopifyConfig{
+			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),
+			ClientID: *shopClientID, APISecret: os.Getenv("SPROCKET_SHOPIFY_API_SECRET"),
+			BaseURL: *shopBase, APIVersion: *shopVersion, PublicURL: *publicURL,
+		},
+		SecretKey: os.Getenv("SPROCKET_SECRET_KEY"),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	taskrun "github.com/sprocketrun/sprocket/run"
+	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/task"
 )
 
@@ -247,6 +248,7 @@ func taskLint(args []string, stdout, stderr io.Writer) int {
 	}
 	eng := dialect.NewEngine(dialect.Options{})
 	probs := lintTask(eng, t)
+	probs = append(probs, lintGraphQL(eng, t, stderr)...)
 	for _, p := range probs {
 		if p.line > 0 {
 			fmt.Fprintf(stdout, "%s: %s line %d: %s\n", args[0], p.where, p.line, p.msg)
@@ -377,5 +379,36 @@ func unknownFilters(eng *liquid.Engine, src string) []filterUse {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].line < out[j].line })
+	return out
+}
+
+// lintGraphQL validates the Shopify GraphQL the task's preview renders
+// against the Admin schema of its API version (found by schema.Locate:
+// $SPROCKET_SHOPIFY_SCHEMA_DIR or the shared corpus). Without a schema it
+// says so on stderr and checks nothing. Nulls where the schema needs a
+// value depend on the preview's data and are not reported.
+func lintGraphQL(eng *liquid.Engine, t *task.Task, stderr io.Writer) []lintProblem {
+	pv, err := (&taskrun.Renderer{Engine: eng}).Preview(context.Background(), taskrun.PreviewInput{Task: t})
+	if err != nil {
+		return nil // the Liquid problems are reported already
+	}
+	docs := gqllint.Documents(pv)
+	if len(docs) == 0 {
+		return nil
+	}
+	var schemas gqllint.Schemas
+	sch, err := schemas.Get(t.ShopifyAPIVersion)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket task lint: GraphQL not checked: %v\n", err)
+		return nil
+	}
+	var out []lintProblem
+	for _, f := range gqllint.Check(sch, t.Script, docs) {
+		if f.DataDependent {
+			continue
+		}
+		out = append(out, lintProblem{where: "script", line: f.TaskLine,
+			msg: fmt.Sprintf("GraphQL (%s, %d:%d): %s", f.Source, f.Line, f.Column, f.Message)})
+	}
 	return out
 }
