@@ -104,6 +104,10 @@ type Request struct {
 	// Secrets resolves secret references in options; nil means the options
 	// contain none that can be resolved.
 	Secrets SecretResolver
+	// APIVersion is the Shopify Admin API version of the task run that
+	// rendered the action ("2026-01"; docs: core/tasks/shopify-api-version.md),
+	// which action runs inherit; "" means the connection's default.
+	APIVersion string
 }
 
 // Result is what a successful action run produced.

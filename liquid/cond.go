@@ -61,6 +61,13 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 			return nil, err
 		}
 	}
+	// a lazy list compares (== empty, contains …) as the array of its items
+	if l, err = rc.materialize(l, -1, exprPath(c.left)); err != nil {
+		return nil, err
+	}
+	if r, err = rc.materialize(r, -1, exprPath(c.right)); err != nil {
+		return nil, err
+	}
 	switch c.op {
 	case "==":
 		return equalVariablesAS(l, r, rc.sh.eng.activeSupport), nil

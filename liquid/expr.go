@@ -431,6 +431,8 @@ func (e *lookupExpr) Evaluate(rc *RenderContext) (any, error) {
 			}
 		}
 	}
+	var keysBuf [8]any
+	keys := keysBuf[:0] // the evaluated keys, to name a failed lookup
 	for i := range e.segs {
 		seg := &e.segs[i]
 		key := seg.key
@@ -441,7 +443,11 @@ func (e *lookupExpr) Evaluate(rc *RenderContext) (any, error) {
 			}
 			key = k
 		}
-		next, ok := lookupKey(obj, key, seg.command)
+		keys = append(keys, key)
+		next, ok, err := rc.lookup(obj, key, seg.command)
+		if err != nil {
+			return nil, lookupFailed(e.path(i+1, keys), err)
+		}
 		if !ok {
 			if err := rc.undefinedVariable(value.ToS(key)); err != nil {
 				return nil, err
@@ -545,6 +551,13 @@ func (e *variableExpr) Evaluate(rc *RenderContext) (any, error) {
 		var err error
 		v, err = e.base.Evaluate(rc)
 		if err != nil {
+			return nil, err
+		}
+	}
+	if _, lazy := v.(value.Lister); lazy && len(e.filters) > 0 {
+		// filters see a lazy list as the array of its items
+		var err error
+		if v, err = rc.materialize(v, -1, exprPath(e.base)); err != nil {
 			return nil, err
 		}
 	}

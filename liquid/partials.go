@@ -87,6 +87,9 @@ func (n *renderNode) Render(rc *RenderContext) error {
 		}
 	}
 	if n.isFor {
+		if v, err = rc.materialize(v, -1, exprPath(n.variable)); err != nil {
+			return err
+		}
 		var items []any
 		isColl := true
 		switch c := v.(type) {

@@ -379,6 +379,10 @@ func (rc *RenderContext) isFatal(err error) bool {
 	if errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	var le2 *LookupError
+	if errors.As(err, &le2) {
+		return true // a value that could not be fetched must not read as nil
+	}
 	var ue *undefinedError
 	return errors.As(err, &ue)
 }
@@ -553,6 +557,12 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 	if err := rc.chargeRange(input); err != nil {
 		return nil, err
 	}
+	if _, lazy := input.(value.Lister); lazy {
+		var err error
+		if input, err = rc.materialize(input, -1, ""); err != nil {
+			return nil, err
+		}
+	}
 	var args []any
 	if len(f.args) > 0 {
 		args = make([]any, len(f.args))
@@ -560,6 +570,11 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 			v, err := a.Evaluate(rc)
 			if err != nil {
 				return nil, err
+			}
+			if _, lazy := v.(value.Lister); lazy {
+				if v, err = rc.materialize(v, -1, exprPath(a)); err != nil {
+					return nil, err
+				}
 			}
 			if err := rc.chargeRange(v); err != nil {
 				return nil, err

@@ -526,6 +526,15 @@ func (n *forNode) Render(rc *RenderContext) error {
 			to, hasTo = addSaturated(l, from), true
 		}
 	}
+	if _, lazy := coll.(value.Lister); lazy {
+		limit := int64(-1)
+		if hasTo {
+			limit = max(to, 0)
+		}
+		if coll, err = rc.materialize(coll, limit, exprPath(n.collection)); err != nil {
+			return err
+		}
+	}
 	seq := sliceCollection(coll, from, to, hasTo)
 	rc.offsets[n.name] = from + seq.n
 	if seq.n == 0 {
@@ -764,6 +773,15 @@ func (n *tablerowNode) Render(rc *RenderContext) error {
 	limit, hasLimit, err := n.attr(rc, "limit")
 	if err != nil {
 		return err
+	}
+	if _, lazy := coll.(value.Lister); lazy {
+		want := int64(-1)
+		if hasLimit {
+			want = max(addSaturated(from, limit), 0)
+		}
+		if coll, err = rc.materialize(coll, want, exprPath(n.collection)); err != nil {
+			return err
+		}
 	}
 	seq := sliceCollection(coll, from, addSaturated(from, limit), hasLimit)
 	cols, _, err := n.attr(rc, "cols")

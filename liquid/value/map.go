@@ -3,8 +3,9 @@ package value
 // Map is an ordered hash with string keys: iteration follows insertion
 // order, as Ruby's Hash does. The zero value is not usable; call NewMap.
 type Map struct {
-	keys []string
-	m    map[string]any
+	keys     []string
+	m        map[string]any
+	fallback Fallback // answers lookups of missing keys; nil for plain hashes
 }
 
 // NewMap returns an empty map with room for n keys.
@@ -103,11 +104,12 @@ func (m *Map) Pairs() []any {
 	return out
 }
 
-// Clone returns a shallow copy.
+// Clone returns a shallow copy, with the same fallback.
 func (m *Map) Clone() *Map {
 	c := NewMap(m.Len())
 	for _, k := range m.Keys() {
 		c.Set(k, m.m[k])
 	}
+	c.fallback = m.fallback
 	return c
 }
