@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +51,9 @@ func (p *Pipeline) actionRun(ctx context.Context, job store.Job) error {
 	req := action.Request{
 		Type: r.ActionType, Options: opts, Meta: meta, TaskID: r.TaskID, TaskRunID: r.ParentRunID,
 		EventID: r.EventID, RunID: r.ID, Attempt: job.Attempt, Secrets: p.cfg.Secrets,
+	}
+	if r.ActionType == "shopify" {
+		req.APIVersion = p.taskAPIVersion(ctx, r.TaskID)
 	}
 	res, eff, perr := p.perform(ctx, req, runKey(r))
 	if ctx.Err() != nil {
@@ -313,4 +317,24 @@ func shorten(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// taskAPIVersion returns the Shopify API version the task pins ("" for the
+// connection's default, also when the task cannot be read: the action run
+// then uses the default rather than failing for a missing task header).
+func (p *Pipeline) taskAPIVersion(ctx context.Context, taskID string) string {
+	if taskID == "" {
+		return ""
+	}
+	rec, err := p.st.GetTask(ctx, taskID)
+	if err != nil {
+		return ""
+	}
+	var head struct {
+		Version string `json:"shopify_api_version"`
+	}
+	if json.Unmarshal(rec.Definition, &head) != nil {
+		return ""
+	}
+	return head.Version
 }

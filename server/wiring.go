@@ -13,6 +13,7 @@ import (
 	"github.com/sprocketrun/sprocket/action/echo"
 	"github.com/sprocketrun/sprocket/action/event"
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
+	shopifyaction "github.com/sprocketrun/sprocket/action/shopify"
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/pipeline"
@@ -72,6 +73,9 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			"echo":  echo.New(),
 			"cache": cache.New(st),
 			"event": event.New(st, loc),
+			"shopify": shopifyaction.New(shopifyaction.Config{
+				Client: shop, IsTransient: shopify.IsTransient, Logger: log,
+			}),
 		} {
 			if err := reg.Register(name, p); err != nil {
 				return nil, fmt.Errorf("register %s action: %w", name, err)
