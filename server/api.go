@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/ingress/shopifyhook"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
@@ -105,6 +106,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		mux.Handle(pattern, s.guard(h))
 	}
 	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
+	mux.Handle(shopifyhook.Path, s.shopifyWebhooks())
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))

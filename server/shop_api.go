@@ -16,6 +16,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/ingress/shopifyhook"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/shopify"
@@ -460,4 +461,24 @@ func ShopifyActionScopes(opts any) scopes.Set {
 		return set
 	}
 	return scopes.Set{}
+}
+
+// shopifyWebhooks is the receiver of Shopify's webhooks for the connected shop.
+func (s *Service) shopifyWebhooks() http.Handler {
+	h, err := shopifyhook.New(shopifyhook.Options{
+		Secret: func(shop string) (string, bool) {
+			conn := s.shop.current()
+			if conn == nil || !strings.EqualFold(conn.shop, shop) {
+				return "", false
+			}
+			return conn.apiSecret, true
+		},
+		Events:   s.batcher,
+		Accepted: s.wake,
+		Logger:   s.log,
+	})
+	if err != nil { // only for missing options, which are set above
+		panic(err)
+	}
+	return h
 }
