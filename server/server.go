@@ -154,6 +154,7 @@ type Service struct {
 	box      *seal.Box
 	shop     *shopConn
 	scopes   *taskScopes
+	hookSync *webhookSync
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -210,6 +211,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	scopeRenderer := run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	s.hookSync = newWebhookSync(s)
 	s.scopes = &taskScopes{st: st, preview: func(ctx context.Context, t *task.Task) (*run.Preview, error) {
 		return scopeRenderer.Preview(ctx, run.PreviewInput{Task: t})
 	}}
@@ -303,6 +305,7 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Retention > 0 {
 		wg.Go(func() { s.pruneLoop(bg) })
 	}
+	wg.Go(func() { s.hookSync.run(bg) })
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)

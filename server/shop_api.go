@@ -92,6 +92,7 @@ func (s *Service) putShopConnection(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	s.log.Info("shopify connection saved", "shop", conn.shop, "auth", conn.auth)
+	s.hookSync.Kick()
 	return http.StatusOK, s.shop.describe(), nil
 }
 
@@ -311,8 +312,10 @@ func (s *Service) shopifyStatus(ctx context.Context) (map[string]any, error) {
 			}
 		}
 		out["tasks_missing_scopes"] = byTask
-		ts := conn.client.ThrottleState()
-		out["rate_limit"] = ts
+		out["rate_limit"] = conn.client.ThrottleState()
+		if rep := s.hookSync.report(); !rep.At.IsZero() {
+			out["webhook_subscriptions"] = rep
+		}
 	}
 	return out, nil
 }
