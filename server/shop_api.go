@@ -10,6 +10,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,7 @@ func (s *Service) shopRoutes(api map[string]apiHandler) {
 	api["PUT /v1/shop/connection"] = s.putShopConnection
 	api["DELETE /v1/shop/connection"] = s.deleteShopConnection
 	api["POST /v1/shop/oauth/install"] = s.oauthInstall
+	api["POST /v1/shop/send"] = s.sendResources
 }
 
 func (s *Service) getShopConnection(*http.Request) (int, any, error) {
@@ -484,4 +486,113 @@ func (s *Service) shopifyWebhooks() http.Handler {
 		panic(err)
 	}
 	return h
+}
+
+// actionLinkResources maps the resource types of Shopify admin action
+// links (docs: core/shopify/admin-action-links.md) to their REST paths;
+// products and variants carry only their ids.
+var actionLinkResources = map[string]struct {
+	plural, rest, gid string
+	idsOnly, noBatch  bool
+}{
+	"customer":    {plural: "customers", rest: "customers", gid: "Customer"},
+	"order":       {plural: "orders", rest: "orders", gid: "Order"},
+	"draft_order": {plural: "draft_orders", rest: "draft_orders", gid: "DraftOrder"},
+	"product":     {plural: "products", gid: "Product", idsOnly: true},
+	"variant":     {plural: "variants", gid: "ProductVariant", idsOnly: true},
+	"collection":  {plural: "collections", rest: "collections", gid: "Collection", noBatch: true},
+}
+
+// maxActionLinkIDs is the most resources one action link sends.
+const maxActionLinkIDs = 50
+
+type actionLinkBody struct {
+	ResourceType string   `json:"resource_type"`
+	IDs          []any    `json:"ids"`
+	Mode         string   `json:"mode"`
+	TaskIDs      []string `json:"task_ids"`
+}
+
+// sendResources answers POST /v1/shop/send: the admin action link. It
+// fetches each resource from the shop and creates one mechanic/user/<type>
+// event per resource (mode "individual", the default) or one
+// mechanic/user/<types> event with all of them ("batch"), for the given
+// tasks or every task subscribed to the topic.
+func (s *Service) sendResources(r *http.Request) (int, any, error) {
+	var body actionLinkBody
+	if err := decodeBody(r, &body); err != nil {
+		return 0, nil, err
+	}
+	res, ok := actionLinkResources[body.ResourceType]
+	if !ok {
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "resource_type", "resource_type %q is not one of customer, order, draft_order, product, variant, collection", body.ResourceType)
+	}
+	if len(body.IDs) == 0 || len(body.IDs) > maxActionLinkIDs {
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "ids", "give 1 to %d resource ids", maxActionLinkIDs)
+	}
+	switch body.Mode {
+	case "", "individual":
+		body.Mode = "individual"
+	case "batch":
+		if res.noBatch {
+			return 0, nil, errorf(http.StatusUnprocessableEntity, "mode", "%s resources have no batch mode", body.ResourceType)
+		}
+	default:
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "mode", "mode must be individual or batch")
+	}
+	ids := make([]string, 0, len(body.IDs))
+	for _, v := range body.IDs {
+		id := strings.TrimPrefix(fmt.Sprint(v), "gid://shopify/"+res.gid+"/")
+		if f, ok := v.(float64); ok {
+			id = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			return 0, nil, errorf(http.StatusUnprocessableEntity, "ids", "resource id %v is not a number or a %s global id", v, res.gid)
+		}
+		ids = append(ids, id)
+	}
+	var items []json.RawMessage
+	for _, id := range ids {
+		if res.idsOnly {
+			items = append(items, json.RawMessage(fmt.Sprintf(`{"id":%s,"admin_graphql_api_id":"gid://shopify/%s/%s"}`, id, res.gid, id)))
+			continue
+		}
+		resp, err := s.shop.REST(r.Context(), shopify.RESTRequest{Method: "GET", Path: res.rest + "/" + id + ".json"})
+		if err != nil {
+			var he *shopify.HTTPError
+			if errors.As(err, &he) && he.Status == http.StatusNotFound {
+				return 0, nil, errorf(http.StatusNotFound, "ids", "the shop has no %s %s", body.ResourceType, id)
+			}
+			if errors.Is(err, shopify.ErrNotConnected) {
+				return 0, nil, errorf(http.StatusConflict, "", "%v", err)
+			}
+			return 0, nil, errorf(http.StatusBadGateway, "", "fetch %s %s: %v", body.ResourceType, id, err)
+		}
+		var wrap map[string]json.RawMessage
+		if err := json.Unmarshal(resp.Body, &wrap); err != nil || len(wrap[body.ResourceType]) == 0 {
+			return 0, nil, errorf(http.StatusBadGateway, "", "fetch %s %s: unexpected answer", body.ResourceType, id)
+		}
+		items = append(items, wrap[body.ResourceType])
+	}
+	var evs []store.NewEvent
+	if body.Mode == "batch" {
+		raw, _ := json.Marshal(items)
+		evs = append(evs, store.NewEvent{Topic: "mechanic/user/" + res.plural, Data: raw})
+	} else {
+		for _, it := range items {
+			evs = append(evs, store.NewEvent{Topic: "mechanic/user/" + body.ResourceType, Data: it})
+		}
+	}
+	out := []string{}
+	for _, ev := range evs {
+		ev.ID = store.NewTimeID(time.Now())
+		ev.Source, ev.TaskIDs = "mechanic", body.TaskIDs
+		saved, err := s.batcher.Insert(r.Context(), ev)
+		if err != nil {
+			return 0, nil, fmt.Errorf("store event: %w", err)
+		}
+		out = append(out, saved.ID)
+	}
+	s.wake()
+	return http.StatusCreated, map[string]any{"event_ids": out, "topic": evs[0].Topic, "mode": body.Mode}, nil
 }
