@@ -86,6 +86,8 @@ type PipelineDeps struct {
 	Logger *slog.Logger
 	// Shopify is the connection to the shop (nil: none can be made).
 	Shopify ShopifyAPI
+	// bulk tracks the bulk operations shopify actions start (nil: none).
+	bulk *bulkOps
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -155,6 +157,7 @@ type Service struct {
 	shop     *shopConn
 	scopes   *taskScopes
 	hookSync *webhookSync
+	bulk     *bulkOps
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -220,7 +223,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop})
+		s.bulk = newBulkOps(s)
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()
@@ -306,6 +310,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { s.pruneLoop(bg) })
 	}
 	wg.Go(func() { s.hookSync.run(bg) })
+	if s.bulk != nil {
+		wg.Go(func() { s.bulk.run(bg) })
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)

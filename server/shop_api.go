@@ -478,9 +478,14 @@ func (s *Service) shopifyWebhooks() http.Handler {
 			}
 			return conn.apiSecret, true
 		},
-		Events:   s.batcher,
-		Accepted: s.wake,
-		Logger:   s.log,
+		Events: s.batcher,
+		Accepted: func(topic string) {
+			s.wake()
+			if topic == "bulk_operations/finish" {
+				s.bulk.Kick()
+			}
+		},
+		Logger: s.log,
 	})
 	if err != nil { // only for missing options, which are set above
 		panic(err)

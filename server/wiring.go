@@ -69,13 +69,11 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		}
 		reg := action.NewRegistry()
 		for name, p := range map[string]action.Performer{
-			"http":  actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
-			"echo":  echo.New(),
-			"cache": cache.New(st),
-			"event": event.New(st, loc),
-			"shopify": shopifyaction.New(shopifyaction.Config{
-				Client: shop, IsTransient: shopify.IsTransient, Logger: log,
-			}),
+			"http":    actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
+			"echo":    echo.New(),
+			"cache":   cache.New(st),
+			"event":   event.New(st, loc),
+			"shopify": shopifyPerformer(shop, d.bulk, log),
 		} {
 			if err := reg.Register(name, p); err != nil {
 				return nil, fmt.Errorf("register %s action: %w", name, err)
@@ -108,6 +106,16 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		}
 		return p, nil
 	}
+}
+
+// shopifyPerformer is the shopify action on the shop connection, tracking
+// the bulk operations it starts when bulk is set.
+func shopifyPerformer(shop ShopifyAPI, bulk *bulkOps, log *slog.Logger) action.Performer {
+	p := shopifyaction.New(shopifyaction.Config{Client: shop, IsTransient: shopify.IsTransient, Logger: log})
+	if bulk == nil {
+		return p
+	}
+	return bulkTracking{Performer: p, ops: bulk}
 }
 
 // noShop is the Shopify API of a service that has no connection.

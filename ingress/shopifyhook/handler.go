@@ -45,9 +45,9 @@ type Options struct {
 	Secret func(shop string) (string, bool)
 	// Events commits the events.
 	Events Inserter
-	// Accepted, when set, is called after each committed event (to wake
-	// the pipeline).
-	Accepted func()
+	// Accepted, when set, is called with the Shopify topic after each
+	// committed event (to wake the pipeline, or look at bulk operations).
+	Accepted func(topic string)
 	// MaxBodyBytes bounds a body (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
 	// Now tells the time (time.Now when nil).
@@ -136,7 +136,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.o.Accepted != nil {
-		h.o.Accepted()
+		h.o.Accepted(topic)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, "{\"event_id\":%q}\n", ev.ID)
