@@ -107,6 +107,8 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	}
 	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
 	mux.Handle(shopifyhook.Path, s.shopifyWebhooks())
+	mux.HandleFunc("GET "+storefrontJSPath, s.scripts.serve)
+	mux.HandleFunc("GET "+orderStatusJSPath, s.scripts.serve)
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))

@@ -158,6 +158,7 @@ type Service struct {
 	scopes   *taskScopes
 	hookSync *webhookSync
 	bulk     *bulkOps
+	scripts  *scripts
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -215,6 +216,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	scopeRenderer := run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
 	s.hookSync = newWebhookSync(s)
+	s.scripts = newScripts(s)
 	s.scopes = &taskScopes{st: st, preview: func(ctx context.Context, t *task.Task) (*run.Preview, error) {
 		return scopeRenderer.Preview(ctx, run.PreviewInput{Task: t})
 	}}

@@ -193,3 +193,38 @@ func TestShopifyOAuthInstall(t *testing.T) {
 		t.Errorf("scopes missing after the install: %v (status %v)", miss, st)
 	}
 }
+
+// TestStorefrontJavaScript: enabled tasks' online_store_javascript is
+// rendered with shop and options and served from a stable URL; a broken
+// task does not take the others' scripts down; disabled tasks are left out.
+func TestStorefrontJavaScript(t *testing.T) {
+	_, c := openTestService(t, Config{})
+	mk := func(name, js string, enable bool) {
+		doc := map[string]any{"name": name, "script": "", "subscriptions": []string{}, "options": map[string]any{"greeting": "hi <there>"},
+			"online_store_javascript": js}
+		id := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+		if enable {
+			c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+		}
+	}
+	mk("greeter", `console.log({{ options.greeting | json }}, {{ shop.myshopify_domain | json }});`, true)
+	mk("broken", `{% if %}broken{% endif %}`, true)
+	mk("off", `console.log("disabled");`, false)
+	resp, err := http.Get(c.base + "/shopify/storefront.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	js := b.String()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/javascript") {
+		t.Fatalf("status %d, type %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(js, `console.log("hi <there>", "`) {
+		t.Errorf("greeter's script missing:\n%s", js)
+	}
+	if !strings.Contains(js, "javascript not rendered") || strings.Contains(js, "disabled") {
+		t.Errorf("broken or disabled tasks handled wrongly:\n%s", js)
+	}
+}

@@ -35,6 +35,8 @@ type syncReport struct {
 	Deleted []string          `json:"deleted"`
 	Failed  map[string]string `json:"failed"`
 	Error   string            `json:"error,omitempty"`
+	// ScriptTags maps script paths whose script tag could not be made to why.
+	ScriptTags map[string]string `json:"script_tags_failed,omitempty"`
 }
 
 func newWebhookSync(s *Service) *webhookSync {
@@ -95,6 +97,8 @@ func (w *webhookSync) once(ctx context.Context) error {
 	defer cancel()
 	res, err := subscriptions.Reconcile(ctx, conn.client, uri, topics)
 	rep := syncReport{At: time.Now().UTC(), URI: uri, Topics: topics, Created: res.Created, Deleted: res.Deleted, Failed: res.Failed}
+	w.s.scripts.invalidate()
+	rep.ScriptTags = w.s.scripts.syncScriptTags(ctx, w.s.shop, w.s.cfg.Shopify.PublicURL)
 	if err != nil {
 		rep.Error = err.Error()
 	}
