@@ -30,10 +30,10 @@ type collection struct {
 	s         *Session
 	parts     []listPart
 	q         url.Values
-	item      string          // the members' kind ("order"), "" for plain hashes
-	idPath    string          // fmt pattern of a member's path, "" for no id lookups
-	idRoot    string          // the member root of an id lookup's body
-	countPath string          // count endpoint, "" to count the items read
+	item      string // the members' kind ("order"), "" for plain hashes
+	idPath    string // fmt pattern of a member's path, "" for no id lookups
+	idRoot    string // the member root of an id lookup's body
+	countPath string // count endpoint, "" to count the items read
 	scopes    map[string]scope
 	byKey     func(ctx context.Context, c *collection, key string) (any, bool, error)
 	extra     map[string]func(ctx context.Context, c *collection) (any, error)

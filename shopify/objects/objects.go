@@ -125,7 +125,7 @@ type Session struct {
 
 	mu    sync.Mutex
 	cache map[string]fetched // responses by request
-	err   error                 // the first failure of a lookup made without a context
+	err   error              // the first failure of a lookup made without a context
 	shop  *shopDrop
 }
 
