@@ -36,7 +36,6 @@ type collection struct {
 	countPath string // count endpoint, "" to count the items read
 	scopes    map[string]scope
 	byKey     func(ctx context.Context, c *collection, key string) (any, bool, error)
-	extra     map[string]func(ctx context.Context, c *collection) (any, error)
 }
 
 // Get looks key up with the session's context; a failure is kept for
@@ -57,10 +56,6 @@ func (c *collection) GetContext(ctx context.Context, key string) (any, bool, err
 		n.q = cloneValues(c.q)
 		n.q.Set(sc.param, sc.value)
 		return &n, true, nil
-	}
-	if f, ok := c.extra[key]; ok {
-		v, err := f(ctx, c)
-		return v, err == nil, err
 	}
 	switch key {
 	case "size", "count":

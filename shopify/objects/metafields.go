@@ -125,11 +125,17 @@ func typedValue(typ string, raw any) any {
 		if v, err := value.FromJSON([]byte(s)); err == nil {
 			return v
 		}
-	case typ == "number_integer" || typ == "integer":
+	case typ == "number_integer" || typ == "integer" || typ == "number":
 		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
 			return n
 		}
-	case typ == "number_decimal" || typ == "number":
+		if typ != "number" {
+			break
+		}
+		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return f
+		}
+	case typ == "number_decimal":
 		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
 			return f
 		}

@@ -132,8 +132,18 @@ func (d *shopDrop) attributes(ctx context.Context) (*value.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// a run's own copy: templates may change what they read
+	c, err := value.FromJSON(mustJSON(attrs))
+	if m, ok := c.(*value.Map); ok && err == nil {
+		attrs = m
+	}
 	d.attrs = attrs
 	return attrs, nil
+}
+
+func mustJSON(v any) []byte {
+	b, _ := value.ToJSON(v)
+	return b
 }
 
 // LiquidString is the shop's output form: its name.
