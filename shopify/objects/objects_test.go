@@ -114,7 +114,7 @@ const (
 func TestLookups(t *testing.T) {
 	cases := []struct {
 		name, script, topic, data, want string
-		calls                             []string
+		calls                           []string
 	}{
 		{"shop attributes", `{{ shop.name }} {{ shop.admin_url }} {{ shop.address.city }}`, "mechanic/user/trigger", "",
 			"Snowdevil https://admin.shopify.com/store/snowdevil/ Ottawa", []string{"GET shop.json"}},

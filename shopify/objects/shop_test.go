@@ -97,8 +97,8 @@ type restShop struct {
 	srv *httptest.Server
 
 	mu      sync.Mutex
-	calls   []string       // "GET path?query" as received, without the version
-	version []string       // the API version of each call
+	calls   []string             // "GET path?query" as received, without the version
+	version []string             // the API version of each call
 	lists   map[string]*restList // by path, e.g. "orders.json"
 	singles map[string]record    // full bodies by path, e.g. "shop.json"
 	fail    map[string]int       // status to answer for a path
