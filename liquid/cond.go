@@ -62,10 +62,10 @@ func (c *condition) interpret(rc *RenderContext) (any, error) {
 		}
 	}
 	// a lazy list compares (== empty, contains …) as the array of its items
-	if l, err = rc.materialize(l, -1, exprPath(c.left)); err != nil {
+	if l, err = rc.materialize(l, -1, c.left); err != nil {
 		return nil, err
 	}
-	if r, err = rc.materialize(r, -1, exprPath(c.right)); err != nil {
+	if r, err = rc.materialize(r, -1, c.right); err != nil {
 		return nil, err
 	}
 	switch c.op {

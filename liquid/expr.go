@@ -557,7 +557,7 @@ func (e *variableExpr) Evaluate(rc *RenderContext) (any, error) {
 	if _, lazy := v.(value.Lister); lazy && len(e.filters) > 0 {
 		// filters see a lazy list as the array of its items
 		var err error
-		if v, err = rc.materialize(v, -1, exprPath(e.base)); err != nil {
+		if v, err = rc.materialize(v, -1, e.base); err != nil {
 			return nil, err
 		}
 	}

@@ -67,14 +67,16 @@ func (rc *RenderContext) lookup(obj, key any, command int) (any, bool, error) {
 
 // materialize turns a value.Lister into the array of its first limit
 // items (all when limit < 0); other values are returned as they are.
-func (rc *RenderContext) materialize(v any, limit int64, path string) (any, error) {
+// from is the expression v came from, to name a failed lookup (nil when
+// unknown).
+func (rc *RenderContext) materialize(v any, limit int64, from Expression) (any, error) {
 	l, ok := v.(value.Lister)
 	if !ok {
 		return v, nil
 	}
 	items, err := l.List(rc.sh.ctx, limit)
 	if err != nil {
-		return nil, lookupFailed(path, err)
+		return nil, lookupFailed(exprPath(from), err)
 	}
 	for i, it := range items {
 		items[i] = value.Normalize(it)

@@ -87,7 +87,7 @@ func (n *renderNode) Render(rc *RenderContext) error {
 		}
 	}
 	if n.isFor {
-		if v, err = rc.materialize(v, -1, exprPath(n.variable)); err != nil {
+		if v, err = rc.materialize(v, -1, n.variable); err != nil {
 			return err
 		}
 		var items []any

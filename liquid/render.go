@@ -559,7 +559,7 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 	}
 	if _, lazy := input.(value.Lister); lazy {
 		var err error
-		if input, err = rc.materialize(input, -1, ""); err != nil {
+		if input, err = rc.materialize(input, -1, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -572,7 +572,7 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 				return nil, err
 			}
 			if _, lazy := v.(value.Lister); lazy {
-				if v, err = rc.materialize(v, -1, exprPath(a)); err != nil {
+				if v, err = rc.materialize(v, -1, a); err != nil {
 					return nil, err
 				}
 			}

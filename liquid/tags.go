@@ -531,7 +531,7 @@ func (n *forNode) Render(rc *RenderContext) error {
 		if hasTo {
 			limit = max(to, 0)
 		}
-		if coll, err = rc.materialize(coll, limit, exprPath(n.collection)); err != nil {
+		if coll, err = rc.materialize(coll, limit, n.collection); err != nil {
 			return err
 		}
 	}
@@ -779,7 +779,7 @@ func (n *tablerowNode) Render(rc *RenderContext) error {
 		if hasLimit {
 			want = max(addSaturated(from, limit), 0)
 		}
-		if coll, err = rc.materialize(coll, want, exprPath(n.collection)); err != nil {
+		if coll, err = rc.materialize(coll, want, n.collection); err != nil {
 			return err
 		}
 	}

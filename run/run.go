@@ -68,6 +68,13 @@ type Renderer struct {
 	// GraphQL serves the shopify filter in live runs; nil means empty
 	// results. Previews never call it.
 	GraphQL dialect.GraphQLClient
+	// Objects, when set, gives live runs (never previews) Shopify-backed
+	// variables: it is called once per live run, with the run's context
+	// and the task's Shopify API version ("" for the default), and its
+	// result supplies the shop variable (in place of Shop) and wraps the
+	// event's subject variable (order, customer, …) with lazy REST
+	// lookups. Nil keeps Shop and the plain event payloads.
+	Objects func(ctx context.Context, apiVersion string) LiveObjects
 	// Globals is the globals variable (an empty hash when nil).
 	Globals map[string]any
 	// Secrets is the secrets variable: each secret's name mapped to the
@@ -86,6 +93,20 @@ type Renderer struct {
 	Now func() time.Time
 	// Logger receives one debug line per run; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// LiveObjects are the Shopify-backed variables of one live run
+// (*objects.Session of package shopify/objects).
+type LiveObjects interface {
+	// Shop returns the shop variable.
+	Shop() any
+	// Wrap returns the subject variable called subject for the event's
+	// data, with the lazy lookups of its resource; JSON output and
+	// iteration see the data as it is.
+	Wrap(subject string, data any) any
+	// Err returns a lookup failure that could not be reported where it
+	// happened; the run fails with it.
+	Err() error
 }
 
 // Input is one task run to render.
@@ -218,10 +239,25 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	}
 
 	// The variables option values see: everything but options and task.
+	var live LiveObjects
+	if !in.Event.Preview && r.Objects != nil {
+		live = r.Objects(ctx, in.Task.ShopifyAPIVersion)
+	}
+	subject := func(name, topic string) any {
+		v := subjectValue(topic, in.Event.Data)
+		if live != nil {
+			return live.Wrap(name, v)
+		}
+		return v
+	}
 	env := value.NewMap(12)
 	ev := in.Event.Value()
 	env.Set("event", ev)
-	env.Set("shop", r.shop())
+	if live != nil {
+		env.Set("shop", live.Shop())
+	} else {
+		env.Set("shop", r.shop())
+	}
 	env.Set("cache", r.cache(ctx, in.Event.Preview))
 	topic := in.Event.Topic
 	if shopifyTopic := in.Event.shopifyTopic(); shopifyTopic != "" {
@@ -229,10 +265,10 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 		topic = shopifyTopic
 	}
 	if name, ok := SubjectVariable(topic); ok {
-		env.Set(name, subjectValue(topic, in.Event.Data))
+		env.Set(name, subject(name, topic))
 	}
 	if name, ok := SubjectVariable(in.Event.Topic); ok && name != "" && !env.Has(name) {
-		env.Set(name, subjectValue(in.Event.Topic, in.Event.Data))
+		env.Set(name, subject(name, in.Event.Topic))
 	}
 
 	res := &Result{Permissions: dialect.Permissions(in.Task.Script)}
@@ -259,6 +295,11 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	}
 	if len(errs) > 0 {
 		return res, &Error{Kind: KindRender, Where: "script", Err: errors.Join(errs...)}
+	}
+	if live != nil {
+		if err := live.Err(); err != nil {
+			return res, &Error{Kind: KindRender, Where: "script", Err: fmt.Errorf("Shopify lookup: %w", err)}
+		}
 	}
 	out, err := ParseOutput(text)
 	res.Output = out
