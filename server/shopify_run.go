@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/shopify/objects"
 	"github.com/sprocketrun/sprocket/store"
 )
 
@@ -25,20 +25,6 @@ type ShopifyAPI interface {
 	ShopJSON(ctx context.Context) (json.RawMessage, error)
 }
 
-// callBudget counts the Shopify API calls of one task run.
-type callBudget struct {
-	limit int64
-	used  atomic.Int64
-}
-
-// take charges one call, or fails when the run has made limit calls.
-func (b *callBudget) take(what string) error {
-	if n := b.used.Add(1); b.limit > 0 && n > b.limit {
-		return fmt.Errorf("%s: this run has made %d Shopify API calls, the limit per task run", what, b.limit)
-	}
-	return nil
-}
-
 // runGraphQL serves the shopify filter of one live task run: it refuses
 // mutations (the filter reads; writes are shopify actions), charges the
 // run's call budget, uses the task's API version, and answers the whole
@@ -48,7 +34,7 @@ func (b *callBudget) take(what string) error {
 type runGraphQL struct {
 	api     ShopifyAPI
 	version string
-	budget  *callBudget
+	budget  objects.Budget
 }
 
 // GraphQL implements dialect.GraphQLClient.
@@ -56,7 +42,7 @@ func (g runGraphQL) GraphQL(ctx context.Context, query string, variables any) (a
 	if isMutation(query) {
 		return nil, fmt.Errorf("the shopify filter only reads; run mutations with a shopify action")
 	}
-	if err := g.budget.take("shopify filter"); err != nil {
+	if err := g.budget.Spend("shopify filter"); err != nil {
 		return nil, err
 	}
 	req := shopify.GraphQLRequest{Query: query, APIVersion: g.version}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -19,6 +18,7 @@ import (
 	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/shopify/objects"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -108,6 +108,20 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 	}
 }
 
+// shopAttributes supplies the shop variable's attributes: the connected
+// shop's (cached for a minute by the connection, shared by runs), or
+// without a connection the stand-in shop's, whose collections then fail
+// as not connected.
+type shopAttributes struct {
+	api     ShopifyAPI
+	standIn *value.Map
+}
+
+// Attributes implements objects.ShopSource.
+func (a shopAttributes) Attributes(ctx context.Context, _ func(ctx context.Context) (*value.Map, error)) (*value.Map, error) {
+	return liveShop(ctx, a.api, a.standIn)
+}
+
 // shopifyPerformer is the shopify action on the shop connection, tracking
 // the bulk operations it starts when bulk is set.
 func shopifyPerformer(shop ShopifyAPI, bulk *bulkOps, log *slog.Logger) action.Performer {
@@ -132,13 +146,6 @@ func (noShop) REST(context.Context, shopify.RESTRequest) (*shopify.RESTResponse,
 func (noShop) Hold() bool { return false }
 
 func (noShop) ShopJSON(context.Context) (json.RawMessage, error) { return nil, shopify.ErrNotConnected }
-
-// shopWord finds the shop variable in task code.
-var shopWord = regexp.MustCompile(`\bshop\b`)
-
-// mentionsShop reports whether a script may read the shop variable, so
-// that runs of other tasks do not fetch it.
-func mentionsShop(script string) bool { return shopWord.MatchString(script) }
 
 // storeCache serves the cache Liquid variable from the store.
 type storeCache struct {
@@ -273,16 +280,13 @@ func (t taskRenderer) RenderTask(ctx context.Context, in pipeline.TaskRunInput) 
 	r := t.base
 	r.Shop = shopIn(t.loc)
 	if t.shop != nil {
-		r.GraphQL = runGraphQL{api: t.shop, version: in.Task.ShopifyAPIVersion, budget: &callBudget{limit: int64(t.callLimit)}}
-		if mentionsShop(in.Task.Script) {
-			live, err := liveShop(ctx, t.shop, shopIn(t.loc))
-			if err != nil {
-				if shopify.IsTransient(err) {
-					return pipeline.TaskRunOutput{}, pipeline.Transient(err)
-				}
-				return pipeline.TaskRunOutput{}, err
-			}
-			r.Shop = live
+		budget := objects.NewCallBudget(t.callLimit)
+		r.GraphQL = runGraphQL{api: t.shop, version: in.Task.ShopifyAPIVersion, budget: budget}
+		r.Objects = func(ctx context.Context, version string) run.LiveObjects {
+			return objects.NewSession(ctx, objects.Config{
+				Client: t.shop, APIVersion: version, Budget: budget,
+				Shop: shopAttributes{api: t.shop, standIn: shopIn(t.loc)},
+			})
 		}
 	}
 	var selected *value.Map
