@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/shopify/sandbox"
+	"github.com/sprocketrun/sprocket/shopify/schema"
+)
+
+const sandboxToken = "shpat_sandbox_token_for_tests"
+
+var (
+	schemaOnce sync.Once
+	schemaV    *schema.Schema
+	schemaErr  error
+)
+
+// adminSchema loads the 2026-01 Admin schema once per test binary.
+func adminSchema(t *testing.T) *schema.Schema {
+	t.Helper()
+	path := shared.For(t, "corpus", "shopify", "admin-schema", "admin_2026-01.json.gz")
+	schemaOnce.Do(func() { schemaV, schemaErr = schema.LoadFile(path) })
+	if schemaErr != nil {
+		t.Fatal(schemaErr)
+	}
+	return schemaV
+}
+
+// startSandbox serves a sandbox shop on loopback.
+func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Sandbox, string) {
+	t.Helper()
+	opts.Schema = adminSchema(t)
+	if opts.AccessToken == "" {
+		opts.AccessToken = sandboxToken
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sb.Handler())
+	t.Cleanup(ts.Close)
+	return sb, ts.URL
+}
+
+// startShopService runs the service with its pipeline, connected to the
+// sandbox at base through the environment configuration.
+func startShopService(t *testing.T, base string, cfg Config) (*Service, *client) {
+	t.Helper()
+	cfg.DataDir, cfg.APIToken, cfg.DisableScheduler = t.TempDir(), testToken, true
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	if cfg.NewPipeline == nil {
+		cfg.NewPipeline = StandardPipeline(PipelineOptions{})
+	}
+	if cfg.Shopify.Shop == "" {
+		cfg.Shopify = ShopifyConfig{Shop: sandbox.DefaultShop, AccessToken: sandboxToken, BaseURL: base, APISecret: "sandbox-app-secret"}
+	}
+	svc, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		_ = svc.Close()
+	})
+	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
+}
+
+// runLogs returns the logs of a task run as JSON text.
+func runLogs(r map[string]any) string {
+	b, _ := json.Marshal(r["logs"])
+	return string(b)
+}
+
+// TestShopifyLive runs tasks against the sandbox through the real client:
+// the shopify filter, a GraphQL action, the variables form, a REST-form
+// action and lazy REST lookups, and checks the shop's state after.
+func TestShopifyLive(t *testing.T) {
+	sb, base := startSandbox(t, sandbox.Options{})
+	_, c := startShopService(t, base, Config{})
+	orders := sb.IDs("Order")
+	customers := sb.IDs("Customer")
+	if len(orders) < 2 || len(customers) < 1 {
+		t.Fatalf("sandbox seed: %d orders, %d customers", len(orders), len(customers))
+	}
+	order, order2, customer := orders[0], orders[1], customers[0]
+	numID := func(gid string) string { return gid[strings.LastIndex(gid, "/")+1:] }
+
+	reader := createTask(t, c, "reader", `{% assign r = "query { shop { name myshopifyDomain } }" | shopify %}{% log name: r.data.shop.name, domain: r.data.shop.myshopifyDomain %}`, "mechanic/user/trigger")
+	vars := createTask(t, c, "vars", `{% assign v = hash %}{% assign v["id"] = "`+order+`" %}{% assign r = "query O($id: ID!) { order(id: $id) { id name } }" | shopify: variables: v %}{% log r.data.order %}`, "mechanic/user/trigger")
+	writer := createTask(t, c, "writer", `{% action "shopify" %}mutation { tagsAdd(id: "`+order+`", tags: ["sprocket-live"]) { node { id } userErrors { field message } } }{% endaction %}`, "mechanic/user/trigger")
+	varsWriter := createTask(t, c, "vars writer", `{% action "shopify" %}{"query": "mutation T($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { userErrors { message } } }", "variables": {"id": "`+order2+`", "tags": ["via-variables"]}}{% endaction %}`, "mechanic/user/trigger")
+	restWriter := createTask(t, c, "rest writer", `{% action "shopify" %}["put", "/admin/customers/`+numID(customer)+`.json", {"customer": {"note": "set over REST"}}]{% endaction %}`, "mechanic/user/trigger")
+	lazy := createTask(t, c, "lazy", `{% assign first = shop.orders.any | first %}{% assign n = 0 %}{% for o in shop.orders.any %}{% assign n = n | plus: 1 %}{% endfor %}{% assign has = false %}{% if first.id %}{% assign has = true %}{% endif %}{% log count: n, first_has_id: has, shop: shop.myshopify_domain %}`, "mechanic/user/trigger")
+	for _, id := range []string{reader, vars, writer, varsWriter, restWriter, lazy} {
+		c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+	}
+	for name, id := range map[string]string{"reader": reader, "vars": vars, "lazy": lazy} {
+		r := waitFinal(t, c, "task_runs", id, 1)[0]
+		if r["status"] != "success" {
+			t.Errorf("%s: %v: %v", name, r["status"], r["error"])
+		}
+		t.Logf("%s logs: %s", name, runLogs(r))
+	}
+	if got := runLogs(waitFinal(t, c, "task_runs", reader, 1)[0]); !strings.Contains(got, sandbox.DefaultShop) {
+		t.Errorf("reader logs %s", got)
+	}
+	if got := runLogs(waitFinal(t, c, "task_runs", vars, 1)[0]); !strings.Contains(got, order) {
+		t.Errorf("vars logs %s", got)
+	}
+	if got := runLogs(waitFinal(t, c, "task_runs", lazy, 1)[0]); !strings.Contains(got, `"first_has_id":true`) || strings.Contains(got, `"count":0`) {
+		t.Errorf("lazy logs %s", got)
+	}
+	for name, id := range map[string]string{"writer": writer, "vars writer": varsWriter, "rest writer": restWriter} {
+		r := waitFinal(t, c, "action_runs", id, 1)[0]
+		if r["status"] != "success" {
+			t.Errorf("%s action: %v: %v", name, r["status"], r["error"])
+		}
+	}
+	tagged := func(gid, tag string) bool {
+		o, ok := sb.Object(gid)
+		if !ok {
+			t.Fatalf("no %s", gid)
+		}
+		b, _ := json.Marshal(o["tags"])
+		return strings.Contains(string(b), tag)
+	}
+	if !tagged(order, "sprocket-live") || !tagged(order2, "via-variables") {
+		t.Errorf("tags not in the sandbox: %v / %v", must(sb.Object(order)), must(sb.Object(order2)))
+	}
+	if cu, _ := sb.Object(customer); cu["note"] != "set over REST" {
+		t.Errorf("customer note = %v", cu["note"])
+	}
+	st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil)["shopify"].(map[string]any)
+	if st["connected"] != true || st["shop"] != sandbox.DefaultShop {
+		t.Errorf("status: %v", st)
+	}
+}
+
+func must(m map[string]any, _ bool) map[string]any { return m }
