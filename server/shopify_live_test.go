@@ -157,3 +157,71 @@ func TestShopifyLive(t *testing.T) {
 }
 
 func must(m map[string]any, _ bool) map[string]any { return m }
+
+// TestShopifyThrottling: with a tiny cost bucket, 200 runs that each read
+// (shopify filter) and write (shopify action) all complete, with no
+// failure, and the sandbox never receives a request its bucket cannot
+// afford: the client waits on its model of the bucket instead.
+func TestShopifyThrottling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 200 tasks against a slow bucket")
+	}
+	sb, base := startSandbox(t, sandbox.Options{BucketSize: 60, RestoreRate: 600})
+	_, c := startShopService(t, base, Config{})
+	order := sb.IDs("Order")[0]
+	id := createTask(t, c, "read and write", `{% assign r = "query { shop { name } orders(first: 3) { nodes { id } } }" | shopify %}`+
+		`{% action "shopify" %}mutation { tagsAdd(id: "`+order+`", tags: ["t{{ event.data.n }}"]) { userErrors { message } } }{% endaction %}`, "mechanic/user/trigger")
+	const n = 200
+	for i := 0; i < n; i++ {
+		c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id, "data": map[string]any{"n": i}})
+	}
+	failed := 0
+	for _, r := range waitFinalN(t, c, "task_runs", id, n) {
+		if r["status"] != "success" {
+			failed++
+			t.Errorf("task run failed: %v", r["error"])
+		}
+	}
+	for _, r := range waitFinalN(t, c, "action_runs", id, n) {
+		if r["status"] != "success" {
+			failed++
+			t.Errorf("action run failed: %v", r["error"])
+		}
+	}
+	st := sb.Stats()
+	t.Logf("200 runs: %d failed; sandbox saw %d GraphQL requests, %d throttled, exceeded bucket: %v", failed, st.GraphQL, st.Throttled, st.ExceededBucket)
+	if st.ExceededBucket || st.Throttled > 0 {
+		t.Errorf("the sandbox saw requests beyond its bucket: %+v", st)
+	}
+}
+
+// waitFinalN is waitFinal for many runs: it pages through all of them.
+func waitFinalN(t *testing.T, c *client, kind, taskID string, n int) []map[string]any {
+	t.Helper()
+	return waitFinal(t, c, kind, taskID, n)
+}
+
+// TestShopifyServerErrorsRetried: Shopify answering 5xx is retried by the
+// client, and the run succeeds once Shopify recovers.
+func TestShopifyServerErrorsRetried(t *testing.T) {
+	sb, base := startSandbox(t, sandbox.Options{})
+	_, c := startShopService(t, base, Config{})
+	order := sb.IDs("Order")[0]
+	if err := sb.InjectFault(sandbox.Fault{Status: 503, Count: 2}); err != nil {
+		t.Fatal(err)
+	}
+	id := createTask(t, c, "writer", `{% action "shopify" %}mutation { tagsAdd(id: "`+order+`", tags: ["after-503"]) { userErrors { message } } }{% endaction %}`, "mechanic/user/trigger")
+	c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+	r := waitFinal(t, c, "action_runs", id, 1)[0]
+	if r["status"] != "success" {
+		t.Fatalf("action run: %v %v", r["status"], r["error"])
+	}
+	o, _ := sb.Object(order)
+	b, _ := json.Marshal(o["tags"])
+	if !strings.Contains(string(b), "after-503") {
+		t.Errorf("tags %s", b)
+	}
+	if st := sb.Stats(); st.Requests < 3 {
+		t.Errorf("sandbox saw %d requests, want the 2 failed ones and the retry", st.Requests)
+	}
+}
