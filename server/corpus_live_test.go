@@ -1,0 +1,325 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/shopify/sandbox"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// liveCorpusKnown lists library tasks whose live runs against the sandbox
+// fail for a reason that is the library's (or the sandbox's data), with
+// the reason; every other failure fails the test.
+var liveCorpusKnown = map[string]string{}
+
+// producible reports whether the service can produce events of topic
+// today without an outside party: triggers, the scheduler, incoming
+// webhooks (user/…) and Shopify webhooks (posted as the sandbox would).
+func producible(topic string) bool {
+	base, _, _ := strings.Cut(topic, "+")
+	switch {
+	case base == "mechanic/user/trigger", base == "mechanic/user/text", base == "mechanic/user/form":
+		return true
+	case strings.HasPrefix(base, "mechanic/scheduler/"), strings.HasPrefix(base, "user/"), strings.HasPrefix(base, "shopify/"):
+		return true
+	}
+	return false
+}
+
+// TestLibraryLive runs every library task that the service can run today
+// live against the sandbox shop: each is imported, given its default
+// options (or, where those are empty or invalid, the options preview
+// samples), enabled and fired once per producible subscription with its
+// preview event's data. It counts runs, Shopify calls and successful
+// actions, and fails on any engine error, unknown action type or GraphQL
+// the sandbox rejects, except the library bugs listed in liveCorpusKnown.
+func TestLibraryLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the task library")
+	}
+	dir := shared.For(t, "corpus", "mechanic-tasks", "tasks")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 360 {
+		t.Fatalf("found %d library tasks, want 360", len(files))
+	}
+	sb, base := startSandbox(t, sandbox.Options{BucketSize: 20000, RestoreRate: 10000, RESTBucketSize: 10000, RESTLeakRate: 10000})
+	svc, c := startShopService(t, base, Config{})
+	supported := supportedActionTypes()
+	payloads := &shopPayloads{base: base, cache: map[string]json.RawMessage{}}
+	r := &run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
+	ctx := context.Background()
+
+	type fired struct {
+		name, id string
+		events   int
+		sampled  []string
+	}
+	var ran []fired
+	skipped := map[string][]string{} // reason → tasks
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := task.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv, err := r.Preview(ctx, run.PreviewInput{Task: tk})
+		if err != nil {
+			t.Fatalf("%s: preview: %v", name, err)
+		}
+		if missing := missingActionTypes(pv, supported); len(missing) > 0 {
+			skipped["action types not yet supported: "+strings.Join(missing, ",")] = append(skipped["action types not yet supported: "+strings.Join(missing, ",")], name)
+			continue
+		}
+		var events []*run.Event
+		seen := map[string]bool{}
+		for _, pr := range pv.Runs {
+			if pr.Event == nil || !producible(pr.Event.Topic) || seen[pr.Event.Topic] {
+				continue
+			}
+			seen[pr.Event.Topic] = true
+			events = append(events, pr.Event)
+		}
+		if len(events) == 0 {
+			skipped["no producible subscription"] = append(skipped["no producible subscription"], name)
+			continue
+		}
+		// Options: the defaults, with the required ones preview samples filled in.
+		if len(pv.SampledOptions) > 0 {
+			filled, _ := run.SampleRequiredOptions(tk, tk.Options)
+			tk.Options = filled
+		}
+		def, err := tk.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := c.want(http.StatusCreated, "POST", "/v1/tasks", json.RawMessage(def))
+		id := out["id"].(string)
+		c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+		for _, ev := range events {
+			data := json.RawMessage("null")
+			if ev.Data != nil {
+				if data, err = value.ToJSON(ev.Data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if p := payloads.get(t, ev.Topic); p != nil {
+				data = p // a real object of the shop, as its webhook would carry it
+			}
+			c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": ev.Topic, "data": data, "task_ids": []string{id}})
+		}
+		ran = append(ran, fired{name: name, id: id, events: len(events), sampled: pv.SampledOptions})
+	}
+	waitIdle(t, c, 4*time.Minute)
+
+	// Tally.
+	st := svc.Store()
+	var taskRuns, taskOK, taskRaised, actionRuns, actionOK, shopifyOK, delayed int
+	var problems []string
+	allOK, sampled := 0, 0
+	for _, fr := range ran {
+		if len(fr.sampled) > 0 {
+			sampled++
+		}
+		trs := listRuns(t, st, store.KindTask, fr.id)
+		ars := listRuns(t, st, store.KindAction, fr.id)
+		ok := true
+		for _, tr := range trs {
+			switch tr.Status {
+			case store.StatusSuccess:
+				taskRuns++
+				taskOK++
+				continue
+			case store.StatusPending:
+				delayed++
+				continue
+			}
+			taskRuns++
+			if len(tr.Errors) > 2 && !strings.Contains(tr.Error, "Liquid error") && !strings.Contains(tr.Error, "render error") {
+				taskRaised++ // the task's own {% error %}: its options or data say no
+				continue
+			}
+			ok = false
+			if why, known := liveCorpusKnown[fr.name]; known {
+				t.Logf("%s: known: %s (%s)", fr.name, tr.Error, why)
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("%s: task run: %s", fr.name, tr.Error))
+		}
+		for _, ar := range ars {
+			actionRuns++
+			if ar.Status == store.StatusSuccess {
+				actionOK++
+				if ar.ActionType == "shopify" {
+					shopifyOK++
+				}
+				continue
+			}
+			if ar.Status == store.StatusPending {
+				continue
+			}
+			ok = false
+			if why, known := liveCorpusKnown[fr.name]; known {
+				t.Logf("%s: known: %s action: %s (%s)", fr.name, ar.ActionType, ar.Error, why)
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("%s: %s action: %.300s", fr.name, ar.ActionType, ar.Error))
+		}
+		if ok {
+			allOK++
+		}
+	}
+	stats := sb.Stats()
+	reasons := make([]string, 0, len(skipped))
+	for k := range skipped {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		t.Logf("not run (%s): %d: %s", k, len(skipped[k]), strings.Join(skipped[k], ", "))
+	}
+	t.Logf("library live against the sandbox: %d tasks run (%d with sampled options), %d without a failed run; %d task runs (%d succeeded, %d stopped by the task's own error, %d delayed); %d action runs, %d succeeded (%d shopify); sandbox: %d GraphQL and %d REST calls, %d mutations",
+		len(ran), sampled, allOK, taskRuns, taskOK, taskRaised, delayed, actionRuns, actionOK, shopifyOK, stats.GraphQL, stats.REST, stats.Mutations)
+	sort.Strings(problems)
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// supportedActionTypes lists the action types of the standard pipeline.
+func supportedActionTypes() []string {
+	return []string{"cache", "echo", "event", "http", "shopify"}
+}
+
+var actionTypeRE = regexp.MustCompile(`^[a-z_]+$`)
+
+// missingActionTypes lists the action types a preview renders that the
+// service cannot perform.
+func missingActionTypes(pv *run.Preview, supported []string) []string {
+	var out []string
+	for _, r := range pv.Runs {
+		if r.Result == nil || r.Result.Output == nil {
+			continue
+		}
+		for _, a := range r.Result.Output.Actions {
+			if actionTypeRE.MatchString(a.Type) && !slices.Contains(supported, a.Type) && !slices.Contains(out, a.Type) {
+				out = append(out, a.Type)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// waitIdle waits until no run is due or running (scheduled runs of delayed
+// subscriptions may remain).
+func waitIdle(t *testing.T, c *client, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	quiet := 0
+	for quiet < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the queue did not drain in %s: %v", limit, c.want(http.StatusOK, "GET", "/v1/shop/status", nil))
+		}
+		st := c.want(http.StatusOK, "GET", "/v1/shop/status", nil)
+		if st["waiting"].(float64) == 0 && st["running"].(float64) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// listRuns lists every run of a kind of a task.
+func listRuns(t *testing.T, st store.Store, kind store.RunKind, taskID string) []store.Run {
+	t.Helper()
+	var out []store.Run
+	cursor := ""
+	for {
+		runs, next, err := st.ListRuns(context.Background(), store.RunFilter{Kind: kind, TaskID: taskID, Page: store.Page{Cursor: cursor, Limit: store.MaxPageLimit}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, runs...)
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// shopPayloads makes webhook payloads for shopify/… topics from the
+// sandbox's own objects (their REST representation, which is what Shopify
+// webhooks carry), so that a task's follow-up reads and writes find the
+// objects its event names.
+type shopPayloads struct {
+	base  string
+	cache map[string]json.RawMessage
+}
+
+// topicSources maps a webhook subject to the REST list that holds an
+// object of it and the list's root key.
+var topicSources = map[string][2]string{
+	"orders":           {"orders.json?status=any&limit=5", "orders"},
+	"products":         {"products.json?limit=5", "products"},
+	"customers":        {"customers.json?limit=5", "customers"},
+	"customer":         {"customers.json?limit=5", "customers"},
+	"draft_orders":     {"draft_orders.json?limit=5", "draft_orders"},
+	"collections":      {"custom_collections.json?limit=5", "custom_collections"},
+}
+
+// get returns the payload for topic, or nil to keep the preview's data.
+func (p *shopPayloads) get(t *testing.T, topic string) json.RawMessage {
+	t.Helper()
+	rest, ok := strings.CutPrefix(topic, "shopify/")
+	if !ok {
+		return nil
+	}
+	subject, _, _ := strings.Cut(rest, "/")
+	src, ok := topicSources[subject]
+	if !ok {
+		return nil
+	}
+	if b, ok := p.cache[subject]; ok {
+		return b
+	}
+	req, _ := http.NewRequest("GET", p.base+"/admin/api/2026-01/"+src[0], nil)
+	req.Header.Set("X-Shopify-Access-Token", sandboxToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string][]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+		t.Logf("sandbox %s: %d %v; the preview's data is used", src[0], resp.StatusCode, err)
+		p.cache[subject] = nil
+		return nil
+	}
+	var out json.RawMessage
+	if list := body[src[1]]; len(list) > 0 {
+		out = list[len(list)/2]
+	}
+	p.cache[subject] = out
+	return out
+}
