@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,7 +59,7 @@ func TestLibraryLive(t *testing.T) {
 	if len(files) != 360 {
 		t.Fatalf("found %d library tasks, want 360", len(files))
 	}
-	sb, base := startSandbox(t, sandbox.Options{BucketSize: 20000, RestoreRate: 10000, RESTBucketSize: 10000, RESTLeakRate: 10000})
+	sb, base := startSandbox(t, sandbox.Options{Logger: debugLogger(), BucketSize: 20000, RestoreRate: 10000, RESTBucketSize: 10000, RESTLeakRate: 10000})
 	svc, c := startShopService(t, base, Config{})
 	supported := supportedActionTypes()
 	payloads := &shopPayloads{base: base, cache: map[string]json.RawMessage{}}
@@ -72,8 +73,12 @@ func TestLibraryLive(t *testing.T) {
 	}
 	var ran []fired
 	skipped := map[string][]string{} // reason → tasks
+	only := os.Getenv("SPROCKET_CORPUS_ONLY") // a comma list of task names, for debugging
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
+			continue
+		}
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -164,6 +169,9 @@ func TestLibraryLive(t *testing.T) {
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("%s: task run: %s", fr.name, tr.Error))
+			if only != "" {
+				t.Logf("%s: output:\n%s", fr.name, tr.Output)
+			}
 		}
 		for _, ar := range ars {
 			actionRuns++
@@ -322,4 +330,12 @@ func (p *shopPayloads) get(t *testing.T, topic string) json.RawMessage {
 	}
 	p.cache[subject] = out
 	return out
+}
+
+// debugLogger logs the sandbox's requests when SPROCKET_CORPUS_ONLY is set.
+func debugLogger() *slog.Logger {
+	if os.Getenv("SPROCKET_CORPUS_ONLY") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
