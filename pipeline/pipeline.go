@@ -266,12 +266,13 @@ func (p *Pipeline) Wake() {
 	}
 }
 
-// Retry manually retries a finished run: it becomes pending and due now,
-// its previous result discarded, and the pipeline is woken.
+// Retry manually retries a finished run that Mechanic's rules let a user
+// retry (CanRetry): it becomes pending and due now, its previous result
+// discarded, and the pipeline is woken.
 func (p *Pipeline) Retry(ctx context.Context, runID string) (store.Run, error) {
-	r, err := p.st.RetryRun(ctx, runID)
+	r, err := RetryRun(ctx, p.st, runID, "")
 	if err != nil {
-		return store.Run{}, fmt.Errorf("retry run %s: %w", runID, err)
+		return store.Run{}, err
 	}
 	p.Wake()
 	return r, nil
