@@ -126,6 +126,14 @@ type Config struct {
 	ErrorEvents bool
 	// Logger receives the pipeline's logs (default slog.Default()).
 	Logger *slog.Logger
+	// MaxChildEventsPerMinute is the event-rate guard: a task whose runs
+	// create more child events (event actions, mechanic/actions/perform
+	// events) per minute, beyond a burst of the same number, is paused
+	// (default DefaultMaxChildEventsPerMinute; negative disables).
+	MaxChildEventsPerMinute int
+	// Pauser pauses runaway tasks (nil: the pipeline disables them in
+	// its store).
+	Pauser TaskPauser
 }
 
 // memoSize bounds the in-memory memos of events and task runs, and
@@ -176,7 +184,8 @@ type Pipeline struct {
 	sched store.RetrySchedule
 	limit int
 	wake  chan struct{}
-	subs  sync.Map // task id -> subsEntry
+	guard *rateGuard // nil: no event-rate guard
+	subs  sync.Map   // task id -> subsEntry
 	// events and taskRuns remember records the next runs of a chain read:
 	// events are immutable, and a task run's metadata is fixed once it
 	// has created its action runs.
@@ -233,6 +242,13 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxChildEventsPerMinute == 0 {
+		cfg.MaxChildEventsPerMinute = DefaultMaxChildEventsPerMinute
+	}
+	var guard *rateGuard
+	if cfg.MaxChildEventsPerMinute > 0 {
+		guard = newRateGuard(cfg.MaxChildEventsPerMinute)
+	}
 	limit := cfg.Workers
 	if cfg.ShopConcurrency > 0 && cfg.ShopConcurrency < limit {
 		limit = cfg.ShopConcurrency
@@ -248,6 +264,7 @@ func New(cfg Config) (*Pipeline, error) {
 		sched: cfg.RetrySchedule,
 		limit: limit,
 		wake:  make(chan struct{}, 1),
+		guard: guard,
 
 		events:   newMemo[string, store.Event](memoSize),
 		taskRuns: newMemo[string, taskRunInfo](memoSize),

@@ -209,9 +209,41 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 			return p.failTask(ctx, job, f, &rec)
 		}
 	}
+	children := p.childEvents(out.Actions, p.subscribesTo(rec, TopicActionsPerform))
+	if msg := generationError(parents, children); msg != "" {
+		f := base
+		f.Error = msg
+		f.Permanent = true
+		p.log.Warn("pipeline: loop protection", "task", rec.ID, "run", job.Run.ID, "event", ev.ID, "err", msg)
+		return p.failTask(ctx, job, f, &rec)
+	}
+	if !p.guard.take(rec.ID, children, p.clock.Now()) {
+		reason := fmt.Sprintf("event-rate guard: the task's runs created child events faster than %d per minute, so the task was paused (disabled) to stop a runaway loop; fix it, then enable it again", p.cfg.MaxChildEventsPerMinute)
+		if err := p.pauseTask(ctx, rec.ID, reason); err != nil {
+			p.log.Error("pipeline: pause runaway task", "task", rec.ID, "err", err)
+		}
+		f := base
+		f.Error = reason
+		f.Permanent = true
+		return p.failTask(ctx, job, f, &rec)
+	}
+	eff := store.Effects{Runs: runs}
+	if len(runs) > 0 {
+		flagged, err := p.repeatsUpdateRun(ctx, job, ev, result)
+		if err != nil {
+			return p.failTask(ctx, job, store.Failure{Error: "loop check: " + err.Error()}, &rec)
+		}
+		if flagged {
+			msg := fmt.Sprintf("loop protection: the task run for this %s event rendered the same actions as the previous run of the task for the same resource, so its actions were not performed", ev.Topic)
+			p.log.Warn("pipeline: loop protection", "task", rec.ID, "run", job.Run.ID, "event", ev.ID, "err", msg)
+			for _, r := range runs {
+				eff.Fail = append(eff.Fail, store.RunFailure{RunID: r.ID, Error: msg})
+			}
+		}
+	}
 	if err := p.complete(ctx, job, store.Result{
 		Output: out.Text, Logs: logs, Errors: errs, Result: result, ResultMeta: meta,
-		Effects: store.Effects{Runs: runs},
+		Effects: eff,
 	}); err != nil {
 		return err
 	}

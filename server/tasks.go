@@ -23,7 +23,7 @@ import (
 // envelopeFields are the task sync fields that are not part of the task
 // document; they are accepted (and set aside) in request bodies so that a
 // task read from the API can be sent back as is.
-var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics"}
+var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics", "paused"}
 
 // taskBody is a parsed task request body.
 type taskBody struct {
@@ -123,6 +123,12 @@ func contentHash(def json.RawMessage) string {
 // taskOut is the API form of a task: its id, the task document's fields,
 // then enabled, timestamps and content hash.
 func taskOut(t store.Task) (json.RawMessage, error) {
+	return taskOutPaused(t, nil)
+}
+
+// taskOutPaused is taskOut with the task's pause record (from the
+// event-rate guard), shown as "paused" when there is one.
+func taskOutPaused(t store.Task, pause json.RawMessage) (json.RawMessage, error) {
 	out := value.NewMap(20)
 	out.Set("id", t.ID)
 	v, err := value.FromJSON(t.Definition)
@@ -140,6 +146,13 @@ func taskOut(t store.Task) (json.RawMessage, error) {
 	out.Set("created_at", timeOrNil(t.CreatedAt))
 	out.Set("updated_at", timeOrNil(t.UpdatedAt))
 	out.Set("content_hash", contentHash(t.Definition))
+	if len(pause) > 0 && !t.Enabled {
+		pv, err := value.FromJSON(pause)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: pause record: %w", t.ID, err)
+		}
+		out.Set("paused", pv)
+	}
 	raw, err := value.ToJSON(out)
 	if err != nil {
 		return nil, fmt.Errorf("task %s: encode: %w", t.ID, err)
@@ -255,7 +268,15 @@ func (s *Service) getTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return taskResponse(t)
+	pauses, err := s.pauses(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := taskOutPaused(t, pauses[t.ID])
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
 }
 
 func (s *Service) listTasks(r *http.Request) (int, any, error) {
@@ -276,9 +297,13 @@ func (s *Service) listTasks(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("list tasks: %w", err)
 	}
+	pauses, err := s.pauses(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
 	items := make([]json.RawMessage, len(ts))
 	for i, t := range ts {
-		if items[i], err = taskOut(t); err != nil {
+		if items[i], err = taskOutPaused(t, pauses[t.ID]); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -342,24 +367,25 @@ func (s *Service) deleteTask(r *http.Request) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
+// enableTask enables or disables a task. Only the enabled flag is written,
+// in one store write, so it never fails because of concurrent updates.
+// Enabling forgets a pause by the event-rate guard.
 func (s *Service) enableTask(on bool) apiHandler {
 	return func(r *http.Request) (int, any, error) {
-		for range 3 {
-			cur, err := s.loadTask(r.Context(), pathID(r))
-			if err != nil {
+		id := pathID(r)
+		t, err := s.st.SetTaskEnabled(r.Context(), id, on)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, notFound("task", id)
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("set task enabled: %w", err)
+		}
+		if on {
+			if err := s.clearPause(r.Context(), id); err != nil {
 				return 0, nil, err
 			}
-			cur.Enabled = on
-			t, err := s.st.UpdateTask(r.Context(), cur)
-			if errors.Is(err, store.ErrConflict) {
-				continue
-			}
-			if err != nil {
-				return 0, nil, fmt.Errorf("update task: %w", err)
-			}
-			return taskResponse(t)
 		}
-		return 0, nil, errorf(http.StatusConflict, "", "the task kept changing; try again")
+		return taskResponse(t)
 	}
 }
 

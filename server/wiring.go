@@ -36,6 +36,9 @@ type PipelineOptions struct {
 	Retention time.Duration
 	// ErrorEvents enables mechanic/errors/* events for failed runs.
 	ErrorEvents bool
+	// MaxChildEventsPerMinute is the pipeline's event-rate guard (zero:
+	// the pipeline default; negative disables).
+	MaxChildEventsPerMinute int
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -87,6 +90,9 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			Retention:   retention,
 			ErrorEvents: o.ErrorEvents,
 			Logger:      log,
+			Pauser:      pauserFor(st),
+
+			MaxChildEventsPerMinute: o.MaxChildEventsPerMinute,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)

@@ -599,3 +599,23 @@ func (s *Store) ListSettings(ctx context.Context, kind store.SettingKind) ([]sto
 	}
 	return out, nil
 }
+
+// SetTaskEnabled changes only a task's enabled flag, in one write: it
+// never conflicts with concurrent content updates, and concurrent calls
+// apply in order (the last one wins).
+func (s *Store) SetTaskEnabled(ctx context.Context, id string, enabled bool) (store.Task, error) {
+	var out store.Task
+	err := s.inTx(ctx, "set task enabled", func(tx *txn) error {
+		t, err := scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET enabled = ?, updated_at = ? WHERE id = ? RETURNING `+taskCols,
+			enabled, s.nowMicro(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("task", id)
+		}
+		if err != nil {
+			return fmt.Errorf("set task %q enabled: %w", id, err)
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
