@@ -271,6 +271,10 @@ func New(cfg Config) (*Pipeline, error) {
 	}, nil
 }
 
+// ActionTypes lists the action types the pipeline performs (those of its
+// action registry), sorted.
+func (p *Pipeline) ActionTypes() []string { return p.cfg.Actions.Types() }
+
 // Concurrency returns how many runs the pipeline performs at once.
 func (p *Pipeline) Concurrency() int { return p.limit }
 

@@ -24,6 +24,10 @@ type apiError struct {
 	status  int
 	message string
 	field   string
+	// details, when set, lists each problem (validation errors).
+	details []problem
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 // Error returns the message.
@@ -178,8 +182,9 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // errorBody is the JSON form of an API error.
 type errorBody struct {
 	Error struct {
-		Message string  `json:"message"`
-		Field   *string `json:"field"`
+		Message string    `json:"message"`
+		Field   *string   `json:"field"`
+		Details []problem `json:"details,omitempty"`
 	} `json:"error"`
 }
 
@@ -189,6 +194,10 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if e.field != "" {
 		f := e.field
 		b.Error.Field = &f
+	}
+	b.Error.Details = e.details
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	writeJSON(w, e.status, b)
 }

@@ -311,7 +311,7 @@ func TestTaskSync(t *testing.T) {
 	if subs, _ := out["subscriptions"].([]any); len(subs) != 2 || subs[0] != "user/orders/new" || subs[1] != "mechanic/user/trigger" {
 		t.Fatalf("rendered subscriptions %v", out["subscriptions"])
 	}
-	out = c.want(http.StatusBadRequest, "POST", "/v1/tasks", `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if %}"}`)
+	out = c.want(http.StatusUnprocessableEntity, "POST", "/v1/tasks", `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if %}"}`)
 	if _, f := errorField(t, out); f != "subscriptions_template" {
 		t.Fatalf("bad template field %v", f)
 	}
@@ -435,6 +435,7 @@ func TestWebhooksEventsRuns(t *testing.T) {
 			t.Errorf("%v: field %v, want %s", tc.body, f, tc.field)
 		}
 	}
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+tid+"/enable", nil)
 	trig := c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/text", "task_id": tid, "data": "hello"})
 	if trig["data"] != "hello" || trig["task_ids"].([]any)[0] != tid {
 		t.Fatalf("trigger event %v", trig)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
@@ -93,16 +94,32 @@ func (s *Service) createEvent(r *http.Request) (int, any, error) {
 			return 0, nil, errorf(http.StatusBadRequest, "data", "%s data must be an object of form fields", in.Topic)
 		}
 	}
+	// The engine renders data nested up to value.MaxJSONNesting levels;
+	// deeper data would fail every task run, so it is refused here.
+	if _, err := value.FromJSON(data); err != nil {
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "data", "event data cannot be rendered by tasks (at most %d levels of nested arrays and objects): %v", value.MaxJSONNesting, err)
+	}
+	trigger := strings.HasPrefix(in.Topic, "mechanic/user/")
 	for i, id := range ids {
-		if _, err := s.st.GetTask(r.Context(), id); err != nil {
+		field := "task_id"
+		if i < len(in.TaskIDs) {
+			field = fmt.Sprintf("task_ids[%d]", i)
+		}
+		t, err := s.st.GetTask(r.Context(), id)
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				field := "task_id"
-				if i < len(in.TaskIDs) {
-					field = fmt.Sprintf("task_ids[%d]", i)
-				}
 				return 0, nil, errorf(http.StatusBadRequest, field, "task %q not found", id)
 			}
 			return 0, nil, fmt.Errorf("get task: %w", err)
+		}
+		if !trigger {
+			continue
+		}
+		if !t.Enabled {
+			return 0, nil, errorf(http.StatusConflict, field, "task %q is disabled; enable it before triggering it with %s", id, in.Topic)
+		}
+		if !subscribed(t, in.Topic) {
+			return 0, nil, errorf(http.StatusUnprocessableEntity, field, "task %q does not subscribe to %s (its subscriptions: %s), so the event would not run it", id, in.Topic, strings.Join(t.Subscriptions, ", "))
 		}
 	}
 	ne := store.NewEvent{Topic: in.Topic, Data: data, Source: sourceUser, TaskIDs: ids}
@@ -347,4 +364,15 @@ func (s *Service) cancelEvent(r *http.Request) (int, any, error) {
 		return 0, nil, fmt.Errorf("cancel event: %w", err)
 	}
 	return http.StatusOK, runOut(run), nil
+}
+
+// subscribed reports whether a task subscribes to topic (with or without
+// a delay).
+func subscribed(t store.Task, topic string) bool {
+	for _, line := range t.Subscriptions {
+		if sub, err := task.ParseSubscription(line); err == nil && sub.Topic == topic {
+			return true
+		}
+	}
+	return false
 }

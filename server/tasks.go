@@ -23,7 +23,7 @@ import (
 // envelopeFields are the task sync fields that are not part of the task
 // document; they are accepted (and set aside) in request bodies so that a
 // task read from the API can be sent back as is.
-var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics", "paused"}
+var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics", "paused", "warnings"}
 
 // taskBody is a parsed task request body.
 type taskBody struct {
@@ -34,8 +34,9 @@ type taskBody struct {
 }
 
 // parseTaskBody reads a task document, bare or wrapped as {"task": {...}},
-// with optional envelope fields.
-func parseTaskBody(ctx context.Context, raw []byte) (*taskBody, error) {
+// with optional envelope fields. With checkSyntax, Liquid syntax errors
+// in any of the task's templates refuse it (422, each with its line).
+func parseTaskBody(ctx context.Context, raw []byte, checkSyntax bool) (*taskBody, error) {
 	v, err := value.FromJSON(raw)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "", "request body is not valid JSON: %v", err)
@@ -76,6 +77,11 @@ func parseTaskBody(ctx context.Context, raw []byte) (*taskBody, error) {
 			return nil, errorf(http.StatusBadRequest, pe.Field, "%v", pe)
 		}
 		return nil, errorf(http.StatusBadRequest, "", "%v", err)
+	}
+	if checkSyntax {
+		if probs := syntaxProblems(t); len(probs) > 0 {
+			return nil, problemsError("the task has Liquid syntax errors and was not saved", probs)
+		}
 	}
 	if err := ResolveSubscriptions(ctx, t); err != nil {
 		var fe *task.ParseError
@@ -223,7 +229,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, true)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -232,7 +238,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := taskOut(t)
+	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -318,42 +324,74 @@ func listBody(name string, items any, next string) map[string]any {
 	return out
 }
 
-// updateTask replaces a task's document. With previous_content_hash, the
-// update applies only if the stored task still has that hash (else 409);
-// without it (or with force) it overwrites. The enabled flag is kept.
+// updateTask replaces a task's document (never its enabled flag). With
+// previous_content_hash, the update applies only if the stored task still
+// has that hash (else 409); with force it overwrites. The check and the
+// write are one store transaction, so concurrent writers never make an
+// update fail spuriously.
 func (s *Service) updateTask(r *http.Request) (int, any, error) {
 	raw, err := readBody(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, true)
 	if err != nil {
 		return 0, nil, err
 	}
-	cur, err := s.loadTask(r.Context(), pathID(r))
-	if err != nil {
-		return 0, nil, err
-	}
-	next := cur
-	next.Name = b.task.Name
-	next.Subscriptions = append([]string{}, b.task.Subscriptions...)
-	next.Definition = b.definition
+	id := pathID(r)
+	var check func(store.Task) error
 	if b.previousHash != "" && !b.force {
-		if b.previousHash != contentHash(cur.Definition) {
-			return 0, nil, errorf(http.StatusConflict, "previous_content_hash", "the task changed since the content hash was read")
+		check = func(cur store.Task) error {
+			if h := contentHash(cur.Definition); h != b.previousHash {
+				return errStaleHash
+			}
+			return nil
 		}
 	}
-	// UpdatedAt makes the store apply the update only if nothing changed
-	// since cur was read.
-	next.UpdatedAt = cur.UpdatedAt
-	t, err := s.st.UpdateTask(r.Context(), next)
-	if errors.Is(err, store.ErrConflict) {
-		return 0, nil, errorf(http.StatusConflict, "", "the task changed during the update; read it and try again")
-	}
-	if err != nil {
+	t, err := s.st.UpdateTaskContent(r.Context(), id, b.task.Name, append([]string{}, b.task.Subscriptions...), b.definition, check)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, notFound("task", id)
+	case errors.Is(err, errStaleHash):
+		return 0, nil, errorf(http.StatusConflict, "previous_content_hash", "the task changed since the content hash was read (previous_content_hash %q is not the current content_hash); read it again, or send force: true to overwrite", b.previousHash)
+	case err != nil:
 		return 0, nil, fmt.Errorf("update task: %w", err)
 	}
-	return taskResponse(t)
+	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+// errStaleHash refuses a conditional update whose hash is not current.
+var errStaleHash = errors.New("stale content hash")
+
+// withWarnings answers a saved task with its validation warnings.
+func withWarnings(t store.Task, warnings []problem) (json.RawMessage, error) {
+	raw, err := taskOut(t)
+	if err != nil {
+		return nil, err
+	}
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	m := v.(*value.Map)
+	ws := make([]any, len(warnings))
+	for i, w := range warnings {
+		wm := value.MapOf("field", w.Field, "message", w.Message)
+		if w.Line > 0 {
+			wm.Set("line", int64(w.Line))
+		}
+		ws[i] = wm
+	}
+	m.Set("warnings", ws)
+	out, err := value.ToJSON(m)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: encode: %w", t.ID, err)
+	}
+	return out, nil
 }
 
 func (s *Service) deleteTask(r *http.Request) (int, any, error) {
@@ -369,15 +407,34 @@ func (s *Service) deleteTask(r *http.Request) (int, any, error) {
 
 // enableTask enables or disables a task. Only the enabled flag is written,
 // in one store write, so it never fails because of concurrent updates.
-// Enabling forgets a pause by the event-rate guard.
+// Enabling checks the stored task in that write: Liquid syntax errors,
+// empty required options and invalid option values refuse it (422,
+// naming each); it also forgets a pause by the event-rate guard.
 func (s *Service) enableTask(on bool) apiHandler {
 	return func(r *http.Request) (int, any, error) {
 		id := pathID(r)
-		t, err := s.st.SetTaskEnabled(r.Context(), id, on)
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, nil, notFound("task", id)
+		var probs []problem
+		var check func(store.Task) error
+		if on {
+			now := time.Now()
+			check = func(cur store.Task) error {
+				def, err := task.Parse(cur.Definition)
+				if err != nil {
+					return fmt.Errorf("stored task definition: %w", err)
+				}
+				if probs = enableProblems(def, now); len(probs) > 0 {
+					return errCannotEnable
+				}
+				return nil
+			}
 		}
-		if err != nil {
+		t, err := s.st.SetTaskEnabledChecked(r.Context(), id, on, check)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return 0, nil, notFound("task", id)
+		case errors.Is(err, errCannotEnable):
+			return 0, nil, problemsError("the task cannot be enabled", probs)
+		case err != nil:
 			return 0, nil, fmt.Errorf("set task enabled: %w", err)
 		}
 		if on {
@@ -389,12 +446,15 @@ func (s *Service) enableTask(on bool) apiHandler {
 	}
 }
 
+// errCannotEnable refuses enabling a task with problems.
+var errCannotEnable = errors.New("task cannot be enabled")
+
 func (s *Service) previewTask(r *http.Request) (int, any, error) {
 	raw, err := readBody(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -407,7 +467,7 @@ func (s *Service) previewSavedTask(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if strings.TrimSpace(string(raw)) != "" {
-		b, err := parseTaskBody(r.Context(), raw)
+		b, err := parseTaskBody(r.Context(), raw, false)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -486,14 +546,9 @@ func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
 		if v.Version != n {
 			continue
 		}
-		cur, err := s.loadTask(r.Context(), pathID(r))
-		if err != nil {
-			return 0, nil, err
-		}
-		cur.Name, cur.Subscriptions, cur.Definition = v.Name, v.Subscriptions, v.Definition
-		t, err := s.st.UpdateTask(r.Context(), cur)
-		if errors.Is(err, store.ErrConflict) {
-			return 0, nil, errorf(http.StatusConflict, "", "the task changed during the restore; try again")
+		t, err := s.st.UpdateTaskContent(r.Context(), pathID(r), v.Name, v.Subscriptions, v.Definition, nil)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, notFound("task", pathID(r))
 		}
 		if err != nil {
 			return 0, nil, fmt.Errorf("restore task version: %w", err)
