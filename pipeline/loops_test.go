@@ -162,3 +162,51 @@ func TestRateGuardRefills(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskRunWallTime: the task-run wall-time limit holds for the run as
+// a whole: a render that ends past it (a slow read that ignored its
+// context) fails the run for good, with no action runs; one that ends
+// within it succeeds.
+func TestTaskRunWallTime(t *testing.T) {
+	const limit = time.Second
+	h := newHarness(t, withConfig(func(c *Config) { c.TaskRunTimeout = limit }))
+	tests := []struct {
+		name  string
+		sleep time.Duration
+		ok    bool
+	}{
+		{"within", limit / 2, true},
+		{"past", limit + limit/2, false},
+	}
+	for _, tc := range tests {
+		h.task(tc.name, []string{"user/" + tc.name + "/x"}, `{"action":{"type":"echo","options":{}}}`, taskOpts{})
+		sleep := tc.sleep
+		h.setRender(tc.name, func(in TaskRunInput) (string, error) {
+			time.Sleep(sleep) // ignores the deadline, as a stuck read would
+			return in.Task.Script, nil
+		})
+	}
+	h.start()
+	for _, tc := range tests {
+		h.event("user/"+tc.name+"/x", `{}`)
+	}
+	h.waitIdle()
+	for _, tc := range tests {
+		ev := h.events("user/" + tc.name + "/x")[0]
+		trs := h.runs(store.RunFilter{EventID: ev.ID, Kind: store.KindTask})
+		if len(trs) != 1 {
+			t.Fatalf("%s: %d task runs", tc.name, len(trs))
+		}
+		tr := trs[0]
+		acts := h.runs(store.RunFilter{ParentRunID: tr.ID})
+		if tc.ok {
+			if tr.Status != store.StatusSuccess || len(acts) != 1 {
+				t.Errorf("%s: %s %q with %d action runs", tc.name, tr.Status, tr.Error, len(acts))
+			}
+			continue
+		}
+		if tr.Status != store.StatusFailed || !strings.Contains(tr.Error, "wall-time limit of 1s") || len(acts) != 0 || tr.Attempts != 1 {
+			t.Errorf("%s: %s %q attempts %d with %d action runs", tc.name, tr.Status, tr.Error, tr.Attempts, len(acts))
+		}
+	}
+}

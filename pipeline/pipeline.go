@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -111,6 +112,11 @@ type Config struct {
 	RetrySchedule store.RetrySchedule
 	// MaxActions bounds the action objects of one task run (default 10,000).
 	MaxActions int
+	// TaskRunTimeout is the wall-time limit of a task run as a whole
+	// (rendering with its reads: cache, Shopify), default Mechanic's 20 s
+	// (run.DefaultTimeout). A run that ends past it fails, whatever it
+	// rendered.
+	TaskRunTimeout time.Duration
 	// Location is the shop's time zone, used for day-based subscription
 	// offsets and times in perform events (default UTC).
 	Location *time.Location
@@ -226,6 +232,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.MaxActions <= 0 {
 		cfg.MaxActions = DefaultMaxActions
+	}
+	if cfg.TaskRunTimeout <= 0 {
+		cfg.TaskRunTimeout = run.DefaultTimeout
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC

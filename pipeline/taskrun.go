@@ -94,13 +94,22 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 		return p.fail(ctx, job, store.Failure{Error: "load parent events: " + err.Error()})
 	}
 	start := time.Now()
-	out, rerr := p.cfg.Renderer.RenderTask(ctx, TaskRunInput{
+	rctx, cancel := context.WithTimeoutCause(ctx, p.cfg.TaskRunTimeout, errWallTime)
+	out, rerr := p.cfg.Renderer.RenderTask(rctx, TaskRunInput{
 		Task: def, TaskID: rec.ID, TaskCreatedAt: rec.CreatedAt, Event: ev, Parents: parents,
 		RunID: job.Run.ID, Attempt: job.Attempt,
 	})
 	elapsed := time.Since(start)
+	cancel()
 	if ctx.Err() != nil {
 		return fmt.Errorf("task run %s: %w", job.Run.ID, context.Cause(ctx))
+	}
+	if elapsed > p.cfg.TaskRunTimeout {
+		// The limit holds for the run as a whole, even when a step did
+		// not notice the deadline: what it rendered does not count.
+		msg := fmt.Sprintf("task run exceeded its wall-time limit of %v (it took %v)", p.cfg.TaskRunTimeout, elapsed.Round(time.Millisecond))
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", "wall_time", "err", msg)
+		rerr = errors.New(msg)
 	}
 	logs, err := jsonArray(out.Logs)
 	if err != nil {
@@ -252,6 +261,10 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	}
 	return nil
 }
+
+// errWallTime is the cause of a task run's context ending at its
+// wall-time limit.
+var errWallTime = errors.New("task run wall-time limit reached")
 
 // failTask records a failed task run attempt, with a mechanic/errors/task
 // event when it is final and error events are enabled.
