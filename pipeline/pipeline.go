@@ -598,13 +598,34 @@ func (p *Pipeline) fail(ctx context.Context, job store.Job, f store.Failure) err
 		return fmt.Errorf("fail %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
 	}
 	f.Schedule = p.sched
-	if !p.final(job, f.Permanent) {
+	final := p.final(job, f.Permanent)
+	if !final {
 		f.Effects = store.Effects{} // effects only belong to the final failure
 	}
 	if _, err := p.st.Fail(context.WithoutCancel(ctx), job, f); err != nil {
 		return fmt.Errorf("fail %s run %s: %w", job.Run.Kind, job.Run.ID, err)
 	}
+	p.logFailure(ctx, job, f, final)
 	return nil
+}
+
+// logFailure reports a failed run attempt: a run failed for good at WARN,
+// one that failed on its last allowed attempt (automatic retries
+// exhausted) at ERROR, an attempt that will be retried at INFO.
+func (p *Pipeline) logFailure(ctx context.Context, job store.Job, f store.Failure, final bool) {
+	attrs := []any{"kind", job.Run.Kind, "run", job.Run.ID, "task", job.Run.TaskID, "event", job.Run.EventID, "attempt", job.Attempt, "err", f.Error}
+	if job.Run.Kind == store.KindAction {
+		attrs = append(attrs, "action_type", job.Run.ActionType)
+	}
+	switch {
+	case !final:
+		next, _ := p.sched.Next(job.Attempt)
+		p.log.InfoContext(ctx, "pipeline: run attempt failed; it will be retried", append(attrs, "retry_in", next)...)
+	case job.Attempt >= p.sched.MaxAttempts():
+		p.log.ErrorContext(ctx, "pipeline: run failed; automatic retries exhausted", attrs...)
+	default:
+		p.log.WarnContext(ctx, "pipeline: run failed", attrs...)
+	}
 }
 
 // runKey is the idempotency key of the current generation of a run: the

@@ -143,6 +143,9 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	}
 	meta, _ := value.ToJSON(metaMap)
 	base := store.Failure{Output: out.Text, Logs: logs, Errors: errs, ResultMeta: meta}
+	if re := (*run.Error)(nil); errors.As(rerr, &re) && (re.Kind == run.KindLimit || re.Kind == run.KindActions) {
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", string(re.Kind), "err", rerr)
+	}
 	if rerr != nil {
 		f := base
 		f.Error = rerr.Error()
@@ -158,6 +161,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if len(out.Actions) > p.cfg.MaxActions {
 		f := base
 		f.Error = fmt.Sprintf("task run rendered %d actions, more than the limit of %d", len(out.Actions), p.cfg.MaxActions)
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", "actions", "err", f.Error)
 		f.Permanent = true
 		return p.failTask(ctx, job, f, &rec)
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 )
 
@@ -35,7 +36,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	tz := fs.String("timezone", envOr("SPROCKET_TIMEZONE", "UTC"), "shop time zone for the scheduler, e.g. America/New_York (env SPROCKET_TIMEZONE)")
 	retention := fs.Duration("retention", server.DefaultRetention, "prune events and runs older than this (0 keeps everything)")
 	logLevel := fs.String("log-level", envOr("SPROCKET_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
-	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
+	logFormat := fs.String("log-format", envOr("SPROCKET_LOG_FORMAT", logging.FormatText), "log format: text or json (env SPROCKET_LOG_FORMAT)")
+	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
@@ -55,17 +57,21 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fs.Usage()
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "sprocket serve: bad --log-level %q\n", *logLevel)
+	level, err := logging.ParseLevel(*logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --log-level: %v\n", err)
 		return 2
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
 	if *logJSON {
-		h = slog.NewJSONHandler(stderr, hopts)
+		*logFormat = logging.FormatJSON
 	}
-	log := slog.New(h)
+	h, err := logging.NewHandler(stderr, level, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --log-format: %v\n", err)
+		return 2
+	}
+	// Warnings and errors are rate-limited per message.
+	log := slog.New(logging.RateLimit(h, 0, 0))
 	loc, err := time.LoadLocation(*tz)
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: bad --timezone %q: %v\n", *tz, err)
