@@ -14,7 +14,9 @@ func TestNewHandler(t *testing.T) {
 		format string
 		check  func(line string) bool
 	}{
-		{"text", func(l string) bool { return strings.Contains(l, "level=WARN") && strings.Contains(l, `msg="run failed"`) }},
+		{"text", func(l string) bool {
+			return strings.Contains(l, "level=WARN") && strings.Contains(l, `msg="run failed"`)
+		}},
 		{"json", func(l string) bool {
 			var m map[string]any
 			return json.Unmarshal([]byte(l), &m) == nil && m["level"] == "WARN" && m["msg"] == "run failed"
