@@ -41,9 +41,28 @@ func errorf(status int, field, format string, args ...any) *apiError {
 // encode, or an error.
 type apiHandler func(r *http.Request) (int, any, error)
 
+// recordingMux is a ServeMux that remembers the patterns registered on
+// it, so that the OpenAPI document can be checked against them.
+type recordingMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern and records the pattern.
+func (m *recordingMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers f for pattern and records the pattern.
+func (m *recordingMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(f))
+}
+
 // routes builds the service's mux.
 func (s *Service) routes(hooks http.Handler) http.Handler {
-	mux := http.NewServeMux()
+	mux := &recordingMux{ServeMux: http.NewServeMux()}
+	defer func() { s.patterns = mux.patterns }()
 	mux.Handle("/webhooks/", hooks)
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
@@ -106,7 +125,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"DELETE /v1/event_filters/{name}":                s.deleteEventFilter,
 	}
 	for pattern, h := range api {
-		mux.Handle(pattern, s.guard(h))
+		mux.Handle(pattern, s.guardAs(classify(pattern), h))
 	}
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
@@ -115,13 +134,29 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 }
 
 // guard checks the bearer token, runs h and writes its JSON answer.
-func (s *Service) guard(h apiHandler) http.Handler {
+func (s *Service) guard(h apiHandler) http.Handler { return s.guardAs(classOther, h) }
+
+// guardAs is guard for a route of class c: the per-IP rate limit is
+// checked before the token, the token's limits (and the class's) after.
+func (s *Service) guardAs(c routeClass, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := s.limits.checkBefore(r); e != nil {
+			s.log.WarnContext(r.Context(), "api: rate limit hit", "method", r.Method, "path", r.URL.Path, "client", clientIP(r), "reason", e.message)
+			writeError(w, e)
+			return
+		}
 		if !s.auth.check(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sprocket"`)
 			writeError(w, errorf(http.StatusUnauthorized, "", "missing or invalid API token (send Authorization: Bearer <token>)"))
 			return
 		}
+		release, e := s.limits.checkAfter(r, c)
+		if e != nil {
+			s.log.WarnContext(r.Context(), "api: rate limit hit", "method", r.Method, "path", r.URL.Path, "client", clientIP(r), "reason", e.message)
+			writeError(w, e)
+			return
+		}
+		defer release()
 		start := time.Now()
 		status, body, err := h(r)
 		if err != nil {

@@ -272,10 +272,16 @@ func TestTaskSync(t *testing.T) {
 	if out["name"] != "Tag new orders" || out["content_hash"] == first["content_hash"] {
 		t.Fatalf("update not applied: %v", out["name"])
 	}
-	// A task read from the API can be sent back as is.
+	// A task read from the API can be sent back as is, with the guard.
 	out["name"] = "Round trip"
+	out["previous_content_hash"] = out["content_hash"]
 	c.want(http.StatusOK, "PUT", "/v1/tasks/"+key, out)
-	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", simpleTask)
+	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", strings.Replace(simpleTask, `{"name"`, `{"force":true,"name"`, 1))
+	// Without previous_content_hash or force, an update is refused.
+	out = c.want(http.StatusBadRequest, "PUT", "/v1/tasks/"+key, simpleTask)
+	if msg, f := errorField(t, out); f != "previous_content_hash" || !strings.Contains(msg, "force: true") {
+		t.Fatalf("unguarded update: %q (field %v)", msg, f)
+	}
 
 	// Versions: create, "Tag new orders", "Round trip"; restoring the first
 	// brings its name back as a new version.

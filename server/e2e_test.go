@@ -67,7 +67,9 @@ func startServeEnv(t *testing.T, bin, dataDir string, env []string, args ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn"}, args...)...)
+	// Tests poll the API far faster than Mechanic's rate limits allow;
+	// TestServeRateLimits turns them back on.
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn", "--rate-limits=false"}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SPROCKET_") {
 			cmd.Env = append(cmd.Env, kv)

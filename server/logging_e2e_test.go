@@ -103,3 +103,29 @@ func exitCode(t *testing.T, bin string, args ...string) int {
 	t.Fatalf("%v: %v", args, err)
 	return -1
 }
+
+// TestServeRateLimits: `sprocket serve` applies Mechanic's limits by
+// default: the 121st API request within a minute from one IP answers 429
+// with Retry-After, before the token is even checked.
+func TestServeRateLimits(t *testing.T) {
+	bin := buildBinary(t)
+	p := startServe(t, bin, t.TempDir(), "--rate-limits=true")
+	for i := 1; i <= 121; i++ {
+		resp, err := http.Get(p.base + "/v1/tasks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := http.StatusUnauthorized
+		if i == 121 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: %d, want %d", i, resp.StatusCode, want)
+		}
+		if i == 121 && resp.Header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	p.stop()
+}

@@ -128,6 +128,9 @@ type Config struct {
 	Synchronous string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// RateLimits limits API requests (429 with Retry-After); nil means
+	// no limits. MechanicRateLimits are Mechanic's numbers.
+	RateLimits *RateLimits
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -143,6 +146,8 @@ type Service struct {
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
+	limits   *limiter // nil: no API rate limits
+	patterns []string // the mux's registered route patterns
 	closeErr error
 	once     sync.Once
 }
@@ -185,7 +190,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
+	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
 	if p, ok := cfg.Previewer.(interface{ attach(*Vault, *time.Location) }); ok {
 		p.attach(s.vault, cfg.Location)
 	}

@@ -324,9 +324,11 @@ func listBody(name string, items any, next string) map[string]any {
 	return out
 }
 
-// updateTask replaces a task's document (never its enabled flag). With
-// previous_content_hash, the update applies only if the stored task still
-// has that hash (else 409); with force it overwrites. The check and the
+// updateTask replaces a task's document (never its enabled flag), as
+// Mechanic's task sync API: the request needs previous_content_hash or
+// force: true (else 400). With previous_content_hash, the update applies
+// only if the stored task still has that hash (else 409); with force it
+// overwrites. The check and the
 // write are one store transaction, so concurrent writers never make an
 // update fail spuriously.
 func (s *Service) updateTask(r *http.Request) (int, any, error) {
@@ -339,8 +341,12 @@ func (s *Service) updateTask(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	id := pathID(r)
+	if b.previousHash == "" && !b.force {
+		return 0, nil, errorf(http.StatusBadRequest, "previous_content_hash",
+			"an update needs previous_content_hash (the content_hash of the task as you last read it) or force: true to overwrite whatever is there")
+	}
 	var check func(store.Task) error
-	if b.previousHash != "" && !b.force {
+	if !b.force {
 		check = func(cur store.Task) error {
 			if h := contentHash(cur.Definition); h != b.previousHash {
 				return errStaleHash

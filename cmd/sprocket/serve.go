@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -102,8 +103,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
 		}),
-		Previewer: server.NewPreviewer(),
-		Logger:    log,
+		Previewer:  server.NewPreviewer(),
+		Logger:     log,
+		RateLimits: limitsIf(*rateLimits),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -127,4 +129,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// limitsIf returns Mechanic's API rate limits, or nil (no limits) when off.
+func limitsIf(on bool) *server.RateLimits {
+	if !on {
+		return nil
+	}
+	return server.MechanicRateLimits()
 }
