@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -111,6 +112,11 @@ type Config struct {
 	RetrySchedule store.RetrySchedule
 	// MaxActions bounds the action objects of one task run (default 10,000).
 	MaxActions int
+	// TaskRunTimeout is the wall-time limit of a task run as a whole
+	// (rendering with its reads: cache, Shopify), default Mechanic's 20 s
+	// (run.DefaultTimeout). A run that ends past it fails, whatever it
+	// rendered.
+	TaskRunTimeout time.Duration
 	// Location is the shop's time zone, used for day-based subscription
 	// offsets and times in perform events (default UTC).
 	Location *time.Location
@@ -126,6 +132,14 @@ type Config struct {
 	ErrorEvents bool
 	// Logger receives the pipeline's logs (default slog.Default()).
 	Logger *slog.Logger
+	// MaxChildEventsPerMinute is the event-rate guard: a task whose runs
+	// create more child events (event actions, mechanic/actions/perform
+	// events) per minute, beyond a burst of the same number, is paused
+	// (default DefaultMaxChildEventsPerMinute; negative disables).
+	MaxChildEventsPerMinute int
+	// Pauser pauses runaway tasks (nil: the pipeline disables them in
+	// its store).
+	Pauser TaskPauser
 }
 
 // memoSize bounds the in-memory memos of events and task runs, and
@@ -176,7 +190,8 @@ type Pipeline struct {
 	sched store.RetrySchedule
 	limit int
 	wake  chan struct{}
-	subs  sync.Map // task id -> subsEntry
+	guard *rateGuard // nil: no event-rate guard
+	subs  sync.Map   // task id -> subsEntry
 	// events and taskRuns remember records the next runs of a chain read:
 	// events are immutable, and a task run's metadata is fixed once it
 	// has created its action runs.
@@ -218,6 +233,9 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.MaxActions <= 0 {
 		cfg.MaxActions = DefaultMaxActions
 	}
+	if cfg.TaskRunTimeout <= 0 {
+		cfg.TaskRunTimeout = run.DefaultTimeout
+	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -232,6 +250,13 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxChildEventsPerMinute == 0 {
+		cfg.MaxChildEventsPerMinute = DefaultMaxChildEventsPerMinute
+	}
+	var guard *rateGuard
+	if cfg.MaxChildEventsPerMinute > 0 {
+		guard = newRateGuard(cfg.MaxChildEventsPerMinute)
 	}
 	limit := cfg.Workers
 	if cfg.ShopConcurrency > 0 && cfg.ShopConcurrency < limit {
@@ -248,11 +273,16 @@ func New(cfg Config) (*Pipeline, error) {
 		sched: cfg.RetrySchedule,
 		limit: limit,
 		wake:  make(chan struct{}, 1),
+		guard: guard,
 
 		events:   newMemo[string, store.Event](memoSize),
 		taskRuns: newMemo[string, taskRunInfo](memoSize),
 	}, nil
 }
+
+// ActionTypes lists the action types the pipeline performs (those of its
+// action registry), sorted.
+func (p *Pipeline) ActionTypes() []string { return p.cfg.Actions.Types() }
 
 // Concurrency returns how many runs the pipeline performs at once.
 func (p *Pipeline) Concurrency() int { return p.limit }
@@ -266,12 +296,13 @@ func (p *Pipeline) Wake() {
 	}
 }
 
-// Retry manually retries a finished run: it becomes pending and due now,
-// its previous result discarded, and the pipeline is woken.
+// Retry manually retries a finished run that Mechanic's rules let a user
+// retry (CanRetry): it becomes pending and due now, its previous result
+// discarded, and the pipeline is woken.
 func (p *Pipeline) Retry(ctx context.Context, runID string) (store.Run, error) {
-	r, err := p.st.RetryRun(ctx, runID)
+	r, err := RetryRun(ctx, p.st, runID, "")
 	if err != nil {
-		return store.Run{}, fmt.Errorf("retry run %s: %w", runID, err)
+		return store.Run{}, err
 	}
 	p.Wake()
 	return r, nil
@@ -567,13 +598,34 @@ func (p *Pipeline) fail(ctx context.Context, job store.Job, f store.Failure) err
 		return fmt.Errorf("fail %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
 	}
 	f.Schedule = p.sched
-	if !p.final(job, f.Permanent) {
+	final := p.final(job, f.Permanent)
+	if !final {
 		f.Effects = store.Effects{} // effects only belong to the final failure
 	}
 	if _, err := p.st.Fail(context.WithoutCancel(ctx), job, f); err != nil {
 		return fmt.Errorf("fail %s run %s: %w", job.Run.Kind, job.Run.ID, err)
 	}
+	p.logFailure(ctx, job, f, final)
 	return nil
+}
+
+// logFailure reports a failed run attempt: a run failed for good at WARN,
+// one that failed on its last allowed attempt (automatic retries
+// exhausted) at ERROR, an attempt that will be retried at INFO.
+func (p *Pipeline) logFailure(ctx context.Context, job store.Job, f store.Failure, final bool) {
+	attrs := []any{"kind", job.Run.Kind, "run", job.Run.ID, "task", job.Run.TaskID, "event", job.Run.EventID, "attempt", job.Attempt, "err", f.Error}
+	if job.Run.Kind == store.KindAction {
+		attrs = append(attrs, "action_type", job.Run.ActionType)
+	}
+	switch {
+	case !final:
+		next, _ := p.sched.Next(job.Attempt)
+		p.log.InfoContext(ctx, "pipeline: run attempt failed; it will be retried", append(attrs, "retry_in", next)...)
+	case job.Attempt >= p.sched.MaxAttempts():
+		p.log.ErrorContext(ctx, "pipeline: run failed; automatic retries exhausted", attrs...)
+	default:
+		p.log.WarnContext(ctx, "pipeline: run failed", attrs...)
+	}
 }
 
 // runKey is the idempotency key of the current generation of a run: the

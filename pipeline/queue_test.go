@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -243,29 +244,39 @@ func TestReclaimAfterLeaseExpiry(t *testing.T) {
 
 func TestManualRetryCreatesNewRecords(t *testing.T) {
 	h := newHarness(t)
-	tk := h.task("t", []string{"user/a/b"}, `{"action":{"type":"cache","options":["incr","n"]}}`, taskOpts{})
+	tk := h.task("t", []string{"user/a/b"}, `{"error":"not yet"}`, taskOpts{})
 	h.start()
 	h.event("user/a/b", `{}`)
 	h.waitIdle()
 	taskRun := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})[0]
+	if taskRun.Status != store.StatusFailed {
+		t.Fatalf("task run %s, want failed", taskRun.Status)
+	}
+	// The failed task run is retried with the task's current code.
+	h.setRender("t", func(TaskRunInput) (string, error) {
+		return `{"action":{"type":"cache","options":["incr","n"]}}`, nil
+	})
 	if _, err := h.p.Retry(context.Background(), taskRun.ID); err != nil {
 		t.Fatal(err)
 	}
 	h.waitIdle()
 	acts := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindAction})
-	if len(acts) != 2 || acts[0].ID == acts[1].ID {
-		t.Fatalf("action runs after a manual retry = %d", len(acts))
+	if len(acts) != 1 || acts[0].Status != store.StatusSuccess {
+		t.Fatalf("action runs after a manual retry = %+v", acts)
 	}
-	if v := h.cacheValue("n"); v != "2" {
-		t.Errorf("cache n = %s, want 2", v)
+	if v := h.cacheValue("n"); v != "1" {
+		t.Errorf("cache n = %s, want 1", v)
 	}
-	// Retrying an action run performs it again.
-	if _, err := h.p.Retry(context.Background(), acts[0].ID); err != nil {
-		t.Fatal(err)
+	// Now the task run produced actions and the action run succeeded:
+	// neither may be retried, and nothing is performed again.
+	for _, id := range []string{taskRun.ID, acts[0].ID} {
+		if _, err := h.p.Retry(context.Background(), id); !errors.Is(err, ErrNotRetryable) {
+			t.Errorf("retry %s: %v, want ErrNotRetryable", id, err)
+		}
 	}
 	h.waitIdle()
-	if v := h.cacheValue("n"); v != "3" {
-		t.Errorf("cache n = %s, want 3", v)
+	if v := h.cacheValue("n"); v != "1" {
+		t.Errorf("cache n = %s after refused retries, want 1", v)
 	}
 }
 

@@ -94,13 +94,22 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 		return p.fail(ctx, job, store.Failure{Error: "load parent events: " + err.Error()})
 	}
 	start := time.Now()
-	out, rerr := p.cfg.Renderer.RenderTask(ctx, TaskRunInput{
+	rctx, cancel := context.WithTimeoutCause(ctx, p.cfg.TaskRunTimeout, errWallTime)
+	out, rerr := p.cfg.Renderer.RenderTask(rctx, TaskRunInput{
 		Task: def, TaskID: rec.ID, TaskCreatedAt: rec.CreatedAt, Event: ev, Parents: parents,
 		RunID: job.Run.ID, Attempt: job.Attempt,
 	})
 	elapsed := time.Since(start)
+	cancel()
 	if ctx.Err() != nil {
 		return fmt.Errorf("task run %s: %w", job.Run.ID, context.Cause(ctx))
+	}
+	if elapsed > p.cfg.TaskRunTimeout {
+		// The limit holds for the run as a whole, even when a step did
+		// not notice the deadline: what it rendered does not count.
+		msg := fmt.Sprintf("task run exceeded its wall-time limit of %v (it took %v)", p.cfg.TaskRunTimeout, elapsed.Round(time.Millisecond))
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", "wall_time", "err", msg)
+		rerr = errors.New(msg)
 	}
 	logs, err := jsonArray(out.Logs)
 	if err != nil {
@@ -134,6 +143,9 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	}
 	meta, _ := value.ToJSON(metaMap)
 	base := store.Failure{Output: out.Text, Logs: logs, Errors: errs, ResultMeta: meta}
+	if re := (*run.Error)(nil); errors.As(rerr, &re) && (re.Kind == run.KindLimit || re.Kind == run.KindActions) {
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", string(re.Kind), "err", rerr)
+	}
 	if rerr != nil {
 		f := base
 		f.Error = rerr.Error()
@@ -149,6 +161,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if len(out.Actions) > p.cfg.MaxActions {
 		f := base
 		f.Error = fmt.Sprintf("task run rendered %d actions, more than the limit of %d", len(out.Actions), p.cfg.MaxActions)
+		p.log.Warn("pipeline: limit hit", "task", rec.ID, "run", job.Run.ID, "limit", "actions", "err", f.Error)
 		f.Permanent = true
 		return p.failTask(ctx, job, f, &rec)
 	}
@@ -209,9 +222,41 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 			return p.failTask(ctx, job, f, &rec)
 		}
 	}
+	children := p.childEvents(out.Actions, p.subscribesTo(rec, TopicActionsPerform))
+	if msg := generationError(parents, children); msg != "" {
+		f := base
+		f.Error = msg
+		f.Permanent = true
+		p.log.Warn("pipeline: loop protection", "task", rec.ID, "run", job.Run.ID, "event", ev.ID, "err", msg)
+		return p.failTask(ctx, job, f, &rec)
+	}
+	if !p.guard.take(rec.ID, children, p.clock.Now()) {
+		reason := fmt.Sprintf("event-rate guard: the task's runs created child events faster than %d per minute, so the task was paused (disabled) to stop a runaway loop; fix it, then enable it again", p.cfg.MaxChildEventsPerMinute)
+		if err := p.pauseTask(ctx, rec.ID, reason); err != nil {
+			p.log.Error("pipeline: pause runaway task", "task", rec.ID, "err", err)
+		}
+		f := base
+		f.Error = reason
+		f.Permanent = true
+		return p.failTask(ctx, job, f, &rec)
+	}
+	eff := store.Effects{Runs: runs}
+	if len(runs) > 0 {
+		flagged, err := p.repeatsUpdateRun(ctx, job, ev, result)
+		if err != nil {
+			return p.failTask(ctx, job, store.Failure{Error: "loop check: " + err.Error()}, &rec)
+		}
+		if flagged {
+			msg := fmt.Sprintf("loop protection: the task run for this %s event rendered the same actions as the previous run of the task for the same resource, so its actions were not performed", ev.Topic)
+			p.log.Warn("pipeline: loop protection", "task", rec.ID, "run", job.Run.ID, "event", ev.ID, "err", msg)
+			for _, r := range runs {
+				eff.Fail = append(eff.Fail, store.RunFailure{RunID: r.ID, Error: msg})
+			}
+		}
+	}
 	if err := p.complete(ctx, job, store.Result{
 		Output: out.Text, Logs: logs, Errors: errs, Result: result, ResultMeta: meta,
-		Effects: store.Effects{Runs: runs},
+		Effects: eff,
 	}); err != nil {
 		return err
 	}
@@ -220,6 +265,10 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	}
 	return nil
 }
+
+// errWallTime is the cause of a task run's context ending at its
+// wall-time limit.
+var errWallTime = errors.New("task run wall-time limit reached")
 
 // failTask records a failed task run attempt, with a mechanic/errors/task
 // event when it is final and error events are enabled.

@@ -286,6 +286,12 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	var errs []error
 	start := time.Now()
 	text, err := tmpl.RenderMap(ctx, env, ropts(&errs))
+	if err == nil && ctx.Err() != nil {
+		// The time ran out in a step that did not notice (a slow read
+		// that ignores its context): the limit holds for the run as a
+		// whole, so the result does not count.
+		err = fmt.Errorf("the run took longer than its %v wall-time limit: %w", lim.Timeout, context.Cause(ctx))
+	}
 	res.Text = text
 	res.Queries = st.Queries()
 	r.logger().Debug("task run rendered", "task", in.Task.Name, "topic", in.Event.Topic,

@@ -376,3 +376,47 @@ func TestRawActionControlParameters(t *testing.T) {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
+
+// slowCache answers after a delay, ignoring its context, as a slow read
+// that does not notice the run's deadline would.
+type slowCache struct{ delay time.Duration }
+
+func (c slowCache) Get(context.Context, string) (any, bool, error) {
+	time.Sleep(c.delay)
+	return "v", true, nil
+}
+
+// TestWallTimeWholeRun: the wall-time limit holds for the run as a whole:
+// a run whose reads take it past the limit fails with a limit error even
+// though no Liquid step noticed; one that ends within it succeeds.
+func TestWallTimeWholeRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		reads   int
+		delay   time.Duration
+		limit   bool
+	}{
+		{"within", 2 * time.Second, 2, 50 * time.Millisecond, false},
+		{"past the limit", 200 * time.Millisecond, 2, 150 * time.Millisecond, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := renderer()
+			r.Cache = slowCache{delay: tc.delay}
+			r.Limits = Limits{Timeout: tc.timeout}
+			script := strings.Repeat(`{% log cache["k"] %}`, tc.reads)
+			res, err := r.Run(context.Background(), Input{Task: newTask(t, script, nil), Event: &Event{Topic: "mechanic/user/trigger"}})
+			var re *Error
+			if tc.limit {
+				if !errors.As(err, &re) || re.Kind != KindLimit || !strings.Contains(err.Error(), "wall-time limit") {
+					t.Fatalf("got %v, want a wall-time limit error", err)
+				}
+				return
+			}
+			if err != nil || len(res.Output.Logs) != tc.reads {
+				t.Fatalf("got %v, %+v", err, res)
+			}
+		})
+	}
+}

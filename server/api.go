@@ -25,6 +25,10 @@ type apiError struct {
 	status  int
 	message string
 	field   string
+	// details, when set, lists each problem (validation errors).
+	details []problem
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 // Error returns the message.
@@ -38,9 +42,28 @@ func errorf(status int, field, format string, args ...any) *apiError {
 // encode, or an error.
 type apiHandler func(r *http.Request) (int, any, error)
 
+// recordingMux is a ServeMux that remembers the patterns registered on
+// it, so that the OpenAPI document can be checked against them.
+type recordingMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// Handle registers h for pattern and records the pattern.
+func (m *recordingMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers f for pattern and records the pattern.
+func (m *recordingMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(f))
+}
+
 // routes builds the service's mux.
 func (s *Service) routes(hooks http.Handler) http.Handler {
-	mux := http.NewServeMux()
+	mux := &recordingMux{ServeMux: http.NewServeMux()}
+	defer func() { s.patterns = mux.patterns }()
 	mux.Handle("/webhooks/", hooks)
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
@@ -76,18 +99,19 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"GET /v1/events":                                 s.listEvents,
 		"POST /v1/events":                                s.createEvent,
 		"GET /v1/events/{id}":                            s.getEvent,
+		"POST /v1/events/{id}/cancel":                    s.cancelEvent,
 		"GET /v1/runs":                                   s.listRuns(""),
 		"GET /v1/event_runs":                             s.listRuns(store.KindEvent),
 		"GET /v1/task_runs":                              s.listRuns(store.KindTask),
 		"GET /v1/action_runs":                            s.listRuns(store.KindAction),
-		"GET /v1/runs/{id}":                              s.getRun,
-		"GET /v1/task_runs/{id}":                         s.getRun,
-		"GET /v1/action_runs/{id}":                       s.getRun,
-		"GET /v1/event_runs/{id}":                        s.getRun,
-		"POST /v1/runs/{id}/retry":                       s.retryRun,
-		"POST /v1/event_runs/{id}/retry":                 s.retryRun,
-		"POST /v1/task_runs/{id}/retry":                  s.retryRun,
-		"POST /v1/action_runs/{id}/retry":                s.retryRun,
+		"GET /v1/runs/{id}":                              s.getRun(""),
+		"GET /v1/task_runs/{id}":                         s.getRun(store.KindTask),
+		"GET /v1/action_runs/{id}":                       s.getRun(store.KindAction),
+		"GET /v1/event_runs/{id}":                        s.getRun(store.KindEvent),
+		"POST /v1/runs/{id}/retry":                       s.retryRun(""),
+		"POST /v1/event_runs/{id}/retry":                 s.retryRun(store.KindEvent),
+		"POST /v1/task_runs/{id}/retry":                  s.retryRun(store.KindTask),
+		"POST /v1/action_runs/{id}/retry":                s.retryRun(store.KindAction),
 		"GET /v1/cache_endpoints":                        s.listCacheEndpoints,
 		"POST /v1/cache_endpoints":                       s.createCacheEndpoint,
 		"DELETE /v1/cache_endpoints/{id}":                s.deleteCacheEndpoint,
@@ -103,7 +127,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	}
 	s.shopRoutes(api)
 	for pattern, h := range api {
-		mux.Handle(pattern, s.guard(h))
+		mux.Handle(pattern, s.guardAs(classify(pattern), h))
 	}
 	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
 	mux.Handle(shopifyhook.Path, s.shopifyWebhooks())
@@ -116,13 +140,29 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 }
 
 // guard checks the bearer token, runs h and writes its JSON answer.
-func (s *Service) guard(h apiHandler) http.Handler {
+func (s *Service) guard(h apiHandler) http.Handler { return s.guardAs(classOther, h) }
+
+// guardAs is guard for a route of class c: the per-IP rate limit is
+// checked before the token, the token's limits (and the class's) after.
+func (s *Service) guardAs(c routeClass, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := s.limits.checkBefore(r); e != nil {
+			s.log.WarnContext(r.Context(), "api: rate limit hit", "method", r.Method, "path", r.URL.Path, "client", clientIP(r), "reason", e.message)
+			writeError(w, e)
+			return
+		}
 		if !s.auth.check(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sprocket"`)
 			writeError(w, errorf(http.StatusUnauthorized, "", "missing or invalid API token (send Authorization: Bearer <token>)"))
 			return
 		}
+		release, e := s.limits.checkAfter(r, c)
+		if e != nil {
+			s.log.WarnContext(r.Context(), "api: rate limit hit", "method", r.Method, "path", r.URL.Path, "client", clientIP(r), "reason", e.message)
+			writeError(w, e)
+			return
+		}
+		defer release()
 		start := time.Now()
 		status, body, err := h(r)
 		if err != nil {
@@ -183,8 +223,9 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // errorBody is the JSON form of an API error.
 type errorBody struct {
 	Error struct {
-		Message string  `json:"message"`
-		Field   *string `json:"field"`
+		Message string    `json:"message"`
+		Field   *string   `json:"field"`
+		Details []problem `json:"details,omitempty"`
 	} `json:"error"`
 }
 
@@ -194,6 +235,10 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	if e.field != "" {
 		f := e.field
 		b.Error.Field = &f
+	}
+	b.Error.Details = e.details
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	writeJSON(w, e.status, b)
 }

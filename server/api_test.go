@@ -272,10 +272,16 @@ func TestTaskSync(t *testing.T) {
 	if out["name"] != "Tag new orders" || out["content_hash"] == first["content_hash"] {
 		t.Fatalf("update not applied: %v", out["name"])
 	}
-	// A task read from the API can be sent back as is.
+	// A task read from the API can be sent back as is, with the guard.
 	out["name"] = "Round trip"
+	out["previous_content_hash"] = out["content_hash"]
 	c.want(http.StatusOK, "PUT", "/v1/tasks/"+key, out)
-	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", simpleTask)
+	c.want(http.StatusNotFound, "PUT", "/v1/tasks/00000000-0000-4000-8000-000000000000", strings.Replace(simpleTask, `{"name"`, `{"force":true,"name"`, 1))
+	// Without previous_content_hash or force, an update is refused.
+	out = c.want(http.StatusBadRequest, "PUT", "/v1/tasks/"+key, simpleTask)
+	if msg, f := errorField(t, out); f != "previous_content_hash" || !strings.Contains(msg, "force: true") {
+		t.Fatalf("unguarded update: %q (field %v)", msg, f)
+	}
 
 	// Versions: create, "Tag new orders", "Round trip"; restoring the first
 	// brings its name back as a new version.
@@ -311,7 +317,7 @@ func TestTaskSync(t *testing.T) {
 	if subs, _ := out["subscriptions"].([]any); len(subs) != 2 || subs[0] != "user/orders/new" || subs[1] != "mechanic/user/trigger" {
 		t.Fatalf("rendered subscriptions %v", out["subscriptions"])
 	}
-	out = c.want(http.StatusBadRequest, "POST", "/v1/tasks", `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if %}"}`)
+	out = c.want(http.StatusUnprocessableEntity, "POST", "/v1/tasks", `{"name":"T","script":"","subscriptions":[],"subscriptions_template":"{% if %}"}`)
 	if _, f := errorField(t, out); f != "subscriptions_template" {
 		t.Fatalf("bad template field %v", f)
 	}
@@ -435,6 +441,7 @@ func TestWebhooksEventsRuns(t *testing.T) {
 			t.Errorf("%v: field %v, want %s", tc.body, f, tc.field)
 		}
 	}
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+tid+"/enable", nil)
 	trig := c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/text", "task_id": tid, "data": "hello"})
 	if trig["data"] != "hello" || trig["task_ids"].([]any)[0] != tid {
 		t.Fatalf("trigger event %v", trig)

@@ -72,7 +72,7 @@ func TestLibraryLive(t *testing.T) {
 		sampled  []string
 	}
 	var ran []fired
-	skipped := map[string][]string{} // reason → tasks
+	skipped := map[string][]string{}          // reason → tasks
 	only := os.Getenv("SPROCKET_CORPUS_ONLY") // a comma list of task names, for debugging
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
@@ -288,12 +288,12 @@ type shopPayloads struct {
 // topicSources maps a webhook subject to the REST list that holds an
 // object of it and the list's root key.
 var topicSources = map[string][2]string{
-	"orders":           {"orders.json?status=any&limit=5", "orders"},
-	"products":         {"products.json?limit=5", "products"},
-	"customers":        {"customers.json?limit=5", "customers"},
-	"customer":         {"customers.json?limit=5", "customers"},
-	"draft_orders":     {"draft_orders.json?limit=5", "draft_orders"},
-	"collections":      {"custom_collections.json?limit=5", "custom_collections"},
+	"orders":       {"orders.json?status=any&limit=5", "orders"},
+	"products":     {"products.json?limit=5", "products"},
+	"customers":    {"customers.json?limit=5", "customers"},
+	"customer":     {"customers.json?limit=5", "customers"},
+	"draft_orders": {"draft_orders.json?limit=5", "draft_orders"},
+	"collections":  {"custom_collections.json?limit=5", "custom_collections"},
 }
 
 // get returns the payload for topic, or nil to keep the preview's data.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -91,16 +94,32 @@ func (s *Service) createEvent(r *http.Request) (int, any, error) {
 			return 0, nil, errorf(http.StatusBadRequest, "data", "%s data must be an object of form fields", in.Topic)
 		}
 	}
+	// The engine renders data nested up to value.MaxJSONNesting levels;
+	// deeper data would fail every task run, so it is refused here.
+	if _, err := value.FromJSON(data); err != nil {
+		return 0, nil, errorf(http.StatusUnprocessableEntity, "data", "event data cannot be rendered by tasks (at most %d levels of nested arrays and objects): %v", value.MaxJSONNesting, err)
+	}
+	trigger := strings.HasPrefix(in.Topic, "mechanic/user/")
 	for i, id := range ids {
-		if _, err := s.st.GetTask(r.Context(), id); err != nil {
+		field := "task_id"
+		if i < len(in.TaskIDs) {
+			field = fmt.Sprintf("task_ids[%d]", i)
+		}
+		t, err := s.st.GetTask(r.Context(), id)
+		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				field := "task_id"
-				if i < len(in.TaskIDs) {
-					field = fmt.Sprintf("task_ids[%d]", i)
-				}
 				return 0, nil, errorf(http.StatusBadRequest, field, "task %q not found", id)
 			}
 			return 0, nil, fmt.Errorf("get task: %w", err)
+		}
+		if !trigger {
+			continue
+		}
+		if !t.Enabled {
+			return 0, nil, errorf(http.StatusConflict, field, "task %q is disabled; enable it before triggering it with %s", id, in.Topic)
+		}
+		if !subscribed(t, in.Topic) {
+			return 0, nil, errorf(http.StatusUnprocessableEntity, field, "task %q does not subscribe to %s (its subscriptions: %s), so the event would not run it", id, in.Topic, strings.Join(t.Subscriptions, ", "))
 		}
 	}
 	ne := store.NewEvent{Topic: in.Topic, Data: data, Source: sourceUser, TaskIDs: ids}
@@ -257,28 +276,103 @@ func (s *Service) listRuns(kind store.RunKind) apiHandler {
 	}
 }
 
-func (s *Service) getRun(r *http.Request) (int, any, error) {
-	run, err := s.st.GetRun(r.Context(), pathID(r))
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("run", pathID(r))
+// getRun answers a run; under /v1/task_runs/ (and the other kinds) the
+// run must be of that kind.
+func (s *Service) getRun(kind store.RunKind) apiHandler {
+	return func(r *http.Request) (int, any, error) {
+		run, err := s.st.GetRun(r.Context(), pathID(r))
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, notFound("run", pathID(r))
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("get run: %w", err)
+		}
+		if kind != "" && run.Kind != kind {
+			return 0, nil, wrongKind(pathID(r), run.Kind, kind)
+		}
+		return http.StatusOK, runOut(run), nil
 	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("get run: %w", err)
+}
+
+// wrongKind answers a run addressed under another kind's path.
+func wrongKind(id string, got, want store.RunKind) *apiError {
+	return errorf(http.StatusNotFound, "id", "%s %q not found (it is a %s: use /v1/%ss/%s)", strings.ReplaceAll(string(want), "_", " "), id,
+		strings.ReplaceAll(string(got), "_", " "), got, id)
+}
+
+// retryRun performs a manual retry under Mechanic's rules (one decision:
+// pipeline.CanRetry): only failed action runs, task runs that failed or
+// produced no actions, event runs that failed or started no task runs;
+// 409 with the reason otherwise. The run must be of the URL's kind.
+func (s *Service) retryRun(kind store.RunKind) apiHandler {
+	return func(r *http.Request) (int, any, error) {
+		id := pathID(r)
+		run, err := pipeline.RetryRun(r.Context(), s.st, id, kind)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return 0, nil, notFound("run", id)
+		case errors.Is(err, pipeline.ErrWrongKind):
+			cur, gerr := s.st.GetRun(r.Context(), id)
+			if gerr != nil {
+				return 0, nil, fmt.Errorf("get run: %w", gerr)
+			}
+			return 0, nil, wrongKind(id, cur.Kind, kind)
+		case errors.Is(err, pipeline.ErrNotRetryable):
+			return 0, nil, errorf(http.StatusConflict, "id", "run %q cannot be retried: %s", id, retryReason(err))
+		case errors.Is(err, store.ErrConflict):
+			return 0, nil, errorf(http.StatusConflict, "id", "run %q is not finished; only finished runs can be retried", id)
+		case err != nil:
+			return 0, nil, fmt.Errorf("retry run: %w", err)
+		}
+		s.log.InfoContext(r.Context(), "run retried", "run", id, "kind", run.Kind)
+		s.wake()
+		return http.StatusOK, runOut(run), nil
+	}
+}
+
+// retryReason is the reason part of a CanRetry error.
+func retryReason(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, pipeline.ErrNotRetryable.Error()+": "); ok {
+		return after
+	}
+	return msg
+}
+
+// cancelEvent cancels a queued event (as Mechanic's event page does): its
+// event run, still pending, fails with "cancelled" and creates no task
+// runs. An event whose run already started or finished answers 409.
+func (s *Service) cancelEvent(r *http.Request) (int, any, error) {
+	id := pathID(r)
+	if _, err := s.st.GetEvent(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("event", id)
+	} else if err != nil {
+		return 0, nil, fmt.Errorf("get event: %w", err)
+	}
+	// An event's run has the event's id.
+	run, err := s.st.CancelRun(r.Context(), id, "cancelled by a user before it was performed")
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, notFound("event run", id)
+	case errors.Is(err, store.ErrConflict):
+		cur, gerr := s.st.GetRun(r.Context(), id)
+		if gerr != nil {
+			return 0, nil, fmt.Errorf("get run: %w", gerr)
+		}
+		return 0, nil, errorf(http.StatusConflict, "id", "event %q cannot be cancelled: its event run is %s; only queued events can be cancelled", id, cur.Status)
+	case err != nil:
+		return 0, nil, fmt.Errorf("cancel event: %w", err)
 	}
 	return http.StatusOK, runOut(run), nil
 }
 
-// retryRun makes a finished run pending again, due now (manual retry).
-func (s *Service) retryRun(r *http.Request) (int, any, error) {
-	run, err := s.st.RetryRun(r.Context(), pathID(r))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return 0, nil, notFound("run", pathID(r))
-	case errors.Is(err, store.ErrConflict):
-		return 0, nil, errorf(http.StatusConflict, "id", "run %q is not finished; only finished runs can be retried", pathID(r))
-	case err != nil:
-		return 0, nil, fmt.Errorf("retry run: %w", err)
+// subscribed reports whether a task subscribes to topic (with or without
+// a delay).
+func subscribed(t store.Task, topic string) bool {
+	for _, line := range t.Subscriptions {
+		if sub, err := task.ParseSubscription(line); err == nil && sub.Topic == topic {
+			return true
+		}
 	}
-	s.wake()
-	return http.StatusOK, runOut(run), nil
+	return false
 }

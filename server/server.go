@@ -141,6 +141,9 @@ type Config struct {
 	// SecretKey is SPROCKET_SECRET_KEY, the key that seals stored
 	// credentials; "" means a key file in DataDir, created on first start.
 	SecretKey string
+	// RateLimits limits API requests (429 with Retry-After); nil means
+	// no limits. MechanicRateLimits are Mechanic's numbers.
+	RateLimits *RateLimits
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -162,6 +165,8 @@ type Service struct {
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
+	limits   *limiter // nil: no API rate limits
+	patterns []string // the mux's registered route patterns
 	closeErr error
 	once     sync.Once
 }
@@ -204,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = st.Close()
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
+	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
 	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("secret key: %w", err)

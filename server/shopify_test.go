@@ -208,7 +208,7 @@ func TestStorefrontJavaScript(t *testing.T) {
 		}
 	}
 	mk("greeter", `console.log({{ options.greeting | json }}, {{ shop.myshopify_domain | json }});`, true)
-	mk("broken", `{% if %}broken{% endif %}`, true)
+	mk("broken", `{{ 1 | divided_by: 0 }}`, true)
 	mk("off", `console.log("disabled");`, false)
 	resp, err := http.Get(c.base + "/shopify/storefront.js")
 	if err != nil {

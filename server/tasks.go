@@ -23,7 +23,7 @@ import (
 // envelopeFields are the task sync fields that are not part of the task
 // document; they are accepted (and set aside) in request bodies so that a
 // task read from the API can be sent back as is.
-var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics"}
+var envelopeFields = []string{"id", "enabled", "created_at", "updated_at", "content_hash", "previous_content_hash", "force", "event_topics", "paused", "warnings"}
 
 // taskBody is a parsed task request body.
 type taskBody struct {
@@ -34,8 +34,9 @@ type taskBody struct {
 }
 
 // parseTaskBody reads a task document, bare or wrapped as {"task": {...}},
-// with optional envelope fields.
-func parseTaskBody(ctx context.Context, raw []byte) (*taskBody, error) {
+// with optional envelope fields. With checkSyntax, Liquid syntax errors
+// in any of the task's templates refuse it (422, each with its line).
+func parseTaskBody(ctx context.Context, raw []byte, checkSyntax bool) (*taskBody, error) {
 	v, err := value.FromJSON(raw)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, "", "request body is not valid JSON: %v", err)
@@ -76,6 +77,11 @@ func parseTaskBody(ctx context.Context, raw []byte) (*taskBody, error) {
 			return nil, errorf(http.StatusBadRequest, pe.Field, "%v", pe)
 		}
 		return nil, errorf(http.StatusBadRequest, "", "%v", err)
+	}
+	if checkSyntax {
+		if probs := syntaxProblems(t); len(probs) > 0 {
+			return nil, problemsError("the task has Liquid syntax errors and was not saved", probs)
+		}
 	}
 	if err := ResolveSubscriptions(ctx, t); err != nil {
 		var fe *task.ParseError
@@ -123,6 +129,12 @@ func contentHash(def json.RawMessage) string {
 // taskOut is the API form of a task: its id, the task document's fields,
 // then enabled, timestamps and content hash.
 func taskOut(t store.Task) (json.RawMessage, error) {
+	return taskOutPaused(t, nil)
+}
+
+// taskOutPaused is taskOut with the task's pause record (from the
+// event-rate guard), shown as "paused" when there is one.
+func taskOutPaused(t store.Task, pause json.RawMessage) (json.RawMessage, error) {
 	out := value.NewMap(20)
 	out.Set("id", t.ID)
 	v, err := value.FromJSON(t.Definition)
@@ -140,6 +152,13 @@ func taskOut(t store.Task) (json.RawMessage, error) {
 	out.Set("created_at", timeOrNil(t.CreatedAt))
 	out.Set("updated_at", timeOrNil(t.UpdatedAt))
 	out.Set("content_hash", contentHash(t.Definition))
+	if len(pause) > 0 && !t.Enabled {
+		pv, err := value.FromJSON(pause)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: pause record: %w", t.ID, err)
+		}
+		out.Set("paused", pv)
+	}
 	raw, err := value.ToJSON(out)
 	if err != nil {
 		return nil, fmt.Errorf("task %s: encode: %w", t.ID, err)
@@ -210,7 +229,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, true)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -219,7 +238,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := taskOut(t)
+	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -255,7 +274,15 @@ func (s *Service) getTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return taskResponse(t)
+	pauses, err := s.pauses(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	out, err := taskOutPaused(t, pauses[t.ID])
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
 }
 
 func (s *Service) listTasks(r *http.Request) (int, any, error) {
@@ -276,9 +303,13 @@ func (s *Service) listTasks(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("list tasks: %w", err)
 	}
+	pauses, err := s.pauses(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
 	items := make([]json.RawMessage, len(ts))
 	for i, t := range ts {
-		if items[i], err = taskOut(t); err != nil {
+		if items[i], err = taskOutPaused(t, pauses[t.ID]); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -293,42 +324,80 @@ func listBody(name string, items any, next string) map[string]any {
 	return out
 }
 
-// updateTask replaces a task's document. With previous_content_hash, the
-// update applies only if the stored task still has that hash (else 409);
-// without it (or with force) it overwrites. The enabled flag is kept.
+// updateTask replaces a task's document (never its enabled flag), as
+// Mechanic's task sync API: the request needs previous_content_hash or
+// force: true (else 400). With previous_content_hash, the update applies
+// only if the stored task still has that hash (else 409); with force it
+// overwrites. The check and the
+// write are one store transaction, so concurrent writers never make an
+// update fail spuriously.
 func (s *Service) updateTask(r *http.Request) (int, any, error) {
 	raw, err := readBody(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, true)
 	if err != nil {
 		return 0, nil, err
 	}
-	cur, err := s.loadTask(r.Context(), pathID(r))
-	if err != nil {
-		return 0, nil, err
+	id := pathID(r)
+	if b.previousHash == "" && !b.force {
+		return 0, nil, errorf(http.StatusBadRequest, "previous_content_hash",
+			"an update needs previous_content_hash (the content_hash of the task as you last read it) or force: true to overwrite whatever is there")
 	}
-	next := cur
-	next.Name = b.task.Name
-	next.Subscriptions = append([]string{}, b.task.Subscriptions...)
-	next.Definition = b.definition
-	if b.previousHash != "" && !b.force {
-		if b.previousHash != contentHash(cur.Definition) {
-			return 0, nil, errorf(http.StatusConflict, "previous_content_hash", "the task changed since the content hash was read")
+	var check func(store.Task) error
+	if !b.force {
+		check = func(cur store.Task) error {
+			if h := contentHash(cur.Definition); h != b.previousHash {
+				return errStaleHash
+			}
+			return nil
 		}
 	}
-	// UpdatedAt makes the store apply the update only if nothing changed
-	// since cur was read.
-	next.UpdatedAt = cur.UpdatedAt
-	t, err := s.st.UpdateTask(r.Context(), next)
-	if errors.Is(err, store.ErrConflict) {
-		return 0, nil, errorf(http.StatusConflict, "", "the task changed during the update; read it and try again")
-	}
-	if err != nil {
+	t, err := s.st.UpdateTaskContent(r.Context(), id, b.task.Name, append([]string{}, b.task.Subscriptions...), b.definition, check)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, notFound("task", id)
+	case errors.Is(err, errStaleHash):
+		return 0, nil, errorf(http.StatusConflict, "previous_content_hash", "the task changed since the content hash was read (previous_content_hash %q is not the current content_hash); read it again, or send force: true to overwrite", b.previousHash)
+	case err != nil:
 		return 0, nil, fmt.Errorf("update task: %w", err)
 	}
-	return taskResponse(t)
+	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, out, nil
+}
+
+// errStaleHash refuses a conditional update whose hash is not current.
+var errStaleHash = errors.New("stale content hash")
+
+// withWarnings answers a saved task with its validation warnings.
+func withWarnings(t store.Task, warnings []problem) (json.RawMessage, error) {
+	raw, err := taskOut(t)
+	if err != nil {
+		return nil, err
+	}
+	v, err := value.FromJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	m := v.(*value.Map)
+	ws := make([]any, len(warnings))
+	for i, w := range warnings {
+		wm := value.MapOf("field", w.Field, "message", w.Message)
+		if w.Line > 0 {
+			wm.Set("line", int64(w.Line))
+		}
+		ws[i] = wm
+	}
+	m.Set("warnings", ws)
+	out, err := value.ToJSON(m)
+	if err != nil {
+		return nil, fmt.Errorf("task %s: encode: %w", t.ID, err)
+	}
+	return out, nil
 }
 
 func (s *Service) deleteTask(r *http.Request) (int, any, error) {
@@ -342,33 +411,56 @@ func (s *Service) deleteTask(r *http.Request) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
+// enableTask enables or disables a task. Only the enabled flag is written,
+// in one store write, so it never fails because of concurrent updates.
+// Enabling checks the stored task in that write: Liquid syntax errors,
+// empty required options and invalid option values refuse it (422,
+// naming each); it also forgets a pause by the event-rate guard.
 func (s *Service) enableTask(on bool) apiHandler {
 	return func(r *http.Request) (int, any, error) {
-		for range 3 {
-			cur, err := s.loadTask(r.Context(), pathID(r))
-			if err != nil {
+		id := pathID(r)
+		var probs []problem
+		var check func(store.Task) error
+		if on {
+			now := time.Now()
+			check = func(cur store.Task) error {
+				def, err := task.Parse(cur.Definition)
+				if err != nil {
+					return fmt.Errorf("stored task definition: %w", err)
+				}
+				if probs = enableProblems(def, now); len(probs) > 0 {
+					return errCannotEnable
+				}
+				return nil
+			}
+		}
+		t, err := s.st.SetTaskEnabledChecked(r.Context(), id, on, check)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return 0, nil, notFound("task", id)
+		case errors.Is(err, errCannotEnable):
+			return 0, nil, problemsError("the task cannot be enabled", probs)
+		case err != nil:
+			return 0, nil, fmt.Errorf("set task enabled: %w", err)
+		}
+		if on {
+			if err := s.clearPause(r.Context(), id); err != nil {
 				return 0, nil, err
 			}
-			cur.Enabled = on
-			t, err := s.st.UpdateTask(r.Context(), cur)
-			if errors.Is(err, store.ErrConflict) {
-				continue
-			}
-			if err != nil {
-				return 0, nil, fmt.Errorf("update task: %w", err)
-			}
-			return taskResponse(t)
 		}
-		return 0, nil, errorf(http.StatusConflict, "", "the task kept changing; try again")
+		return taskResponse(t)
 	}
 }
+
+// errCannotEnable refuses enabling a task with problems.
+var errCannotEnable = errors.New("task cannot be enabled")
 
 func (s *Service) previewTask(r *http.Request) (int, any, error) {
 	raw, err := readBody(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	b, err := parseTaskBody(r.Context(), raw)
+	b, err := parseTaskBody(r.Context(), raw, false)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -381,7 +473,7 @@ func (s *Service) previewSavedTask(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if strings.TrimSpace(string(raw)) != "" {
-		b, err := parseTaskBody(r.Context(), raw)
+		b, err := parseTaskBody(r.Context(), raw, false)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -460,14 +552,9 @@ func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
 		if v.Version != n {
 			continue
 		}
-		cur, err := s.loadTask(r.Context(), pathID(r))
-		if err != nil {
-			return 0, nil, err
-		}
-		cur.Name, cur.Subscriptions, cur.Definition = v.Name, v.Subscriptions, v.Definition
-		t, err := s.st.UpdateTask(r.Context(), cur)
-		if errors.Is(err, store.ErrConflict) {
-			return 0, nil, errorf(http.StatusConflict, "", "the task changed during the restore; try again")
+		t, err := s.st.UpdateTaskContent(r.Context(), pathID(r), v.Name, v.Subscriptions, v.Definition, nil)
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, nil, notFound("task", pathID(r))
 		}
 		if err != nil {
 			return 0, nil, fmt.Errorf("restore task version: %w", err)

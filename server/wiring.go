@@ -43,6 +43,9 @@ type PipelineOptions struct {
 	// ShopifyCallLimit bounds the Shopify API calls of one task run
 	// (DefaultShopifyCallLimit when zero).
 	ShopifyCallLimit int
+	// MaxChildEventsPerMinute is the pipeline's event-rate guard (zero:
+	// the pipeline default; negative disables).
+	MaxChildEventsPerMinute int
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -100,6 +103,9 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			Retention:   retention,
 			ErrorEvents: o.ErrorEvents,
 			Logger:      log,
+			Pauser:      pauserFor(st),
+
+			MaxChildEventsPerMinute: o.MaxChildEventsPerMinute,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)

@@ -488,6 +488,9 @@ const (
 	SettingEventFilter SettingKind = "event_filter"
 	// SettingAPIToken is an API token keyed by its hash: Value holds its metadata.
 	SettingAPIToken SettingKind = "api_token"
+	// SettingTaskPause records why a task was paused by the event-rate
+	// guard, keyed by task id: Value is {"reason", "paused_at"}.
+	SettingTaskPause SettingKind = "task_pause"
 )
 
 // Setting is one keyed JSON value of a kind (globals, secrets, event

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
 )
@@ -36,7 +37,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	tz := fs.String("timezone", envOr("SPROCKET_TIMEZONE", "UTC"), "shop time zone for the scheduler, e.g. America/New_York (env SPROCKET_TIMEZONE)")
 	retention := fs.Duration("retention", server.DefaultRetention, "prune events and runs older than this (0 keeps everything)")
 	logLevel := fs.String("log-level", envOr("SPROCKET_LOG_LEVEL", "info"), "log level: debug, info, warn or error")
-	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
+	logFormat := fs.String("log-format", envOr("SPROCKET_LOG_FORMAT", logging.FormatText), "log format: text or json (env SPROCKET_LOG_FORMAT)")
+	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
@@ -47,6 +49,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	shopClientID := fs.String("shopify-client-id", os.Getenv("SPROCKET_SHOPIFY_CLIENT_ID"), "the app's client id: without an access token, exchanged with the secret for one (client-credentials grant) (env SPROCKET_SHOPIFY_CLIENT_ID)")
 	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, for OAuth redirects and Shopify webhooks (env SPROCKET_PUBLIC_URL)")
 	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
+	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nflags:")
@@ -62,17 +65,21 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fs.Usage()
 		return 2
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(stderr, "sprocket serve: bad --log-level %q\n", *logLevel)
+	level, err := logging.ParseLevel(*logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --log-level: %v\n", err)
 		return 2
 	}
-	hopts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
 	if *logJSON {
-		h = slog.NewJSONHandler(stderr, hopts)
+		*logFormat = logging.FormatJSON
 	}
-	log := slog.New(h)
+	h, err := logging.NewHandler(stderr, level, *logFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --log-format: %v\n", err)
+		return 2
+	}
+	// Warnings and errors are rate-limited per message.
+	log := slog.New(logging.RateLimit(h, 0, 0))
 	loc, err := time.LoadLocation(*tz)
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: bad --timezone %q: %v\n", *tz, err)
@@ -104,8 +111,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 		}),
-		Previewer: server.NewPreviewer(),
-		Logger:    log,
+		Previewer:  server.NewPreviewer(),
+		Logger:     log,
+		RateLimits: limitsIf(*rateLimits),
 		Shopify: server.ShopifyConfig{
 			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),
 			ClientID: *shopClientID, APISecret: os.Getenv("SPROCKET_SHOPIFY_API_SECRET"),
@@ -135,4 +143,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// limitsIf returns Mechanic's API rate limits, or nil (no limits) when off.
+func limitsIf(on bool) *server.RateLimits {
+	if !on {
+		return nil
+	}
+	return server.MechanicRateLimits()
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -189,10 +190,44 @@ type apiImporter struct {
 	client *http.Client
 }
 
+// maxRateLimitWaits bounds how often one request waits out a 429.
+const maxRateLimitWaits = 20
+
+// do sends one API request; a 429 answer (the API's rate limits) is
+// waited out for its Retry-After and the request sent again.
 func (a *apiImporter) do(ctx context.Context, method, path string, body []byte, key string) (int, []byte, error) {
+	for i := 0; ; i++ {
+		status, b, wait, err := a.once(ctx, method, path, body, key)
+		if status != http.StatusTooManyRequests || i >= maxRateLimitWaits {
+			return status, b, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, nil, fmt.Errorf("%s %s: %w", method, path, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// once sends one API request; for a 429 it also returns how long to wait.
+func (a *apiImporter) once(ctx context.Context, method, path string, body []byte, key string) (int, []byte, time.Duration, error) {
+	status, b, hdr, err := a.roundTrip(ctx, method, path, body, key)
+	if status != http.StatusTooManyRequests {
+		return status, b, 0, err
+	}
+	wait := time.Second
+	if n, perr := strconv.Atoi(hdr.Get("Retry-After")); perr == nil && n > 0 {
+		wait = time.Duration(min(n, 120)) * time.Second
+	}
+	return status, b, wait, err
+}
+
+func (a *apiImporter) roundTrip(ctx context.Context, method, path string, body []byte, key string) (int, []byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, fmt.Errorf("build request: %w", err)
+		return 0, nil, nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("Content-Type", "application/json")
@@ -201,12 +236,12 @@ func (a *apiImporter) do(ctx context.Context, method, path string, body []byte, 
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return 0, nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		return 0, nil, nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -215,11 +250,11 @@ func (a *apiImporter) do(ctx context.Context, method, path string, body []byte, 
 			} `json:"error"`
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error.Message != "" {
-			return resp.StatusCode, b, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error.Message)
+			return resp.StatusCode, b, resp.Header, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error.Message)
 		}
-		return resp.StatusCode, b, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		return resp.StatusCode, b, resp.Header, fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}
-	return resp.StatusCode, b, nil
+	return resp.StatusCode, b, resp.Header, nil
 }
 
 func (a *apiImporter) importTask(ctx context.Context, t *task.Task, key string, enable bool) (string, bool, error) {

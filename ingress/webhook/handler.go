@@ -407,8 +407,13 @@ func validSignature(secret string, body []byte, sig string) bool {
 	return match
 }
 
-// fail writes a JSON error.
+// fail writes a JSON error. Rejections of the sender's request (4xx) are
+// logged at WARN with the reason, never the body; server-side failures are
+// logged where they happen.
 func (h *Handler) fail(w http.ResponseWriter, requestID string, status int, msg string) {
+	if status < 500 {
+		h.log.Warn("webhook: request rejected", "status", status, "reason", msg, "request_id", requestID)
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

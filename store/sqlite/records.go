@@ -599,3 +599,92 @@ func (s *Store) ListSettings(ctx context.Context, kind store.SettingKind) ([]sto
 	}
 	return out, nil
 }
+
+// SetTaskEnabled changes only a task's enabled flag, in one write: it
+// never conflicts with concurrent content updates, and concurrent calls
+// apply in order (the last one wins).
+func (s *Store) SetTaskEnabled(ctx context.Context, id string, enabled bool) (store.Task, error) {
+	return s.SetTaskEnabledChecked(ctx, id, enabled, nil)
+}
+
+// SetTaskEnabledChecked is SetTaskEnabled with a check of the task as
+// stored, made in the same write transaction (say, that its required
+// options are filled before it is enabled): when check fails nothing
+// changes and its error is returned (wrapped).
+func (s *Store) SetTaskEnabledChecked(ctx context.Context, id string, enabled bool, check func(store.Task) error) (store.Task, error) {
+	var out store.Task
+	err := s.inTx(ctx, "set task enabled", func(tx *txn) error {
+		if check != nil {
+			cur, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("task", id)
+			}
+			if err != nil {
+				return fmt.Errorf("read task %q: %w", id, err)
+			}
+			if err := check(cur); err != nil {
+				return fmt.Errorf("set task %q enabled: %w", id, err)
+			}
+		}
+		t, err := scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET enabled = ?, updated_at = ? WHERE id = ? RETURNING `+taskCols,
+			enabled, s.nowMicro(), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("task", id)
+		}
+		if err != nil {
+			return fmt.Errorf("set task %q enabled: %w", id, err)
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// UpdateTaskContent replaces a task's name, subscriptions and definition
+// (never its enabled flag) in one write transaction, recording a new
+// version when the content changed. check, when set, sees the task as
+// stored in the same transaction and may refuse the update (say, a stale
+// content hash); its error is returned wrapped and nothing changes.
+// Concurrent updates apply one after the other; none fails because of
+// another.
+func (s *Store) UpdateTaskContent(ctx context.Context, id, name string, subscriptions []string, definition json.RawMessage, check func(store.Task) error) (store.Task, error) {
+	if err := validJSON("task definition", definition); err != nil {
+		return store.Task{}, fmt.Errorf("update task: %w", err)
+	}
+	subs, err := encodeStrings(subscriptions)
+	if err != nil {
+		return store.Task{}, fmt.Errorf("update task: %w", err)
+	}
+	var out store.Task
+	err = s.inTx(ctx, "update task content", func(tx *txn) error {
+		cur, err := scanTask(tx.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("task", id)
+		}
+		if err != nil {
+			return fmt.Errorf("read task %q: %w", id, err)
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return fmt.Errorf("update task %q: %w", id, err)
+			}
+		}
+		def := jsonOrNull(definition)
+		out, err = scanTask(tx.QueryRowContext(ctx, `UPDATE tasks SET name = ?, subscriptions = ?, definition = ?, updated_at = ? WHERE id = ? RETURNING `+taskCols,
+			name, subs, def, s.nowMicro(), id))
+		if err != nil {
+			return fmt.Errorf("update task %q: %w", id, err)
+		}
+		oldSubs, err := encodeStrings(cur.Subscriptions)
+		if err != nil {
+			return fmt.Errorf("update task %q: %w", id, err)
+		}
+		if name != cur.Name || subs != oldSubs || def != jsonOrNull(cur.Definition) {
+			if err := saveTaskVersion(ctx, tx, id, name, subs, def, micro(out.UpdatedAt)); err != nil {
+				return fmt.Errorf("update task %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -110,8 +110,28 @@ func runState(ctx context.Context, tx *txn, id string) (store.RunStatus, error) 
 
 // RetryRun makes a finished run due again, discarding its result.
 func (s *Store) RetryRun(ctx context.Context, id string) (store.Run, error) {
+	return s.RetryRunChecked(ctx, id, nil)
+}
+
+// RetryRunChecked is RetryRun with a check of the run as stored, made in
+// the same write transaction: when check returns an error nothing changes
+// and the error is returned (wrapped). A retry decided by the run's state
+// (say, "only failed action runs") cannot race another retry this way.
+func (s *Store) RetryRunChecked(ctx context.Context, id string, check func(store.Run) error) (store.Run, error) {
 	var out store.Run
 	err := s.inTx(ctx, "retry run", func(tx *txn) error {
+		if check != nil {
+			cur, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE id = ?`, id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("run", id)
+			}
+			if err != nil {
+				return fmt.Errorf("read run %q: %w", id, err)
+			}
+			if err := check(cur); err != nil {
+				return fmt.Errorf("retry run %q: %w", id, err)
+			}
+		}
 		now := s.nowMicro()
 		r, err := scanRun(tx.QueryRowContext(ctx, `UPDATE runs SET status = 'pending', attempts = 0, run_at = ?, available_at = ?,
 	started_at = NULL, stopped_at = NULL, output = NULL, logs = NULL, errors = NULL, result = NULL, result_meta = NULL, error = NULL
