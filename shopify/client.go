@@ -428,6 +428,51 @@ func (s *callState) pause(ctx context.Context, d time.Duration, cause error) err
 	return nil
 }
 
+// waitFor waits for the bucket: d on the clock (0: no restore can help),
+// ending early when a request in flight completes (changed is closed). When
+// the clock wait would pass the call's bound but requests are in flight,
+// only their completion is awaited.
+func (s *callState) waitFor(ctx context.Context, d time.Duration, inflight bool, changed <-chan struct{}) error {
+	if d <= 0 || (inflight && s.waited+d > s.c.cfg.MaxWait) {
+		if !inflight {
+			return s.exhausted(fmt.Errorf("%w (the bucket cannot afford the request)", ErrThrottled))
+		}
+		select {
+		case <-changed:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("shopify: %s %s: %w", s.method, s.url, ctx.Err())
+		}
+	}
+	if s.waited+d > s.c.cfg.MaxWait {
+		return s.exhausted(fmt.Errorf("%w (the next wait of %s would pass the %s bound)", ErrThrottled, d.Round(time.Millisecond), s.c.cfg.MaxWait))
+	}
+	if !inflight {
+		return s.pause(ctx, d, ErrThrottled)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	start := s.c.clock.Now()
+	err := s.c.clock.Sleep(sctx, d)
+	if ctx.Err() != nil {
+		return fmt.Errorf("shopify: %s %s: %w", s.method, s.url, ctx.Err())
+	}
+	slept := min(max(s.c.clock.Now().Sub(start), 0), d)
+	if err == nil {
+		slept = d
+	}
+	s.waited += slept
+	s.c.metrics.waitNanos.Add(int64(slept))
+	return nil
+}
+
 // failed handles a retryable failure: backs off, or gives up.
 func (s *callState) failed(ctx context.Context, err error, h http.Header) error {
 	s.failures++

@@ -54,13 +54,14 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("shopify: %s %s: %w", method, u, err)
 		}
-		if err := c.rest.acquire(ctx, s); err != nil {
+		epoch, err := c.rest.acquire(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		s.attempts++
 		res, err := c.send(ctx, method, u, body)
 		if err != nil {
-			c.rest.release(nil, c.clock.Now())
+			c.rest.release(epoch, nil, c.clock.Now())
 			var ae *attemptError
 			if !errors.As(err, &ae) {
 				return nil, err
@@ -70,7 +71,7 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 			}
 			continue
 		}
-		c.rest.release(res.header, c.clock.Now())
+		c.rest.release(epoch, res.header, c.clock.Now())
 		switch {
 		case res.status == http.StatusUnauthorized && !s.invalidated:
 			if inv, ok := c.cfg.Token.(Invalidator); ok {
