@@ -670,3 +670,96 @@ func BenchmarkGraphQLRoundTrip(b *testing.B) {
 }
 
 var _ = http.StatusOK
+
+func TestIsMutation(t *testing.T) {
+	tests := []struct {
+		doc, op string
+		want    bool
+	}{
+		{"{ shop { name } }", "", false},
+		{"query { shop { name } }", "", false},
+		{"mutation { tagsAdd(id: \"x\", tags: [\"a\"]) { userErrors { message } } }", "", true},
+		{"  # a comment with mutation\n query Q { shop { name } }", "", false},
+		{"query Q($s: String = \"mutation\") { shop { name } }", "", false},
+		{"mutation M($id: ID!) { tagsAdd(id: $id, tags: \"a\") { node { id } } }", "", true},
+		{"query A { shop { name } } mutation B { tagsAdd(id: \"x\", tags: \"a\") { node { id } } }", "A", false},
+		{"query A { shop { name } } mutation B { tagsAdd(id: \"x\", tags: \"a\") { node { id } } }", "B", true},
+		{"query A { shop { name } } mutation B { tagsAdd(id: \"x\", tags: \"a\") { node { id } } }", "", true},
+		{"fragment F on Shop { name } query { shop { ...F } }", "", false},
+		{"{ shop { mutation: name } }", "", false},
+		{`query { shop { description(text: """mutation { x }""") } }`, "", false},
+	}
+	for _, tt := range tests {
+		if got := isMutation(tt.doc, tt.op); got != tt.want {
+			t.Errorf("isMutation(%q, %q) = %v, want %v", tt.doc, tt.op, got, tt.want)
+		}
+	}
+}
+
+// TestUncertainWritesAreNotRepeated: a write whose outcome is unknown is
+// not sent again (it could apply twice); reads, idempotent mutations,
+// writes Shopify refused before processing (503, 429) and writes that never
+// left (connection refused) are retried.
+func TestUncertainWritesAreNotRepeated(t *testing.T) {
+	mutation := GraphQLRequest{Query: `mutation { tagsAdd(id: "gid://shopify/Order/1", tags: ["a"]) { userErrors { message } } }`}
+	idempotent := GraphQLRequest{Query: `mutation { inventoryAdjustQuantities(input: {}) @idempotent(key: "k1") { userErrors { message } } }`}
+	read := GraphQLRequest{Query: `{ shop { name } }`}
+	tests := []struct {
+		name      string
+		req       any
+		script    []scripted
+		retryAll  bool
+		attempts  int64
+		uncertain bool
+	}{
+		{"mutation after 500", mutation, []scripted{{status: 500}}, false, 1, true},
+		{"mutation after 502", mutation, []scripted{{status: 502}}, false, 1, true},
+		{"mutation after timeout", mutation, []scripted{{status: hang}}, false, 1, true},
+		{"mutation after 503", mutation, []scripted{{status: 503}}, false, 2, false},
+		{"mutation after 429", mutation, []scripted{{status: 429, retryAfter: "1"}}, false, 2, false},
+		{"idempotent mutation after 500", idempotent, []scripted{{status: 500}}, false, 2, false},
+		{"mutation after 500, retries configured", mutation, []scripted{{status: 500}}, true, 2, false},
+		{"read after 500", read, []scripted{{status: 500}}, false, 2, false},
+		{"REST PUT after 500", RESTRequest{Method: "PUT", Path: "orders/1.json", Body: json.RawMessage(`{"order":{}}`)}, []scripted{{status: 500}}, false, 1, true},
+		{"REST PUT after timeout", RESTRequest{Method: "PUT", Path: "orders/1.json", Body: json.RawMessage(`{"order":{}}`)}, []scripted{{status: hang}}, false, 1, true},
+		{"REST PUT after 503", RESTRequest{Method: "PUT", Path: "orders/1.json", Body: json.RawMessage(`{"order":{}}`)}, []scripted{{status: 503}}, false, 2, false},
+		{"REST GET after 500", RESTRequest{Method: "GET", Path: "orders/1.json"}, []scripted{{status: 500}}, false, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeShop(t, newFakeClock())
+			c := newTestClient(t, f, func(c *Config) { c.Timeout = 50 * time.Millisecond; c.RetryUncertainWrites = tt.retryAll })
+			f.queue(tt.script...)
+			var err error
+			switch r := tt.req.(type) {
+			case GraphQLRequest:
+				_, err = c.GraphQL(context.Background(), r)
+			case RESTRequest:
+				_, err = c.REST(context.Background(), r)
+			}
+			var ue *UncertainError
+			if errors.As(err, &ue) != tt.uncertain || (!tt.uncertain && err != nil) {
+				t.Fatalf("err %v, want uncertain %v", err, tt.uncertain)
+			}
+			if tt.uncertain && IsTransient(err) {
+				t.Fatal("an uncertain write is reported transient")
+			}
+			if n := c.ThrottleState().Attempts; n != tt.attempts {
+				t.Fatalf("%d attempts, want %d", n, tt.attempts)
+			}
+		})
+	}
+	// A write that could not connect is retried (and then transient).
+	f := newFakeShop(t, newFakeClock())
+	base := f.srv.URL
+	f.srv.Close()
+	c, err := New(Config{Shop: "example.myshopify.com", BaseURL: base, Token: StaticToken("x"), Clock: newFakeClock(), MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GraphQL(context.Background(), mutation)
+	var ex *ExhaustedError
+	if !errors.As(err, &ex) || ex.Attempts != 3 || !IsTransient(err) {
+		t.Fatalf("refused connection: %v", err)
+	}
+}

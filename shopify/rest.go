@@ -49,7 +49,7 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	s := &callState{c: c, method: method, url: u}
+	s := &callState{c: c, method: method, url: u, write: method != http.MethodGet}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("shopify: %s %s: %w", method, u, err)
@@ -66,7 +66,7 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 			if !errors.As(err, &ae) {
 				return nil, err
 			}
-			if err := s.failed(ctx, ae.err, nil); err != nil {
+			if err := s.failed(ctx, ae.err, nil, notSent(ae.err)); err != nil {
 				return nil, err
 			}
 			continue
@@ -86,7 +86,7 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 			continue
 		case res.status >= 500:
 			he := &HTTPError{Method: method, URL: u, Status: res.status, Body: res.body}
-			if err := s.failed(ctx, he, res.header); err != nil {
+			if err := s.failed(ctx, he, res.header, res.status == http.StatusServiceUnavailable); err != nil {
 				return nil, err
 			}
 			continue
