@@ -27,8 +27,16 @@ type costBucket struct {
 	at       time.Time
 	reserved float64
 	inflight int
+	releases uint64        // count of completed requests
 	changed  chan struct{} // closed and replaced when a request completes
 	costs    map[[32]byte]float64
+}
+
+// reservation is the cost a request in flight holds, and the count of
+// completed requests when it was sent.
+type reservation struct {
+	cost  float64
+	epoch uint64
 }
 
 func newCostBucket() *costBucket {
@@ -75,7 +83,7 @@ func (b *costBucket) remember(key [32]byte, cost float64) {
 // acquire waits until the model affords cost, then reserves it. It
 // returns the amount reserved (to pass to release). budget bounds the
 // time it may wait on the clock; waited is added to the call's waiting.
-func (b *costBucket) acquire(ctx context.Context, s *callState, cost float64) (float64, error) {
+func (b *costBucket) acquire(ctx context.Context, s *callState, cost float64) (reservation, error) {
 	counted := false
 	for {
 		b.mu.Lock()
@@ -84,7 +92,7 @@ func (b *costBucket) acquire(ctx context.Context, s *callState, cost float64) (f
 				b.inflight++
 				b.reserved += cost
 				b.mu.Unlock()
-				return cost, nil
+				return reservation{cost, b.releases}, nil
 			}
 			ch := b.changed
 			b.mu.Unlock()
@@ -93,7 +101,7 @@ func (b *costBucket) acquire(ctx context.Context, s *callState, cost float64) (f
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return 0, ctx.Err()
+				return reservation{}, ctx.Err()
 			}
 		}
 		now := s.c.clock.Now()
@@ -102,62 +110,46 @@ func (b *costBucket) acquire(ctx context.Context, s *callState, cost float64) (f
 		if free >= need {
 			b.inflight++
 			b.reserved += need
+			r := reservation{need, b.releases}
 			b.mu.Unlock()
-			return need, nil
+			return r, nil
 		}
-		var wait time.Duration
-		if b.rate > 0 {
-			wait = time.Duration((need - free) / b.rate * float64(time.Second))
-		} else {
-			wait = time.Second
-		}
-		wait += 5 * time.Millisecond
 		ch := b.changed
+		var wait time.Duration
+		if b.max-b.reserved >= need && b.rate > 0 {
+			wait = time.Duration((need-free)/b.rate*float64(time.Second)) + 5*time.Millisecond
+		}
+		inflight := b.inflight
 		b.mu.Unlock()
 		if !counted {
 			counted = true
 			s.c.metrics.waits.Add(1)
 		}
-		if s.waited+wait > s.c.cfg.MaxWait {
-			// The bucket cannot recover within the call's bound; if
-			// requests are in flight, their completion may refund
-			// reservations, so wait for that first.
-			if b.inflightNow() > 0 {
-				select {
-				case <-ch:
-					continue
-				case <-ctx.Done():
-					return 0, ctx.Err()
-				}
-			}
-		}
-		if err := s.pause(ctx, wait, ErrThrottled); err != nil {
-			return 0, err
+		if err := s.waitFor(ctx, wait, inflight > 0, ch); err != nil {
+			return reservation{}, err
 		}
 	}
-}
-
-func (b *costBucket) inflightNow() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.inflight
 }
 
 // release ends a reservation and updates the model from the cost Shopify
 // reported (nil when the answer had none). throttled tells that Shopify
 // did not run the query.
-func (b *costBucket) release(reserved float64, cost *Cost, throttled bool, now time.Time) {
+func (b *costBucket) release(r reservation, cost *Cost, throttled bool, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// The report is the whole truth only if no other request was in
+	// flight while this one was: none is now, and none completed meanwhile.
+	alone := b.inflight == 1 && b.releases == r.epoch
+	b.releases++
 	b.inflight--
-	b.reserved -= reserved
+	b.reserved -= r.cost
 	if b.inflight == 0 || b.reserved < 0 {
 		b.reserved = 0
 	}
 	if cost != nil && cost.ThrottleStatus.MaximumAvailable > 0 {
 		ts := cost.ThrottleStatus
 		reported := ts.CurrentlyAvailable
-		if b.known && b.inflight > 0 {
+		if b.known && !alone {
 			// Answers of concurrent requests may arrive out of order: a
 			// report can be older than another request's debit. Keep the
 			// lower of the report and the local accounting.
@@ -208,6 +200,7 @@ type restBucket struct {
 	limit    float64
 	at       time.Time
 	inflight int
+	releases uint64
 	changed  chan struct{}
 }
 
@@ -225,15 +218,16 @@ func (b *restBucket) fill(now time.Time) float64 {
 }
 
 // acquire waits until one more request fits the bucket, then reserves it.
-func (b *restBucket) acquire(ctx context.Context, s *callState) error {
+func (b *restBucket) acquire(ctx context.Context, s *callState) (uint64, error) {
 	counted := false
 	for {
 		b.mu.Lock()
 		if !b.known {
 			if b.inflight == 0 {
 				b.inflight++
+				e := b.releases
 				b.mu.Unlock()
-				return nil
+				return e, nil
 			}
 			ch := b.changed
 			b.mu.Unlock()
@@ -241,36 +235,44 @@ func (b *restBucket) acquire(ctx context.Context, s *callState) error {
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return ctx.Err()
+				return 0, ctx.Err()
 			}
 		}
 		now := s.c.clock.Now()
 		over := b.fill(now) + float64(b.inflight) + 1 - b.limit
 		if over <= 0 {
 			b.inflight++
+			e := b.releases
 			b.mu.Unlock()
-			return nil
+			return e, nil
 		}
-		wait := time.Duration(over/b.rate()*float64(time.Second)) + 5*time.Millisecond
+		ch := b.changed
+		var wait time.Duration
+		if float64(b.inflight)+1 <= b.limit {
+			wait = time.Duration(over/b.rate()*float64(time.Second)) + 5*time.Millisecond
+		}
+		inflight := b.inflight
 		b.mu.Unlock()
 		if !counted {
 			counted = true
 			s.c.metrics.waits.Add(1)
 		}
-		if err := s.pause(ctx, wait, ErrThrottled); err != nil {
-			return err
+		if err := s.waitFor(ctx, wait, inflight > 0, ch); err != nil {
+			return 0, err
 		}
 	}
 }
 
-// release ends a reservation and updates the model from the response
-// header (nil when there was no answer).
-func (b *restBucket) release(h http.Header, now time.Time) {
+// release ends the reservation of the request sent at epoch and updates
+// the model from the response header (nil when there was no answer).
+func (b *restBucket) release(epoch uint64, h http.Header, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	alone := b.inflight == 1 && b.releases == epoch
+	b.releases++
 	b.inflight--
 	if used, limit, ok := parseCallLimit(h.Get("X-Shopify-Shop-Api-Call-Limit")); ok {
-		if b.known && b.inflight > 0 {
+		if b.known && !alone {
 			if local := b.fill(now) + 1; local > used {
 				used = local
 			}

@@ -110,6 +110,12 @@ type Config struct {
 	// limit and backing off (default 2m); past it the call fails with an
 	// *ExhaustedError.
 	MaxWait time.Duration
+	// RetryUncertainWrites makes the client repeat writes (GraphQL
+	// mutations without @idempotent, REST POST/PUT/DELETE) after failures
+	// that leave their outcome unknown (timeouts, dropped connections,
+	// 5xx other than 503). By default such a write is not repeated, since
+	// it could be applied twice: the call fails with *UncertainError.
+	RetryUncertainWrites bool
 	// BackoffBase and BackoffMax shape the exponential backoff between
 	// retries of failed attempts (defaults 250ms and 10s; jittered).
 	BackoffBase, BackoffMax time.Duration
@@ -279,10 +285,15 @@ func (e *ExhaustedError) Unwrap() error { return e.Err }
 
 // IsTransient reports whether err is a failure worth retrying later: the
 // client gave up on 5xx, 429, THROTTLED, connection errors or timeouts.
-// Other HTTP errors (400, 401, 403, 404, 422, …), invalid requests and a
-// cancelled context are not transient.
+// Other HTTP errors (400, 401, 403, 404, 422, …), invalid requests, a
+// cancelled context and writes of unknown outcome (*UncertainError) are
+// not transient.
 func IsTransient(err error) bool {
 	if err == nil {
+		return false
+	}
+	var ue *UncertainError
+	if errors.As(err, &ue) {
 		return false
 	}
 	var ex *ExhaustedError
@@ -295,6 +306,27 @@ func IsTransient(err error) bool {
 	}
 	return errors.Is(err, ErrThrottled)
 }
+
+// UncertainError is a write (a GraphQL mutation, a REST POST, PUT or
+// DELETE) whose outcome is unknown: it was sent, and then the answer
+// timed out, the connection dropped, or Shopify answered a 5xx other than
+// 503. The client does not repeat it (unless Config.RetryUncertainWrites),
+// and IsTransient reports false: repeating it could apply it twice, so
+// whoever retries must first check whether it took effect.
+type UncertainError struct {
+	// Method and URL identify the request.
+	Method, URL string
+	// Err is the failure.
+	Err error
+}
+
+// Error describes the failure and that the write may have been applied.
+func (e *UncertainError) Error() string {
+	return fmt.Sprintf("shopify: %s %s: the write may or may not have been applied (not repeated): %v", e.Method, e.URL, e.Err)
+}
+
+// Unwrap returns the failure.
+func (e *UncertainError) Unwrap() error { return e.Err }
 
 // attemptError is a failed attempt the client may retry.
 type attemptError struct {
@@ -357,6 +389,13 @@ func (c *Client) send(ctx context.Context, method, u string, body []byte) (*resu
 	return &result{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
+// notSent reports whether a failed attempt certainly did not reach
+// Shopify: the connection could not be made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
 // timeoutOr names the per-attempt timeout when it is what ended err.
 func timeoutOr(err error, actx context.Context, d time.Duration) error {
 	var ne net.Error
@@ -406,6 +445,9 @@ type callState struct {
 	throttles          int
 	waited             time.Duration
 	invalidated        bool
+	// write is set for requests that change the shop and are not
+	// idempotent.
+	write bool
 }
 
 // exhausted wraps the last failure of a call.
@@ -428,8 +470,60 @@ func (s *callState) pause(ctx context.Context, d time.Duration, cause error) err
 	return nil
 }
 
-// failed handles a retryable failure: backs off, or gives up.
-func (s *callState) failed(ctx context.Context, err error, h http.Header) error {
+// waitFor waits for the bucket: d on the clock (0: no restore can help),
+// ending early when a request in flight completes (changed is closed). When
+// the clock wait would pass the call's bound but requests are in flight,
+// only their completion is awaited.
+func (s *callState) waitFor(ctx context.Context, d time.Duration, inflight bool, changed <-chan struct{}) error {
+	if d <= 0 || (inflight && s.waited+d > s.c.cfg.MaxWait) {
+		if !inflight {
+			return s.exhausted(fmt.Errorf("%w (the bucket cannot afford the request)", ErrThrottled))
+		}
+		select {
+		case <-changed:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("shopify: %s %s: %w", s.method, s.url, ctx.Err())
+		}
+	}
+	if s.waited+d > s.c.cfg.MaxWait {
+		return s.exhausted(fmt.Errorf("%w (the next wait of %s would pass the %s bound)", ErrThrottled, d.Round(time.Millisecond), s.c.cfg.MaxWait))
+	}
+	if !inflight {
+		return s.pause(ctx, d, ErrThrottled)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-changed:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	start := s.c.clock.Now()
+	err := s.c.clock.Sleep(sctx, d)
+	if ctx.Err() != nil {
+		return fmt.Errorf("shopify: %s %s: %w", s.method, s.url, ctx.Err())
+	}
+	slept := min(max(s.c.clock.Now().Sub(start), 0), d)
+	if err == nil {
+		slept = d
+	}
+	s.waited += slept
+	s.c.metrics.waitNanos.Add(int64(slept))
+	return nil
+}
+
+// failed handles a retryable failure: backs off, or gives up. unsent
+// tells that the request certainly was not processed (a refused
+// connection, 503); other failures of writes are not retried unless
+// configured.
+func (s *callState) failed(ctx context.Context, err error, h http.Header, unsent bool) error {
+	if s.write && !unsent && !s.c.cfg.RetryUncertainWrites {
+		s.c.log.Warn("shopify: write of unknown outcome not repeated", "method", s.method, "url", s.url, "err", err)
+		return &UncertainError{Method: s.method, URL: s.url, Err: err}
+	}
 	s.failures++
 	if s.failures >= s.c.cfg.MaxAttempts {
 		return s.exhausted(err)

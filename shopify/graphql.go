@@ -58,7 +58,7 @@ func (c *Client) GraphQL(ctx context.Context, req GraphQLRequest) (*GraphQLRespo
 	}
 	u := c.base + "/admin/api/" + version + "/graphql.json"
 	key := costKey(req.Query, req.OperationName)
-	s := &callState{c: c, method: http.MethodPost, url: u}
+	s := &callState{c: c, method: http.MethodPost, url: u, write: isMutation(req.Query, req.OperationName) && !strings.Contains(req.Query, "@idempotent")}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("shopify: POST %s: %w", u, err)
@@ -76,7 +76,7 @@ func (c *Client) GraphQL(ctx context.Context, req GraphQLRequest) (*GraphQLRespo
 			if !errors.As(err, &ae) {
 				return nil, err
 			}
-			if err := s.failed(ctx, ae.err, nil); err != nil {
+			if err := s.failed(ctx, ae.err, nil, notSent(ae.err)); err != nil {
 				return nil, err
 			}
 			continue
@@ -117,7 +117,7 @@ func (c *Client) GraphQL(ctx context.Context, req GraphQLRequest) (*GraphQLRespo
 			continue
 		case res.status >= 500:
 			he := &HTTPError{Method: http.MethodPost, URL: u, Status: res.status, Body: res.body}
-			if err := s.failed(ctx, he, res.header); err != nil {
+			if err := s.failed(ctx, he, res.header, res.status == http.StatusServiceUnavailable); err != nil {
 				return nil, err
 			}
 			continue
@@ -177,4 +177,95 @@ func (c *Client) WaitTime(cost float64) time.Duration {
 		return 0
 	}
 	return time.Duration((need - free) / b.rate * float64(time.Second))
+}
+
+// isMutation reports whether the operation of a GraphQL document that
+// operationName selects (or its only operation) is a mutation; with
+// several operations and no name it reports whether any is one. It scans
+// tokens at the top level, skipping strings, comments and selections.
+func isMutation(doc, operationName string) bool {
+	type op struct{ kind, name string }
+	var ops []op
+	depth := 0
+	pending := -1 // index in ops of an operation waiting for its name
+	for i := 0; i < len(doc); {
+		ch := doc[i]
+		switch {
+		case ch == '#':
+			for i < len(doc) && doc[i] != '\n' && doc[i] != '\r' {
+				i++
+			}
+		case ch == '"':
+			if strings.HasPrefix(doc[i:], `"""`) {
+				end := strings.Index(doc[i+3:], `"""`)
+				if end < 0 {
+					i = len(doc)
+				} else {
+					i += 3 + end + 3
+				}
+				continue
+			}
+			i++
+			for i < len(doc) && doc[i] != '"' {
+				if doc[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i++
+		case ch == '{':
+			depth++
+			pending = -1
+			i++
+		case ch == '}':
+			depth--
+			i++
+		case depth == 0 && (ch == '_' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z'):
+			j := i
+			for j < len(doc) && (doc[j] == '_' || doc[j] >= 'a' && doc[j] <= 'z' || doc[j] >= 'A' && doc[j] <= 'Z' || doc[j] >= '0' && doc[j] <= '9') {
+				j++
+			}
+			word := doc[i:j]
+			switch {
+			case pending >= 0:
+				ops[pending].name = word
+				pending = -1
+			case word == "query" || word == "mutation" || word == "subscription" || word == "fragment":
+				ops = append(ops, op{kind: word})
+				pending = len(ops) - 1
+			}
+			i = j
+		case ch == '(' && depth == 0:
+			// Variable definitions: skip to the closing parenthesis.
+			pending = -1
+			for i < len(doc) && doc[i] != ')' {
+				if doc[i] == '"' {
+					i++
+					for i < len(doc) && doc[i] != '"' {
+						if doc[i] == '\\' {
+							i++
+						}
+						i++
+					}
+				}
+				i++
+			}
+			i++
+		default:
+			i++
+		}
+	}
+	found := false
+	for _, o := range ops {
+		if o.kind == "mutation" {
+			found = true
+			if operationName != "" && o.name == operationName {
+				return true
+			}
+		}
+	}
+	if operationName != "" {
+		return false
+	}
+	return found
 }

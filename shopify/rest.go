@@ -49,28 +49,29 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	s := &callState{c: c, method: method, url: u}
+	s := &callState{c: c, method: method, url: u, write: method != http.MethodGet}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("shopify: %s %s: %w", method, u, err)
 		}
-		if err := c.rest.acquire(ctx, s); err != nil {
+		epoch, err := c.rest.acquire(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		s.attempts++
 		res, err := c.send(ctx, method, u, body)
 		if err != nil {
-			c.rest.release(nil, c.clock.Now())
+			c.rest.release(epoch, nil, c.clock.Now())
 			var ae *attemptError
 			if !errors.As(err, &ae) {
 				return nil, err
 			}
-			if err := s.failed(ctx, ae.err, nil); err != nil {
+			if err := s.failed(ctx, ae.err, nil, notSent(ae.err)); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		c.rest.release(res.header, c.clock.Now())
+		c.rest.release(epoch, res.header, c.clock.Now())
 		switch {
 		case res.status == http.StatusUnauthorized && !s.invalidated:
 			if inv, ok := c.cfg.Token.(Invalidator); ok {
@@ -85,7 +86,7 @@ func (c *Client) REST(ctx context.Context, req RESTRequest) (*RESTResponse, erro
 			continue
 		case res.status >= 500:
 			he := &HTTPError{Method: method, URL: u, Status: res.status, Body: res.body}
-			if err := s.failed(ctx, he, res.header); err != nil {
+			if err := s.failed(ctx, he, res.header, res.status == http.StatusServiceUnavailable); err != nil {
 				return nil, err
 			}
 			continue

@@ -23,6 +23,8 @@ func commands() map[string]command {
 		"task":   {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
 		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
 		"tasks":  {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
+
+		"sandbox": {summary: "serve a sandbox Shopify shop (Admin API from the real schema)", run: runSandbox},
 	}
 }
 

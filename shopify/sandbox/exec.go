@@ -336,7 +336,7 @@ func (e *executor) complete(t *ast.Type, v any, sub ast.SelectionSet, path []any
 		e.addErr(fmt.Sprintf("sandbox: no concrete type of %s for %v", def.Name, obj["__typename"]), nil, path, "INTERNAL_SERVER_ERROR")
 		return nil
 	}
-	if !e.inMutation {
+	if !e.inMutation && !schema.IsConnection(concrete, nil) && !strings.HasSuffix(concrete.Name, "Edge") && concrete.Name != "PageInfo" {
 		e.actual++
 	}
 	return e.selectionSet(concrete, obj, sub, path)

@@ -113,6 +113,9 @@ func (f *fixture) gql(t *testing.T, query string, vars map[string]any) gqlRespon
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var out gqlResponse
+	if resp.StatusCode != http.StatusOK {
+		return gqlResponse{Status: resp.StatusCode, Raw: string(raw)}
+	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("decode %s: %v", raw, err)
 	}

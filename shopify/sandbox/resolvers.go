@@ -194,6 +194,20 @@ func resolverTable() map[string]resolver {
 		"QueryRoot.productTags": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return e.sb.allTags("Product"), nil
 		},
+		"InventoryAdjustmentGroup.changes": func(e *executor, o object, args map[string]any) (any, error) {
+			names := tagList(args["quantityNames"])
+			l, _ := o["changes"].([]any)
+			if len(names) == 0 {
+				return l, nil
+			}
+			var out []any
+			for _, x := range l {
+				if c, ok := x.(object); ok && slices.Contains(names, str(c["name"])) {
+					out = append(out, c)
+				}
+			}
+			return out, nil
+		},
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},

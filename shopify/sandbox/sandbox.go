@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -328,6 +329,13 @@ func (sb *Sandbox) fault(w http.ResponseWriter, r *http.Request) bool {
 	sb.stats.Faults++
 	sb.mu.Unlock()
 	if f.Hang > 0 {
+		// Read the body first: the server notices a client that gives up
+		// only once the request body is consumed.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return false
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Hang)
 		defer t.Stop()
 		select {

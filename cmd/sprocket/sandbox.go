@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/shopify/sandbox"
+	"github.com/sprocketrun/sprocket/shopify/schema"
+)
+
+// runSandbox implements "sprocket sandbox": a stand-in Shopify shop serving
+// the Admin API from the real schema, until SIGINT or SIGTERM.
+func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8788", "listen address")
+	schemaFile := fs.String("schema", "", "Admin schema introspection JSON (gzip or plain); default: the file for --api-version found by "+schema.EnvDir+" or ../shared")
+	version := fs.String("api-version", shopify.DefaultAPIVersion, "Admin API version whose schema is served")
+	shop := fs.String("shop", sandbox.DefaultShop, "the shop's myshopify domain")
+	token := fs.String("token", os.Getenv("SPROCKET_SANDBOX_TOKEN"), "access token clients must send (env SPROCKET_SANDBOX_TOKEN; default: a random one)")
+	seed := fs.Int64("seed", 1, "seed of the generated shop data")
+	bucket := fs.Float64("bucket-size", sandbox.DefaultBucketSize, "GraphQL cost bucket size in points")
+	restore := fs.Float64("restore-rate", sandbox.DefaultRestoreRate, "GraphQL points restored per second")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sprocket sandbox [flags]\n\nServes a sandbox Shopify shop: the Admin GraphQL API validated against the real schema,\nthe REST paths the task library uses, and /sandbox/ control endpoints, from a seeded\nin-memory shop. Point `sprocket serve` at it with the printed environment.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "sprocket sandbox: bad --log-level %q\n", *logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	path := *schemaFile
+	if path == "" {
+		p, err := schema.Locate(*version)
+		if err != nil {
+			fmt.Fprintf(stderr, "sprocket sandbox: %v (give --schema FILE)\n", err)
+			return 1
+		}
+		path = p
+	}
+	s, err := schema.LoadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
+		return 1
+	}
+	if *token == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			fmt.Fprintf(stderr, "sprocket sandbox: generate token: %v\n", err)
+			return 1
+		}
+		*token = "shpat_sandbox_" + hex.EncodeToString(b)
+	}
+	sb, err := sandbox.New(sandbox.Options{
+		Schema: s, Shop: *shop, AccessToken: *token, Seed: *seed,
+		BucketSize: *bucket, RestoreRate: *restore, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
+		return 1
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "sprocket sandbox: serving %s (schema %s) on %s\n\npoint `sprocket serve` at it with:\n\n", *shop, path, base)
+	fmt.Fprintf(stdout, "SPROCKET_SHOPIFY_SHOP=%s\nSPROCKET_SHOPIFY_ACCESS_TOKEN=%s\nSPROCKET_SHOPIFY_BASE_URL=%s\nSPROCKET_SHOPIFY_API_VERSION=%s\n\n", *shop, *token, base, *version)
+
+	srv := &http.Server{
+		Handler:           sb.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("sandbox serving", "addr", base, "shop", *shop, "schema", path)
+	select {
+	case err := <-done:
+		log.Error("sandbox serve", "error", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Error("sandbox shutdown", "error", err)
+		return 1
+	}
+	log.Info("sandbox stopped", "stats", fmt.Sprintf("%+v", sb.Stats()))
+	return 0
+}

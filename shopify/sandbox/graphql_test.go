@@ -1,0 +1,629 @@
+package sandbox
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewRequiresSchemaAndToken(t *testing.T) {
+	s := testSchema(t)
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"no schema", Options{AccessToken: "x"}, "Schema is required"},
+		{"no token", Options{Schema: s}, "AccessToken is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnauthorized(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, token := range []string{"", "wrong"} {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/api/2026-01/graphql.json", strings.NewReader(`{"query":"{ shop { id } }"}`))
+		if token != "" {
+			req.Header.Set("X-Shopify-Access-Token", token)
+		}
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("token %q: HTTP %d, want 401", token, resp.StatusCode)
+		}
+	}
+	if got := f.sb.Stats().Unauthorized; got != 2 {
+		t.Errorf("Unauthorized = %d, want 2", got)
+	}
+}
+
+func TestValidationRejections(t *testing.T) {
+	f := newFixture(t, nil)
+	tests := []struct {
+		name, query  string
+		line, column int
+		code, inMsg  string
+	}{
+		{"unknown field", "{\n  shop {\n    nmae\n  }\n}", 3, 5, "undefinedField", `"nmae"`},
+		{"unknown argument", "mutation {\n  tagsAdd(id: \"gid://shopify/Order/1001\", tags: [\"x\"], colour: 1) { userErrors { message } }\n}", 2, 56, "argumentNotAccepted", `"colour"`},
+		{"missing argument", "mutation { tagsAdd(id: \"gid://shopify/Order/1001\") { userErrors { message } } }", 1, 12, "missingRequiredArguments", `"tags"`},
+		{"syntax", "{ shop { name }", 1, 16, "parseError", "Expected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.gql(t, tt.query, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("HTTP %d, want 200 as Shopify answers validation errors", r.Status)
+			}
+			if r.Data != nil {
+				t.Errorf("data present for an invalid document: %s", r.Raw)
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no errors: %s", r.Raw)
+			}
+			e := r.Errors[0]
+			if len(e.Locations) == 0 || e.Locations[0].Line != tt.line || e.Locations[0].Column != tt.column {
+				t.Errorf("locations %v, want %d:%d", e.Locations, tt.line, tt.column)
+			}
+			if e.Extensions["code"] != tt.code {
+				t.Errorf("code %v, want %s", e.Extensions["code"], tt.code)
+			}
+			if !strings.Contains(e.Message, tt.inMsg) {
+				t.Errorf("message %q lacks %q", e.Message, tt.inMsg)
+			}
+		})
+	}
+	// Nothing was executed: the order keeps its tags.
+	if got := f.sb.Stats().InvalidQueries; got != len(tests) {
+		t.Errorf("InvalidQueries = %d, want %d", got, len(tests))
+	}
+	if f.sb.Stats().Mutations != 0 {
+		t.Error("an invalid mutation was executed")
+	}
+}
+
+// Library task mutations and reads, rendered as the tasks render them.
+const (
+	// auto-tag-orders-with-product-vendors
+	libTagsAdd = `mutation {
+      tagsAdd(
+        id: "gid://shopify/Order/1001"
+        tags: ["Apple","Nike"]
+      ) {
+        userErrors {
+          field
+          message
+        }
+      }
+    }`
+	// advanced-scheduled-price-changes (the shop metafield write)
+	libMetafieldsSet = `mutation {
+          metafieldsSet(
+            metafields: [
+              {
+                ownerId: "gid://shopify/Shop/1"
+                namespace: "mechanic"
+                key: "price_change_events"
+                value: "{\"123\":{\"status\":\"ongoing\"}}"
+                type: "json"
+              }
+            ]
+          ) {
+            metafields {
+              id
+              namespace
+              key
+              type
+              jsonValue
+              owner {
+                ... on Shop {
+                  id
+                  name
+                  myshopifyDomain
+                }
+              }
+            }
+            userErrors {
+              code
+              field
+              message
+            }
+          }
+        }`
+	// alert-when-daily-order-limit-is-reached
+	libOrdersPage = `query($cursor: String, $q: String) {
+        orders(
+          first: 250
+          after: $cursor
+          query: $q
+        ) {
+          pageInfo {
+            hasNextPage
+            endCursor
+          }
+          nodes {
+            id
+            name
+            email
+            totalPriceSet {
+              shopMoney {
+                amount
+                currencyCode
+              }
+            }
+            createdAt
+          }
+        }
+      }`
+	// accept-a-maximum-number-of-orders-per-day
+	libInventoryAdjust = `mutation {
+        inventoryAdjustQuantities(
+          input: {
+            reason: "correction"
+            name: "available"
+            changes: [{delta: -2, inventoryItemId: "gid://shopify/InventoryItem/1001", locationId: "gid://shopify/Location/1001"}]
+          }
+        ) @idempotent(key: "0123456789abcdef") {
+          inventoryAdjustmentGroup {
+            reason
+            changes(quantityNames: "available") {
+              name
+              delta
+              item {
+                id
+                sku
+              }
+              location {
+                name
+              }
+            }
+          }
+          userErrors {
+            code
+            field
+            message
+          }
+        }
+      }`
+)
+
+func TestTagsAddThenRemove(t *testing.T) {
+	f := newFixture(t, nil)
+	d := f.mustData(t, libTagsAdd, nil)
+	if ue := dig(d, "tagsAdd", "userErrors"); len(ue.([]any)) != 0 {
+		t.Fatalf("userErrors %v", ue)
+	}
+	read := `{ order(id: "gid://shopify/Order/1001") { id tags } }`
+	tags := dig(f.mustData(t, read, nil), "order", "tags").([]any)
+	if !slices.Contains(tags, any("Apple")) || !slices.Contains(tags, any("Nike")) {
+		t.Fatalf("tags after tagsAdd = %v", tags)
+	}
+	// Adding again does not duplicate; case-insensitive like Shopify.
+	f.mustData(t, `mutation { tagsAdd(id: "gid://shopify/Order/1001", tags: "apple, Extra") { node { id } userErrors { message } } }`, nil)
+	tags = dig(f.mustData(t, read, nil), "order", "tags").([]any)
+	if n := countFold(tags, "apple"); n != 1 || !slices.Contains(tags, any("Extra")) {
+		t.Fatalf("tags after second tagsAdd = %v", tags)
+	}
+	f.mustData(t, `mutation { tagsRemove(id: "gid://shopify/Order/1001", tags: ["Nike"]) { node { ... on Order { tags } } userErrors { message } } }`, nil)
+	tags = dig(f.mustData(t, read, nil), "order", "tags").([]any)
+	if slices.Contains(tags, any("Nike")) {
+		t.Fatalf("Nike still there after tagsRemove: %v", tags)
+	}
+	o, _ := f.sb.Object("gid://shopify/Order/1001")
+	if !slices.Contains(o["tags"].([]any), any("Apple")) {
+		t.Errorf("stored tags %v", o["tags"])
+	}
+}
+
+func countFold(l []any, s string) int {
+	n := 0
+	for _, x := range l {
+		if strings.EqualFold(x.(string), s) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestMutationUserErrors(t *testing.T) {
+	f := newFixture(t, nil)
+	tests := []struct {
+		name, query string
+		payload     string
+		field       string
+	}{
+		{"tagsAdd unknown id", `mutation { tagsAdd(id: "gid://shopify/Order/999999", tags: ["x"]) { node { id } userErrors { field message } } }`, "tagsAdd", "id"},
+		{"orderUpdate unknown id", `mutation { orderUpdate(input: {id: "gid://shopify/Order/999999", note: "x"}) { order { id } userErrors { field message } } }`, "orderUpdate", "id"},
+		{"metafieldsSet bad integer", `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Product/1001", namespace: "custom", key: "n", type: "number_integer", value: "abc"}]) { metafields { id } userErrors { field message code } } }`, "metafieldsSet", "metafields"},
+		{"metafieldsSet no type", `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Product/1001", namespace: "custom", key: "fresh", value: "abc"}]) { metafields { id } userErrors { field message code } } }`, "metafieldsSet", "metafields"},
+		{"inventory not stocked", `mutation { inventoryAdjustQuantities(input: {reason: "correction", name: "available", changes: [{delta: 1, inventoryItemId: "gid://shopify/InventoryItem/1", locationId: "gid://shopify/Location/1001"}]}) { userErrors { field message } } }`, "inventoryAdjustQuantities", "input"},
+		{"variant not of product", `mutation { productVariantsBulkUpdate(productId: "gid://shopify/Product/1001", variants: [{id: "gid://shopify/ProductVariant/1030", price: "1.00"}]) { userErrors { field message } } }`, "productVariantsBulkUpdate", "variants"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := f.mustData(t, tt.query, nil)
+			ue, _ := dig(d, tt.payload, "userErrors").([]any)
+			if len(ue) == 0 {
+				t.Fatalf("no userErrors: %v", d)
+			}
+			if got := dig(ue[0], "field", 0); got != tt.field {
+				t.Errorf("field %v, want %s first", dig(ue[0], "field"), tt.field)
+			}
+			if msg, _ := dig(ue[0], "message").(string); msg == "" {
+				t.Error("empty message")
+			}
+		})
+	}
+	if _, ok := f.sb.Object("gid://shopify/Metafield/9999"); ok {
+		t.Error("unexpected metafield")
+	}
+}
+
+func TestMetafieldsSetThenRead(t *testing.T) {
+	f := newFixture(t, nil)
+	d := f.mustData(t, libMetafieldsSet, nil)
+	mfs := dig(d, "metafieldsSet", "metafields").([]any)
+	if len(mfs) != 1 || dig(mfs[0], "owner", "myshopifyDomain") != DefaultShop {
+		t.Fatalf("metafields %v", mfs)
+	}
+	if got := dig(mfs[0], "jsonValue", "123", "status"); got != "ongoing" {
+		t.Errorf("jsonValue = %v", dig(mfs[0], "jsonValue"))
+	}
+	r := f.mustData(t, `{ shop { metafield(namespace: "mechanic", key: "price_change_events") { value type } } }`, nil)
+	if v := dig(r, "shop", "metafield", "value"); v != `{"123":{"status":"ongoing"}}` {
+		t.Errorf("read back %v", v)
+	}
+	// Update in place, then list the product's metafields and delete one.
+	set := `mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $m) { metafields { id value } userErrors { message } } }`
+	vars := map[string]any{"m": []any{map[string]any{"ownerId": "gid://shopify/Product/1002", "namespace": "custom", "key": "size", "type": "number_integer", "value": "4"}}}
+	first := dig(f.mustData(t, set, vars), "metafieldsSet", "metafields", 0, "id")
+	vars["m"].([]any)[0].(map[string]any)["value"] = "5"
+	second := dig(f.mustData(t, set, vars), "metafieldsSet", "metafields", 0, "id")
+	if first != second {
+		t.Errorf("metafieldsSet created a second metafield %v for the same key (first %v)", second, first)
+	}
+	list := f.mustData(t, `{ product(id: "gid://shopify/Product/1002") { metafields(first: 10, namespace: "custom") { nodes { key value } } } }`, nil)
+	nodes := dig(list, "product", "metafields", "nodes").([]any)
+	if len(nodes) != 1 || dig(nodes[0], "value") != "5" {
+		t.Fatalf("metafields %v", nodes)
+	}
+	del := f.mustData(t, `mutation { metafieldsDelete(metafields: [{ownerId: "gid://shopify/Product/1002", namespace: "custom", key: "size"}, {ownerId: "gid://shopify/Product/1002", namespace: "custom", key: "none"}]) { deletedMetafields { key } userErrors { message } } }`, nil)
+	deleted := dig(del, "metafieldsDelete", "deletedMetafields").([]any)
+	if len(deleted) != 2 || dig(deleted[0], "key") != "size" || deleted[1] != nil {
+		t.Errorf("deletedMetafields %v", deleted)
+	}
+	after := f.mustData(t, `{ product(id: "gid://shopify/Product/1002") { metafield(namespace: "custom", key: "size") { id } } }`, nil)
+	if dig(after, "product", "metafield") != nil {
+		t.Error("metafield still readable after delete")
+	}
+}
+
+func TestInventoryAdjustAndSet(t *testing.T) {
+	f := newFixture(t, nil)
+	read := `{ inventoryItem(id: "gid://shopify/InventoryItem/1001") { sku inventoryLevel(locationId: "gid://shopify/Location/1001") { quantities(names: ["available", "on_hand"]) { name quantity } } } }`
+	qty := func() (int, int) {
+		d := f.mustData(t, read, nil)
+		q := dig(d, "inventoryItem", "inventoryLevel", "quantities").([]any)
+		return int(dig(q[0], "quantity").(float64)), int(dig(q[1], "quantity").(float64))
+	}
+	a0, h0 := qty()
+	d := f.mustData(t, libInventoryAdjust, nil)
+	changes := dig(d, "inventoryAdjustQuantities", "inventoryAdjustmentGroup", "changes").([]any)
+	if len(changes) != 1 || dig(changes[0], "delta") != float64(-2) || dig(changes[0], "location", "name") != "Main Warehouse" {
+		t.Fatalf("changes %v", changes)
+	}
+	a1, h1 := qty()
+	if a1 != a0-2 || h1 != h0-2 {
+		t.Fatalf("after adjust available %d on_hand %d, want %d %d", a1, h1, a0-2, h0-2)
+	}
+	f.mustData(t, `mutation { inventorySetQuantities(input: {reason: "correction", name: "available", ignoreCompareQuantity: true, quantities: [{inventoryItemId: "gid://shopify/InventoryItem/1001", locationId: "gid://shopify/Location/1001", quantity: 50}]}) { userErrors { message } } }`, nil)
+	if a, _ := qty(); a != 50 {
+		t.Fatalf("after set available = %d, want 50", a)
+	}
+	v := f.mustData(t, `{ productVariant(id: "gid://shopify/ProductVariant/1001") { inventoryQuantity } }`, nil)
+	if got := dig(v, "productVariant", "inventoryQuantity"); got != float64(50) {
+		t.Errorf("variant inventoryQuantity = %v, want 50", got)
+	}
+}
+
+func TestPaginationAndSearch(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustData(t, `mutation { tagsAdd(id: "gid://shopify/Order/1003", tags: ["vip"]) { userErrors { message } } }`, nil)
+	q := `query($cursor: String) { orders(first: 7, after: $cursor, query: "status:any") { pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }`
+	seen := map[string]bool{}
+	var cursor any
+	pages := 0
+	for {
+		d := f.mustData(t, q, map[string]any{"cursor": cursor})
+		pages++
+		for _, e := range dig(d, "orders", "edges").([]any) {
+			id := dig(e, "node", "id").(string)
+			if seen[id] {
+				t.Fatalf("order %s on two pages", id)
+			}
+			seen[id] = true
+		}
+		if dig(d, "orders", "pageInfo", "hasNextPage") != true {
+			break
+		}
+		cursor = dig(d, "orders", "pageInfo", "endCursor")
+		if pages > 20 {
+			t.Fatal("pagination does not end")
+		}
+	}
+	if want := len(f.sb.IDs("Order")); len(seen) != want || pages != (want+6)/7 {
+		t.Fatalf("saw %d orders in %d pages, want %d", len(seen), pages, want)
+	}
+
+	tests := []struct {
+		name, query string
+		check       func(node map[string]any) bool
+	}{
+		{"tag", `{ orders(first: 250, query: "tag:vip") { nodes { tags } } }`, func(n map[string]any) bool { return slices.Contains(n["tags"].([]any), any("vip")) }},
+		{"financial status", `{ orders(first: 250, query: "financial_status:paid") { nodes { displayFinancialStatus } } }`, func(n map[string]any) bool { return n["displayFinancialStatus"] == "PAID" }},
+		{"product status", `{ products(first: 250, query: "status:draft") { nodes { status } } }`, func(n map[string]any) bool { return n["status"] == "DRAFT" }},
+		{"id range", `{ customers(first: 250, query: "id:>1010") { nodes { legacyResourceId } } }`, func(n map[string]any) bool { return n["legacyResourceId"].(string) > "1010" }},
+		{"created after", `{ orders(first: 250, query: "created_at:>=2026-02-15") { nodes { createdAt } } }`, func(n map[string]any) bool { return n["createdAt"].(string) >= "2026-02-15" }},
+		{"free text", `{ products(first: 250, query: "mug") { nodes { title } } }`, func(n map[string]any) bool { return strings.Contains(strings.ToLower(n["title"].(string)), "mug") }},
+		{"negated tag", `{ orders(first: 250, query: "status:any -tag:vip") { nodes { tags } } }`, func(n map[string]any) bool { return !slices.Contains(n["tags"].([]any), any("vip")) }},
+		{"sku of variants", `{ productVariants(first: 5, query: "sku:SKU-001-1") { nodes { sku } } }`, func(n map[string]any) bool { return n["sku"] == "SKU-001-1" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := f.mustData(t, tt.query, nil)
+			var nodes []any
+			for _, v := range d {
+				nodes = dig(v, "nodes").([]any)
+			}
+			if len(nodes) == 0 {
+				t.Fatalf("no matches")
+			}
+			for _, n := range nodes {
+				if !tt.check(n.(map[string]any)) {
+					t.Errorf("node %v does not match", n)
+				}
+			}
+		})
+	}
+
+	// sortKey/reverse and last.
+	d := f.mustData(t, `{ a: orders(first: 3, sortKey: CREATED_AT, reverse: true, query: "status:any") { nodes { createdAt } } b: orders(last: 2, query: "status:any") { nodes { id } pageInfo { hasPreviousPage hasNextPage } } }`, nil)
+	created := dig(d, "a", "nodes").([]any)
+	if dig(created[0], "createdAt").(string) < dig(created[1], "createdAt").(string) {
+		t.Errorf("reverse CREATED_AT not descending: %v", created)
+	}
+	if dig(d, "b", "pageInfo", "hasPreviousPage") != true || len(dig(d, "b", "nodes").([]any)) != 2 {
+		t.Errorf("last: 2 = %v", dig(d, "b"))
+	}
+	// A connection without first/last is an error, not empty data.
+	r := f.gql(t, `{ orders(query: "x") { nodes { id } } }`, nil)
+	if len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "first or last") {
+		t.Errorf("missing first/last: %s", r.Raw)
+	}
+}
+
+func TestNodesFragmentsDirectives(t *testing.T) {
+	f := newFixture(t, nil)
+	q := `query($withEmail: Boolean!, $ids: [ID!]!) {
+	  nodes(ids: $ids) {
+	    __typename
+	    ... on Customer { id email @include(if: $withEmail) displayName }
+	    ...P
+	  }
+	  missing: node(id: "gid://shopify/Order/424242") { id }
+	}
+	fragment P on Product { id productTitle: title hidden: vendor @skip(if: true) }`
+	d := f.mustData(t, q, map[string]any{"withEmail": false, "ids": []any{"gid://shopify/Customer/1001", "gid://shopify/Product/1001", "gid://shopify/Nope/1"}})
+	nodes := dig(d, "nodes").([]any)
+	if len(nodes) != 3 || nodes[2] != nil {
+		t.Fatalf("nodes %v", nodes)
+	}
+	c := nodes[0].(map[string]any)
+	if c["__typename"] != "Customer" || c["displayName"] == "" {
+		t.Errorf("customer %v", c)
+	}
+	if _, ok := c["email"]; ok {
+		t.Error("@include(if: false) field present")
+	}
+	p := nodes[1].(map[string]any)
+	if p["__typename"] != "Product" || p["productTitle"] == nil {
+		t.Errorf("product %v", p)
+	}
+	if _, ok := p["hidden"]; ok {
+		t.Error("@skip(if: true) field present")
+	}
+	if d["missing"] != nil {
+		t.Errorf("unknown node = %v, want null", d["missing"])
+	}
+	// Non-null fields without stored values get zero values.
+	z := f.mustData(t, `{ product(id: "gid://shopify/Product/1001") { requiresSellingPlan tracksInventory seo { title } mediaCount { count } } }`, nil)
+	if dig(z, "product", "requiresSellingPlan") != false || dig(z, "product", "seo") == nil {
+		t.Errorf("zero values %v", z)
+	}
+	// Variables are checked.
+	r := f.gql(t, `query($n: Int!) { orders(first: $n) { nodes { id } } }`, map[string]any{})
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "INVALID_VARIABLE" {
+		t.Errorf("missing variable: %s", r.Raw)
+	}
+}
+
+func TestCostAndThrottling(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.BucketSize = 50; o.RestoreRate = 10 })
+	q := `{ products(first: 10) { nodes { id } } }` // cost 12
+	for i := range 4 {
+		r := f.gql(t, q, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("call %d: %s", i, r.Raw)
+		}
+		if r.Extensions.Cost.RequestedQueryCost != 12 {
+			t.Fatalf("requested cost %d, want 12", r.Extensions.Cost.RequestedQueryCost)
+		}
+	}
+	// 50 - 4*12 = 2 points left (the actual cost equals the requested one
+	// here: 10 products exist).
+	r := f.gql(t, q, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "THROTTLED" || r.Data != nil {
+		t.Fatalf("5th call not throttled: %s", r.Raw)
+	}
+	if ts := r.Extensions.Cost.ThrottleStatus; ts.MaximumAvailable != 50 || ts.CurrentlyAvailable != 2 || ts.RestoreRate != 10 {
+		t.Errorf("throttleStatus %+v", ts)
+	}
+	st := f.sb.Stats()
+	if st.Throttled != 1 || !st.ExceededBucket || st.MinAvailable != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	// One second restores 10 points: 12 are now available.
+	f.clock.Advance(time.Second)
+	r = f.gql(t, q, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("after restore: %s", r.Raw)
+	}
+	if got := r.Extensions.Cost.ThrottleStatus.CurrentlyAvailable; got != 0 {
+		t.Errorf("currentlyAvailable = %v, want 0", got)
+	}
+	// The bucket never exceeds its size.
+	f.clock.Advance(time.Hour)
+	r = f.gql(t, `{ shop { id } }`, nil)
+	if got := r.Extensions.Cost.ThrottleStatus.CurrentlyAvailable; got != 49 {
+		t.Errorf("after an hour currentlyAvailable = %v, want 49", got)
+	}
+	// Actual cost below requested is refunded.
+	f2 := newFixture(t, nil)
+	r = f2.gql(t, `{ orders(first: 100, query: "tag:nothing-matches") { nodes { id } } }`, nil)
+	if r.Extensions.Cost.RequestedQueryCost != 102 || r.Extensions.Cost.ActualQueryCost == nil || *r.Extensions.Cost.ActualQueryCost != 2 {
+		t.Errorf("cost %+v", r.Extensions.Cost)
+	}
+	if got := r.Extensions.Cost.ThrottleStatus.CurrentlyAvailable; got != DefaultBucketSize-2 {
+		t.Errorf("currentlyAvailable = %v, want %d", got, DefaultBucketSize-2)
+	}
+	// Over the single-query limit.
+	r = f2.gql(t, `{ products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }`, nil)
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "MAX_COST_EXCEEDED" {
+		t.Errorf("max cost: %s", r.Raw)
+	}
+}
+
+func TestOrderLifecycleMutations(t *testing.T) {
+	f := newFixture(t, nil)
+	var authorized string
+	for _, id := range f.sb.IDs("Order") {
+		o, _ := f.sb.Object(id)
+		if o["displayFinancialStatus"] == "AUTHORIZED" && o["cancelledAt"] == nil {
+			authorized = id
+			break
+		}
+	}
+	if authorized == "" {
+		t.Fatal("seed has no authorized order")
+	}
+	d := f.mustData(t, `query($id: ID!) { order(id: $id) { transactions(first: 5) { id kind amountSet { shopMoney { amount } } } } }`, map[string]any{"id": authorized})
+	tx := dig(d, "order", "transactions", 0).(map[string]any)
+	capture := `mutation($in: OrderCaptureInput!) { orderCapture(input: $in) { transaction { kind status order { displayFinancialStatus } } userErrors { field message } } }`
+	c := f.mustData(t, capture, map[string]any{"in": map[string]any{"id": authorized, "parentTransactionId": tx["id"], "amount": dig(tx, "amountSet", "shopMoney", "amount")}})
+	if dig(c, "orderCapture", "transaction", "order", "displayFinancialStatus") != "PAID" {
+		t.Fatalf("capture: %v", c)
+	}
+	cl := f.mustData(t, `mutation($id: ID!) { orderClose(input: {id: $id}) { order { closed closedAt } userErrors { message } } }`, map[string]any{"id": authorized})
+	if dig(cl, "orderClose", "order", "closed") != true {
+		t.Errorf("close: %v", cl)
+	}
+	cancel := `mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, restock: true, refund: false) { job { id done } orderCancelUserErrors { message } userErrors { message } } }`
+	f.mustData(t, cancel, map[string]any{"id": authorized})
+	again := f.mustData(t, cancel, map[string]any{"id": authorized})
+	if ue := dig(again, "orderCancel", "userErrors").([]any); len(ue) != 1 {
+		t.Errorf("second cancel userErrors %v", ue)
+	}
+	o, _ := f.sb.Object(authorized)
+	if o["cancelledAt"] == nil || o["cancelReason"] != "CUSTOMER" {
+		t.Errorf("stored order %v %v", o["cancelledAt"], o["cancelReason"])
+	}
+
+	// Fulfil an open order through its fulfillment order.
+	var open string
+	for _, id := range f.sb.IDs("Order") {
+		o, _ := f.sb.Object(id)
+		if o["displayFulfillmentStatus"] == "UNFULFILLED" && o["cancelledAt"] == nil {
+			open = id
+			break
+		}
+	}
+	fo := f.mustData(t, `query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 5) { nodes { id status lineItems(first: 10) { nodes { id remainingQuantity } } } } } }`, map[string]any{"id": open})
+	foID := dig(fo, "order", "fulfillmentOrders", "nodes", 0, "id")
+	fc := f.mustData(t, `mutation($fo: ID!) { fulfillmentCreate(fulfillment: {lineItemsByFulfillmentOrder: [{fulfillmentOrderId: $fo}], trackingInfo: {number: "1Z999", company: "UPS"}, notifyCustomer: false}) { fulfillment { id status trackingInfo { number company } order { displayFulfillmentStatus } } userErrors { field message } } }`, map[string]any{"fo": foID})
+	if dig(fc, "fulfillmentCreate", "fulfillment", "order", "displayFulfillmentStatus") != "FULFILLED" ||
+		dig(fc, "fulfillmentCreate", "fulfillment", "trackingInfo", 0, "number") != "1Z999" {
+		t.Fatalf("fulfillmentCreate: %v", fc)
+	}
+	fid := dig(fc, "fulfillmentCreate", "fulfillment", "id")
+	f.mustData(t, `mutation($id: ID!) { fulfillmentCancel(id: $id) { fulfillment { status } userErrors { message } } }`, map[string]any{"id": fid})
+	back, _ := f.sb.Object(open)
+	if back["displayFulfillmentStatus"] != "UNFULFILLED" {
+		t.Errorf("after fulfillmentCancel status %v", back["displayFulfillmentStatus"])
+	}
+
+	// Draft order create and complete makes an order.
+	dc := f.mustData(t, `mutation { draftOrderCreate(input: {customerId: "gid://shopify/Customer/1001", lineItems: [{variantId: "gid://shopify/ProductVariant/1001", quantity: 2}, {title: "Gift wrap", originalUnitPrice: "5.00", quantity: 1}], tags: ["wholesale"]}) { draftOrder { id status totalPriceSet { shopMoney { amount } } } userErrors { message } } }`, nil)
+	did := dig(dc, "draftOrderCreate", "draftOrder", "id")
+	comp := f.mustData(t, `mutation($id: ID!) { draftOrderComplete(id: $id) { draftOrder { status order { id tags customer { id } lineItems(first: 5) { nodes { title quantity } } } } userErrors { message } } }`, map[string]any{"id": did})
+	if dig(comp, "draftOrderComplete", "draftOrder", "status") != "COMPLETED" || dig(comp, "draftOrderComplete", "draftOrder", "order", "customer", "id") != "gid://shopify/Customer/1001" {
+		t.Fatalf("draftOrderComplete: %v", comp)
+	}
+	if n := len(dig(comp, "draftOrderComplete", "draftOrder", "order", "lineItems", "nodes").([]any)); n != 2 {
+		t.Errorf("completed order has %d line items", n)
+	}
+}
+
+func TestProductCustomerCollectionMutations(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustData(t, `mutation { productUpdate(product: {id: "gid://shopify/Product/1001", title: "Renamed", tags: ["x", "y"]}) { product { id } userErrors { message } } }`, nil)
+	p, _ := f.sb.Object("gid://shopify/Product/1001")
+	if p["title"] != "Renamed" || len(p["tags"].([]any)) != 2 {
+		t.Errorf("product %v %v", p["title"], p["tags"])
+	}
+	vb := f.mustData(t, `mutation { productVariantsBulkUpdate(productId: "gid://shopify/Product/1001", variants: [{id: "gid://shopify/ProductVariant/1001", price: "19.50", compareAtPrice: "25"}]) { productVariants { price compareAtPrice } userErrors { message } } }`, nil)
+	if dig(vb, "productVariantsBulkUpdate", "productVariants", 0, "price") != "19.5" {
+		t.Errorf("variant price %v", dig(vb, "productVariantsBulkUpdate", "productVariants"))
+	}
+	cu := f.mustData(t, `mutation { customerUpdate(input: {id: "gid://shopify/Customer/1001", note: "hello", tags: ["vip"]}) { customer { note tags } userErrors { message } } }`, nil)
+	if dig(cu, "customerUpdate", "customer", "note") != "hello" {
+		t.Errorf("customerUpdate %v", cu)
+	}
+	dup := f.mustData(t, `mutation { customerCreate(input: {email: "ada.lovelace1@example.com"}) { customer { id } userErrors { field message } } }`, nil)
+	if ue := dig(dup, "customerCreate", "userErrors").([]any); len(ue) != 1 {
+		t.Errorf("duplicate email accepted: %v", dup)
+	}
+	col := "gid://shopify/Collection/1002"
+	f.mustData(t, `mutation($id: ID!) { collectionAddProducts(id: $id, productIds: ["gid://shopify/Product/1002"]) { collection { id } userErrors { message } } }`, map[string]any{"id": col})
+	in := f.mustData(t, `{ product(id: "gid://shopify/Product/1002") { inCollection(id: "gid://shopify/Collection/1002") } collection(id: "gid://shopify/Collection/1002") { hasProduct(id: "gid://shopify/Product/1002") productsCount { count } } }`, nil)
+	if dig(in, "product", "inCollection") != true || dig(in, "collection", "hasProduct") != true {
+		t.Errorf("membership %v", in)
+	}
+	f.mustData(t, `mutation($id: ID!) { collectionRemoveProducts(id: $id, productIds: ["gid://shopify/Product/1002"]) { job { id } userErrors { message } } }`, map[string]any{"id": col})
+	in = f.mustData(t, `{ product(id: "gid://shopify/Product/1002") { inCollection(id: "gid://shopify/Collection/1002") } }`, nil)
+	if dig(in, "product", "inCollection") != false {
+		t.Errorf("still in collection after remove")
+	}
+	pubs := f.mustData(t, `{ publications(first: 5) { nodes { id name } } }`, nil)
+	pub := dig(pubs, "publications", "nodes", 0, "id")
+	f.mustData(t, `mutation($p: ID!) { publishablePublish(id: "gid://shopify/Product/1003", input: [{publicationId: $p}]) { userErrors { message } } }`, map[string]any{"p": pub})
+	pp := f.mustData(t, `query($p: ID!) { product(id: "gid://shopify/Product/1003") { publishedOnPublication(publicationId: $p) } }`, map[string]any{"p": pub})
+	if dig(pp, "product", "publishedOnPublication") != true {
+		t.Error("not published")
+	}
+	r := f.gql(t, `mutation { orderEditBegin(id: "gid://shopify/Order/1001") { userErrors { message } } }`, nil)
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" {
+		t.Errorf("unimplemented mutation: %s", r.Raw)
+	}
+}
