@@ -17,8 +17,13 @@ import (
 // Loop protection (docs: core/events/parent-and-child-events.md,
 // techniques/preventing-action-loops.md, techniques/responding-to-action-results.md):
 //
-//   - an event chain is at most MaxParentGenerations generations deep: a
-//     task run whose actions would create a child event below that fails;
+//   - an event chain is at most Config.MaxEventGenerations generations
+//     deep (DefaultMaxEventGenerations): a task run whose actions would
+//     create a child event below that fails. Mechanic's docs bound only
+//     what a run sees of its ancestors (five generations), not how deep a
+//     chain may go, and library tasks page through APIs with chains of
+//     mechanic/actions/perform events, so the default bound is well above
+//     five;
 //   - a task run for a mechanic/actions/perform event that renders exactly
 //     the actions of its predecessor fails (repeatsPredecessor);
 //   - a task run for a Shopify update event (shopify/<resource>/update)
@@ -100,14 +105,39 @@ func (p *Pipeline) childEvents(actions []run.Action, subscribesPerform bool) int
 	return n
 }
 
-// generationError reports a task run whose child events would be deeper
-// than MaxParentGenerations below their original event.
-func generationError(parents []store.Event, children int) string {
-	if children == 0 || len(parents) < MaxParentGenerations {
+// DefaultMaxEventGenerations is the default bound of an event chain's depth.
+const DefaultMaxEventGenerations = 100
+
+// generationError reports a task run, whose event is depth generations
+// below its original event, whose child events would exceed limit.
+func generationError(depth, children, limit int) string {
+	if children == 0 || limit < 0 || depth < limit {
 		return ""
 	}
 	return fmt.Sprintf("loop protection: this run's event is %d generations below its original event; the %d child event(s) its actions would create exceed the limit of %d generations of parent and child events",
-		len(parents), children, MaxParentGenerations)
+		depth, children, limit)
+}
+
+// depth counts the generations above ev, given its first parents, up to
+// limit (a pruned ancestor ends the chain).
+func (p *Pipeline) depth(ctx context.Context, parents []store.Event, limit int) (int, error) {
+	n := len(parents)
+	if n < MaxParentGenerations || limit < 0 {
+		return n, nil
+	}
+	id := parents[n-1].ParentID
+	for id != "" && n < limit {
+		pe, err := p.event(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("load event %s: %w", id, err)
+		}
+		n++
+		id = pe.ParentID
+	}
+	return n, nil
 }
 
 // isShopifyUpdate reports whether topic is a Shopify update topic

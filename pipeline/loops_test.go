@@ -14,7 +14,7 @@ import (
 // generation below the original event fails with a loop protection error,
 // and the chain stops there.
 func TestGenerationLimit(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, withConfig(func(c *Config) { c.MaxEventGenerations = 5 }))
 	tk := h.task("chain", []string{"user/a/b"}, `{"action":{"type":"event","options":{"topic":"user/a/b","data":1}}}`, taskOpts{})
 	h.start()
 	root := h.event("user/a/b", `0`)

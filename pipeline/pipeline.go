@@ -130,6 +130,9 @@ type Config struct {
 	// ErrorEvents enables mechanic/errors/event, mechanic/errors/task and
 	// mechanic/errors/action events for failed event, task and action runs.
 	ErrorEvents bool
+	// MaxEventGenerations bounds how deep a chain of child events may go
+	// (DefaultMaxEventGenerations when zero; negative: no bound).
+	MaxEventGenerations int
 	// Logger receives the pipeline's logs (default slog.Default()).
 	Logger *slog.Logger
 	// MaxChildEventsPerMinute is the event-rate guard: a task whose runs
@@ -250,6 +253,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxEventGenerations == 0 {
+		cfg.MaxEventGenerations = DefaultMaxEventGenerations
 	}
 	if cfg.MaxChildEventsPerMinute == 0 {
 		cfg.MaxChildEventsPerMinute = DefaultMaxChildEventsPerMinute

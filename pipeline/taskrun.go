@@ -223,7 +223,13 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 		}
 	}
 	children := p.childEvents(out.Actions, p.subscribesTo(rec, TopicActionsPerform))
-	if msg := generationError(parents, children); msg != "" {
+	depth := len(parents)
+	if children > 0 {
+		if depth, err = p.depth(ctx, parents, p.cfg.MaxEventGenerations); err != nil {
+			return p.failTask(ctx, job, store.Failure{Error: "loop check: " + err.Error()}, &rec)
+		}
+	}
+	if msg := generationError(depth, children, p.cfg.MaxEventGenerations); msg != "" {
 		f := base
 		f.Error = msg
 		f.Permanent = true

@@ -46,6 +46,9 @@ type PipelineOptions struct {
 	// MaxChildEventsPerMinute is the pipeline's event-rate guard (zero:
 	// the pipeline default; negative disables).
 	MaxChildEventsPerMinute int
+	// MaxEventGenerations bounds the depth of event chains (zero: the
+	// pipeline default; negative: no bound).
+	MaxEventGenerations int
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -106,6 +109,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			Pauser:      pauserFor(st),
 
 			MaxChildEventsPerMinute: o.MaxChildEventsPerMinute,
+			MaxEventGenerations:     o.MaxEventGenerations,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)
