@@ -45,8 +45,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
 		fs.PrintDefaults()
+	}
+	if wantsHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
