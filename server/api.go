@@ -67,6 +67,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("OPTIONS /cache/{id}", cachePreflight)
+	mux.HandleFunc("GET /v1/openapi.json", openAPIHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
