@@ -18,13 +18,14 @@ type command struct {
 
 // commands lists the subcommands; each lives in its own file.
 func commands() map[string]command {
-	return map[string]command{
-		"liquid":  {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
-		"task":    {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
-		"serve":   {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
-		"tasks":   {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
-		"version": {summary: "print the version of this build", run: runVersion},
+	cmds := map[string]command{
+		"liquid": {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
+		"task":   {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
+		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
+		"tasks":  {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
 	}
+	cmds["version"] = command{summary: "print the version of this build", run: runVersion}
+	return cmds
 }
 
 // wantsHelp reports whether args ask for help (-h, -help or --help before
