@@ -108,8 +108,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
 		}),
-		Previewer:  server.NewPreviewer(),
-		Logger:     log,
+		Previewer: server.NewPreviewer(),
+		Logger:    log,
+
 		RateLimits: limitsIf(*rateLimits),
 	})
 	if err != nil {
