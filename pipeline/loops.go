@@ -29,9 +29,9 @@ import (
 //   - a task run for a Shopify update event (shopify/<resource>/update)
 //     that renders the same actions as the previous run of the task for
 //     the same resource is flagged: its action runs are failed;
-//   - a task whose runs create child events faster than
-//     Config.MaxChildEventsPerMinute is paused (disabled) with the reason
-//     in its run, the log and the API.
+//   - a task whose runs for child events (runs inside a chain) create
+//     further child events faster than Config.MaxChildEventsPerMinute is
+//     paused (disabled) with the reason in its run, the log and the API.
 
 // DefaultMaxChildEventsPerMinute is the default event-rate guard: the most
 // child events (event actions and mechanic/actions/perform events) one

@@ -104,8 +104,15 @@ func TestEventRateGuard(t *testing.T) {
 	four := `{"action":{"type":"event","options":{"topic":"user/c/d","data":null}}}`
 	tk := h.task("burst", []string{"user/a/b"}, strings.Repeat(four, 4), taskOpts{})
 	h.start()
+	// A run for an outside event may fan out freely: not counted.
+	root := h.event("user/a/b", `{}`)
+	h.waitIdle()
+	// Runs for child events (inside a chain) are counted.
 	for range 3 {
-		h.event("user/a/b", `{}`)
+		if _, err := h.st.InsertEvents(context.Background(), []store.NewEvent{{Topic: "user/a/b", Data: []byte(`{}`), ParentID: root.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		h.p.Wake()
 		h.waitIdle()
 	}
 	rs := h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})
@@ -120,11 +127,11 @@ func TestEventRateGuard(t *testing.T) {
 			t.Errorf("run %s %q", r.Status, r.Error)
 		}
 	}
-	if ok != 2 || paused != 1 {
-		t.Fatalf("%d successful and %d paused runs, want 2 and 1", ok, paused)
+	if ok != 3 || paused != 1 {
+		t.Fatalf("%d successful and %d paused runs, want 3 (the root's and two counted) and 1", ok, paused)
 	}
-	if n := len(h.events("user/c/d")); n != 8 {
-		t.Errorf("%d child events, want 8", n)
+	if n := len(h.events("user/c/d")); n != 12 {
+		t.Errorf("%d child events, want 12", n)
 	}
 	cur, err := h.st.GetTask(context.Background(), tk.ID)
 	if err != nil {
@@ -135,8 +142,8 @@ func TestEventRateGuard(t *testing.T) {
 	}
 	h.event("user/a/b", `{}`)
 	h.waitIdle()
-	if n := len(h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})); n != 3 {
-		t.Errorf("%d task runs after the pause, want 3", n)
+	if n := len(h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})); n != 4 {
+		t.Errorf("%d task runs after the pause, want 4 (the paused task gets no more)", n)
 	}
 }
 

@@ -236,7 +236,10 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 		p.log.Warn("pipeline: loop protection", "task", rec.ID, "run", job.Run.ID, "event", ev.ID, "err", msg)
 		return p.failTask(ctx, job, f, &rec)
 	}
-	if !p.guard.take(rec.ID, children, p.clock.Now()) {
+	// The guard counts children made inside a chain (the run's event is
+	// itself a child): a runaway loop always is one, while a run answering
+	// an outside event may legitimately fan out up to MaxActions.
+	if ev.ParentID != "" && !p.guard.take(rec.ID, children, p.clock.Now()) {
 		reason := fmt.Sprintf("event-rate guard: the task's runs created child events faster than %d per minute, so the task was paused (disabled) to stop a runaway loop; fix it, then enable it again", p.cfg.MaxChildEventsPerMinute)
 		if err := p.pauseTask(ctx, rec.ID, reason); err != nil {
 			p.log.Error("pipeline: pause runaway task", "task", rec.ID, "err", err)

@@ -68,6 +68,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("OPTIONS /cache/{id}", cachePreflight)
+	mux.HandleFunc("GET /v1/openapi.json", openAPIHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
@@ -130,7 +131,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		mux.Handle(pattern, s.guardAs(classify(pattern), h))
 	}
 	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
-	mux.Handle(shopifyhook.Path, s.shopifyWebhooks())
+	mux.Handle("POST "+shopifyhook.Path, s.shopifyWebhooks())
 	mux.HandleFunc("GET "+storefrontJSPath, s.scripts.serve)
 	mux.HandleFunc("GET "+orderStatusJSPath, s.scripts.serve)
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {

@@ -117,26 +117,39 @@ func TestRetryRules(t *testing.T) {
 		t.Fatalf("retried log-only run: %v", r["status"])
 	}
 
-	// A failed action run may be retried; it is performed again.
-	_, _, _, failed := triggerTask(t, c, "Fails", `{% action "echo", __error: "boom" %}`)
+	// A failed action run may be retried; it is performed again with its
+	// original options, whatever the task's code says now.
+	failsID, _, _, failed := triggerTask(t, c, "Fails", `{% action "echo", __error: "boom" %}`)
 	if len(failed) != 1 {
 		t.Fatalf("%d action runs", len(failed))
 	}
 	if r := c.want(http.StatusOK, "GET", "/v1/action_runs/"+failed[0], nil); r["status"] != "failed" {
 		t.Fatalf("echo __error run: %v", r["status"])
 	}
+	c.want(http.StatusOK, "PUT", "/v1/tasks/"+failsID, map[string]any{"name": "Fails", "script": `{% action "echo", fine: true %}`,
+		"subscriptions": []string{"mechanic/user/trigger"}, "options": map[string]any{}, "force": true})
 	c.want(http.StatusOK, "POST", "/v1/action_runs/"+failed[0]+"/retry", nil)
 	if r := waitRun(t, c, "action_runs", failed[0]); r["status"] != "failed" || r["error"] == nil || !strings.Contains(r["error"].(string), "boom") {
 		t.Fatalf("retried failing action run: %v %v", r["status"], r["error"])
 	}
 
-	// A task run that failed may be retried.
-	_, _, errRun, _ := triggerTask(t, c, "Errors", `{% error "nope" %}`)
+	// A task run that failed may be retried; it runs the task's current code.
+	errTask, _, errRun, _ := triggerTask(t, c, "Errors", `{% error "nope" %}`)
 	if r := c.want(http.StatusOK, "GET", "/v1/task_runs/"+errRun, nil); r["status"] != "failed" {
 		t.Fatalf("error task run: %v", r["status"])
 	}
+	c.want(http.StatusOK, "PUT", "/v1/tasks/"+errTask, map[string]any{"name": "Errors", "script": `{% log "fixed" %}`,
+		"subscriptions": []string{"mechanic/user/trigger"}, "options": map[string]any{}, "force": true})
 	c.want(http.StatusOK, "POST", "/v1/task_runs/"+errRun+"/retry", nil)
-	waitRun(t, c, "task_runs", errRun)
+	if r := waitRun(t, c, "task_runs", errRun); r["status"] != "success" || r["logs"].([]any)[0] != "fixed" {
+		t.Fatalf("retried task run: %v %v", r["status"], r["logs"])
+	}
+	// A disabled task's retried runs fail.
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+errTask+"/disable", nil)
+	c.want(http.StatusOK, "POST", "/v1/task_runs/"+errRun+"/retry", nil)
+	if r := waitRun(t, c, "task_runs", errRun); r["status"] != "failed" || r["error"] != "task is disabled" {
+		t.Fatalf("retried run of a disabled task: %v %v", r["status"], r["error"])
+	}
 
 	// An event run that started no task runs may be retried.
 	lone := c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "user/nobody/listens", "data": map[string]any{}})["id"].(string)

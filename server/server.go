@@ -34,6 +34,8 @@
 //     PUT/DELETE /v1/globals/{key}, GET /v1/secrets, PUT/DELETE
 //     /v1/secrets/{key};
 //   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name}.
+//
+// GET /v1/openapi.json (no token) documents every route; docs/api.md is a guide.
 package server
 
 import (

@@ -29,12 +29,24 @@ type liquidRequest struct {
 // the engine's step, output and depth limits.
 const liquidLineTimeout = 10 * time.Second
 
+// liquidUsage is the help of "sprocket liquid".
+const liquidUsage = `usage: sprocket liquid < requests.jsonl
+
+Renders one Liquid template per JSON line of stdin, e.g.
+  {"template": "Hello {{ name }}", "data": {"name": "Ann"}, "partials": {}, "strict": false}
+and writes one line per input line: {"output": ...}, {"output_b64": ...}
+when the output is not valid UTF-8, or {"error": ...}.`
+
 // runLiquid renders one template per JSON line of stdin and writes one JSON
 // result line per input line, in order: {"output": …}, {"output_b64": …}
 // when the output is not valid UTF-8, or {"error": …}.
 func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if wantsHelp(args) {
+		fmt.Fprintln(stdout, liquidUsage)
+		return 0
+	}
 	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: sprocket liquid < requests.jsonl")
+		fmt.Fprintln(stderr, liquidUsage)
 		return 2
 	}
 	eng := liquid.NewEngine()

@@ -18,7 +18,7 @@ type command struct {
 
 // commands lists the subcommands; each lives in its own file.
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"liquid": {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
 		"task":   {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
 		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
@@ -26,6 +26,22 @@ func commands() map[string]command {
 
 		"sandbox": {summary: "serve a sandbox Shopify shop (Admin API from the real schema)", run: runSandbox},
 	}
+	cmds["version"] = command{summary: "print the version of this build", run: runVersion}
+	return cmds
+}
+
+// wantsHelp reports whether args ask for help (-h, -help or --help before
+// any "--").
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 func main() {
@@ -34,12 +50,24 @@ func main() {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout, cmds)
 		return 0
+	case "help":
+		if len(args) > 1 {
+			if c, ok := cmds[args[1]]; ok {
+				return c.run(ctx, append(args[2:], "--help"), stdin, stdout, stderr)
+			}
+		}
+		usage(stdout, cmds)
+		return 0
+	case "-version", "--version":
+		return runVersion(ctx, nil, stdin, stdout, stderr)
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
@@ -60,4 +88,5 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
+	fmt.Fprintln(w, "\nRun \"sprocket <command> --help\" for a command's arguments and flags.")
 }

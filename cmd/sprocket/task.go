@@ -27,13 +27,25 @@ const (
 	exitInvalid   = 2
 )
 
+// taskUsage is the help of "sprocket task".
+const taskUsage = `usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json] [--json]
+       sprocket task lint TASK.json
+
+preview renders the task for its preview events (or --event) without
+performing anything: a readable summary on a terminal, JSON otherwise or
+with --json. lint reports Liquid syntax errors, unknown filters and
+undeclared options. Run "sprocket task preview --help" for all flags.`
+
 // runTask dispatches "sprocket task preview|lint".
 func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json]\n       sprocket task lint TASK.json")
+		fmt.Fprintln(stderr, taskUsage)
 		return exitInvalid
 	}
 	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, taskUsage)
+		return 0
 	case "preview":
 		return taskPreview(ctx, args[1:], stdout, stderr)
 	case "lint":
@@ -93,6 +105,17 @@ func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	optionsPath := fs.String("options", "", "JSON object of option values overriding the task's stored ones")
 	noSample := fs.Bool("no-sample-options", false, "leave unfilled required options empty instead of giving them sample values")
 	nowFlag := fs.String("now", "", "render as if the current time were this RFC 3339 time (reproducible previews)")
+	asJSON := fs.Bool("json", false, "print the preview as one JSON document (the default when stdout is not a terminal)")
+	asText := fs.Bool("text", false, "print a readable summary (the default on a terminal)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: sprocket task preview TASK.json [flags]\n\nRenders the task for its preview events without performing anything.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if wantsHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
 	pos, err := splitArgs(fs, args)
 	if err != nil {
 		return exitInvalid
@@ -159,12 +182,16 @@ func taskPreview(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	doc := previewDocument(p)
-	b, jerr := value.ToJSON(doc)
-	if jerr != nil {
-		fmt.Fprintln(stderr, "sprocket task preview: encode result:", jerr)
-		return exitRunFailed
+	if *asText || (!*asJSON && isTerminal(stdout)) {
+		writePreviewText(stdout, doc)
+	} else {
+		b, jerr := value.ToJSON(doc)
+		if jerr != nil {
+			fmt.Fprintln(stderr, "sprocket task preview: encode result:", jerr)
+			return exitRunFailed
+		}
+		fmt.Fprintln(stdout, string(b))
 	}
-	fmt.Fprintln(stdout, string(b))
 	if err != nil {
 		return exitInvalid
 	}
@@ -237,6 +264,10 @@ type lintProblem struct {
 // taskLint reports Liquid syntax errors, unknown filters and tags, and
 // options the code references without declaring them.
 func taskLint(args []string, stdout, stderr io.Writer) int {
+	if wantsHelp(args) {
+		fmt.Fprintln(stdout, "usage: sprocket task lint TASK.json\n\nReports Liquid syntax errors, unknown filters and tags, and options the\ncode uses without declaring them; exits 1 when there are findings.")
+		return 0
+	}
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: sprocket task lint TASK.json")
 		return exitInvalid

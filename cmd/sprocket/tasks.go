@@ -24,10 +24,24 @@ import (
 	"github.com/sprocketrun/sprocket/task"
 )
 
+// tasksUsage is the help of "sprocket tasks".
+const tasksUsage = `usage: sprocket tasks import [flags] DIR|FILE...
+
+Imports Mechanic task JSON files (or directories of them) through the API
+(--url) or straight into a stopped service's data directory (--data).
+Run "sprocket tasks import --help" for the flags.`
+
 // runTasks implements "sprocket tasks <subcommand>".
 func runTasks(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "import" {
+		return runTasksImport(ctx, args[1:], stdout, stderr)
+	}
+	if wantsHelp(args) {
+		fmt.Fprintln(stdout, tasksUsage)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "import" {
-		fmt.Fprintln(stderr, "usage: sprocket tasks import [flags] DIR|FILE...")
+		fmt.Fprintln(stderr, tasksUsage)
 		return 2
 	}
 	return runTasksImport(ctx, args[1:], stdout, stderr)
@@ -52,8 +66,13 @@ func runTasksImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	enable := fs.Bool("enable", false, "enable the imported tasks (tasks are imported disabled)")
 	quiet := fs.Bool("q", false, "print only the summary")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sprocket tasks import [flags] DIR|FILE...\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sprocket tasks import [flags] DIR|FILE...\n\nflags:")
 		fs.PrintDefaults()
+	}
+	if wantsHelp(args) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestHelpExitsZero: every way of asking for help prints usage on stdout,
+// nothing on stderr, and exits 0 (task lint --help must not open a file
+// named --help).
+func TestHelpExitsZero(t *testing.T) {
+	tests := [][]string{
+		{"--help"}, {"-h"}, {"help"}, {"help", "serve"}, {"help", "task"},
+		{"liquid", "--help"}, {"liquid", "-h"},
+		{"task", "--help"}, {"task", "-h"}, {"task", "help"},
+		{"task", "preview", "--help"}, {"task", "preview", "x.json", "-h"},
+		{"task", "lint", "--help"},
+		{"tasks", "--help"}, {"tasks", "import", "--help"},
+		{"serve", "--help"}, {"serve", "-h"},
+		{"version", "--help"},
+	}
+	for _, args := range tests {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+			if code != 0 || !strings.Contains(out.String(), "usage: sprocket") || errOut.Len() != 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+			}
+		})
+	}
+	// Without arguments, usage goes to stderr with exit 2.
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), nil, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage:") {
+		t.Errorf("no arguments: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+		if code != 0 || !regexp.MustCompile(`^sprocket \S+.* go1\.\S+ \w+/\w+\n$`).MatchString(out.String()) {
+			t.Errorf("%v: exit %d, %q", args, code, out.String())
+		}
+	}
+	if code := run(context.Background(), []string{"version", "extra"}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
+		t.Errorf("version extra: exit %d", code)
+	}
+}
+
+// TestPreviewFormats: the default output to a non-terminal is the JSON
+// document (a checked interface), --json forces it, and --text prints the
+// readable summary with each event's actions, logs and errors.
+func TestPreviewFormats(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "t.json")
+	doc := taskJSON(`{% action "echo", greeting: "hi" %}{% log "noted" %}{% error "careful" %}`, "mechanic/user/trigger", `{}`)
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runOut := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		run(context.Background(), append([]string{"task", "preview", p}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String()
+	}
+	def, js := runOut(), runOut("--json")
+	if def != js {
+		t.Errorf("default output to a non-terminal differs from --json:\n%s\n%s", def, js)
+	}
+	var parsed map[string]any
+	if err := json.Unmarshal([]byte(def), &parsed); err != nil || strings.Count(def, "\n") != 1 {
+		t.Fatalf("default output is not one JSON line: %v\n%s", err, def)
+	}
+	text := runOut("--text")
+	for _, want := range []string{
+		"Subscriptions: mechanic/user/trigger\n",
+		"Event 1 of 1: mechanic/user/trigger",
+		"  Actions (1):\n    1. echo {\"greeting\":\"hi\"}\n",
+		"  Logs (1):\n    1. noted\n",
+		"  Errors (1):\n    1. careful\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text summary lacks %q:\n%s", want, text)
+		}
+	}
+	if json.Valid([]byte(text)) {
+		t.Error("--text printed JSON")
+	}
+	// A terminal is recognised as one; a pipe or file is not.
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("a buffer counted as a terminal")
+	}
+	f, err := os.CreateTemp(dir, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("a file counted as a terminal")
+	}
+}
