@@ -40,6 +40,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
+	emailFrom := fs.String("email-from", envOr("SPROCKET_EMAIL_FROM", ""), "sender address of the email action, e.g. shop@example.com; from_display_name sets only the name (env SPROCKET_EMAIL_FROM)")
+	smtpListen := fs.String("smtp-listen", envOr("SPROCKET_SMTP_LISTEN", ""), "receive email on this address, e.g. 127.0.0.1:2525, as mechanic/emails/received events; off when empty (env SPROCKET_SMTP_LISTEN)")
+	emailDomain := fs.String("email-domain", envOr("SPROCKET_EMAIL_DOMAIN", ""), "comma-separated domains whose addresses (any local part) receive email; others are refused with 550 (env SPROCKET_EMAIL_DOMAIN)")
+	smtpCert := fs.String("smtp-tls-cert", envOr("SPROCKET_SMTP_TLS_CERT", ""), "PEM certificate file; with --smtp-tls-key, the SMTP server offers STARTTLS (env SPROCKET_SMTP_TLS_CERT)")
+	smtpKey := fs.String("smtp-tls-key", envOr("SPROCKET_SMTP_TLS_KEY", ""), "PEM private key file for --smtp-tls-cert (env SPROCKET_SMTP_TLS_KEY)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -74,6 +80,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *retention == 0 {
 		*retention = -1
 	}
+	emailCfg, inbound, err := emailConfig(*smtpURL, *emailFrom, *smtpListen, *emailDomain, *smtpCert, *smtpKey)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -95,9 +106,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+			Email: emailCfg,
 		}),
-		Previewer: server.NewPreviewer(),
-		Logger:    log,
+		SMTPListen:    inbound.listen,
+		EmailDomains:  inbound.domains,
+		SMTPTLSConfig: inbound.tls,
+		Previewer:     server.NewPreviewer(),
+		Logger:        log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -112,6 +127,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
 		return 1
+	}
+	if a := svc.SMTPAddr(); a != nil {
+		fmt.Fprintf(stdout, "sprocket: receiving email on smtp://%s for %s\n", a, strings.Join(inbound.domains, ", "))
 	}
 	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
