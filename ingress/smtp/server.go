@@ -151,6 +151,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := s.srv.Shutdown(shut); err != nil {
 		_ = s.srv.Close()
 	}
+	// go-smtp closes only the listeners its Serve registered already; a
+	// Serve that had not started yet would accept forever.
+	_ = ln.Close()
 	<-errc
 	return nil
 }
