@@ -438,3 +438,63 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// TestServeEmailEnv starts the sprocket binary configured only by the
+// documented environment variables (SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM,
+// SPROCKET_SMTP_LISTEN, SPROCKET_EMAIL_DOMAIN) and forwards a message
+// through the forward-incoming-email library task; the relay password
+// appears nowhere in the service's debug log.
+func TestServeEmailEnv(t *testing.T) {
+	bin := buildBinary(t)
+	const pw = "relay-pa55-word"
+	relay, err := smtptest.Start(smtptest.Options{Username: "relay", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = relay.Close() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpAddr := ln.Addr().String()
+	_ = ln.Close()
+	p := startServeEnv(t, bin, t.TempDir(), []string{
+		"SPROCKET_API_TOKEN=" + testToken,
+		"SPROCKET_SMTP_URL=" + relay.URL(),
+		"SPROCKET_EMAIL_FROM=Sprocket Shop <" + testSender + ">",
+		"SPROCKET_SMTP_LISTEN=" + smtpAddr,
+		"SPROCKET_EMAIL_DOMAIN=" + testDomain,
+		"SPROCKET_LOG_LEVEL=debug",
+	}, "--log-level", "debug")
+	c := &client{t: t, base: p.base, token: testToken}
+	doc := libraryTask(t, "forward-incoming-email-to-another-address")
+	doc["options"] = map[string]any{"email_recipient__email_required": "ops@example.com"}
+	id := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+	raw := "From: Bo <bo@example.com>\r\nTo: desk@" + testDomain + "\r\nSubject: Hello desk\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Hi!</p>\r\n"
+	if err := netsmtp.SendMail(smtpAddr, nil, "bo@example.com", []string{"desk@" + testDomain}, []byte(raw)); err != nil {
+		t.Fatalf("send: %v\n%s", err, p.logTail())
+	}
+	msgs := relay.Wait(1, 20*time.Second)
+	if len(msgs) != 1 {
+		t.Fatalf("relay got %d messages\n%s", len(msgs), p.logTail())
+	}
+	if msgs[0].User != "relay" || msgs[0].From != testSender || !bytes.Contains(msgs[0].Data, []byte("Subject: Hello desk")) {
+		t.Errorf("relay got user %q from %q:\n%s", msgs[0].User, msgs[0].From, msgs[0].Data)
+	}
+	err = netsmtp.SendMail(smtpAddr, nil, "bo@example.com", []string{"desk@elsewhere.example"}, []byte(raw))
+	if err == nil || !strings.HasPrefix(err.Error(), "550") {
+		t.Errorf("recipient at another domain: %v, want 550", err)
+	}
+	p.stop()
+	log, err := os.ReadFile(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(log, []byte(pw)) {
+		t.Errorf("the relay password is in the log")
+	}
+	if !bytes.Contains(log, []byte("email sent")) {
+		t.Errorf("no debug record of the sent email in the log:\n%s", log)
+	}
+}
