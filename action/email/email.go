@@ -19,7 +19,9 @@
 //	...                any other option is a variable of the template
 //
 // A template is Liquid rendered with every option as a variable (subject,
-// body, custom ones); its output becomes the HTML body. An attachment whose
+// body, custom ones); its output becomes the HTML body. CSS rules of
+// <style> elements are inlined into style attributes, so authors need not
+// think about email clients. An attachment whose
 // filename the body references as "cid:<filename>" is embedded inline
 // (multipart/related) instead of attached.
 //
@@ -54,6 +56,7 @@ import (
 	"time"
 
 	"github.com/inbucket/html2text"
+	"github.com/vanng822/go-premailer/premailer"
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -220,6 +223,7 @@ func (p *Performer) build(ctx context.Context, msg *message) (*gomail.Msg, error
 	if err != nil {
 		return nil, err
 	}
+	html = p.inlineCSS(html)
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	name := msg.fromDisplayName
 	if name == "" {
@@ -321,6 +325,25 @@ func (p *Performer) renderBody(ctx context.Context, msg *message) (string, error
 		return "", action.Failed(fmt.Errorf("email action: render email template %q: %w", name, err))
 	}
 	return out, nil
+}
+
+// inlineCSS moves the rules of <style> elements into style attributes,
+// as email clients ignore style sheets; rules that cannot be inlined
+// (media queries, pseudo-classes) stay in a <style> element. HTML without
+// <style> is left exactly as it is.
+func (p *Performer) inlineCSS(html string) string {
+	if !strings.Contains(strings.ToLower(html), "<style") {
+		return html
+	}
+	pm, err := premailer.NewPremailerFromString(html, premailer.NewOptions())
+	if err == nil {
+		var out string
+		if out, err = pm.Transform(); err == nil {
+			return out
+		}
+	}
+	p.log.Warn("email body: CSS not inlined; sending the style sheet as written", "error", err)
+	return html
 }
 
 // send delivers m and returns the server's final reply.

@@ -333,6 +333,24 @@ func TestTemplates(t *testing.T) {
 	}
 }
 
+// TestInlineCSS: rules of a <style> element end up in style attributes;
+// bodies without one are sent as written.
+func TestInlineCSS(t *testing.T) {
+	s := startServer(t, smtptest.Options{})
+	p := newPerformer(t, s, nil)
+	_, err := perform(t, p, `{"to": "a@example.com", "subject": "css", "body": "<style>p.note { color: #c00; font-weight: bold }</style><p class=\"note\">Careful</p>"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := parse(t, s.Wait(1, 5*time.Second)[0])
+	if !strings.Contains(env.HTML, `style="color:#c00;font-weight:bold"`) && !strings.Contains(env.HTML, `style="color: #c00; font-weight: bold"`) {
+		t.Errorf("CSS not inlined: %s", env.HTML)
+	}
+	if !strings.Contains(env.Text, "Careful") || strings.Contains(env.Text, "color") {
+		t.Errorf("text part %q", env.Text)
+	}
+}
+
 // TestEmbeddedImage: an attachment the body references as cid:<name> is
 // sent inline in multipart/related with that Content-ID.
 func TestEmbeddedImage(t *testing.T) {
