@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/jhillyerd/enmime/v2"
 
 	actionemail "github.com/sprocketrun/sprocket/action/email"
@@ -36,9 +37,13 @@ const (
 // startEmailService runs the service in-process with its pipeline, the
 // email action sending to a loopback SMTP server, and the inbound SMTP
 // server on a free loopback port.
-func startEmailService(t *testing.T) (*Service, *client, *smtptest.Server) {
+func startEmailService(t *testing.T, relayOpts ...smtptest.Options) (*Service, *client, *smtptest.Server) {
 	t.Helper()
-	relay, err := smtptest.Start(smtptest.Options{})
+	var o smtptest.Options
+	if len(relayOpts) > 0 {
+		o = relayOpts[0]
+	}
+	relay, err := smtptest.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +185,62 @@ Content-Transfer-Encoding: base64
 	}
 	if n := len(relay.Messages()); n != 1 {
 		t.Errorf("relay got %d messages; the preview must not send", n)
+	}
+}
+
+// TestEmailFailuresInPipeline: a 4xx reply leaves the action run to be
+// retried on the action retry schedule; a 5xx reply fails it at once with
+// the server's reply in the run's error.
+func TestEmailFailuresInPipeline(t *testing.T) {
+	for _, c := range []struct {
+		name, to, wantStatus, wantErr string
+		wantRetry                     bool
+	}{
+		{name: "greylisted", to: "grey@example.com", wantStatus: "pending", wantErr: "451", wantRetry: true},
+		{name: "no such user", to: "nobody@example.com", wantStatus: "failed", wantErr: `550 "5.1.1 No such user"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, cl, relay := startEmailService(t, smtptest.Options{RejectRcpt: func(addr string) *smtp.SMTPError {
+				switch addr {
+				case "grey@example.com":
+					return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Greylisted, come back later"}
+				case "nobody@example.com":
+					return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+				}
+				return nil
+			}})
+			doc := map[string]any{
+				"name":          "Mail " + c.name,
+				"script":        `{% action "email" to: "` + c.to + `", subject: "Hi", body: "<p>x</p>" %}`,
+				"subscriptions": []string{"mechanic/user/trigger"},
+				"options":       map[string]any{},
+			}
+			id := cl.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+			cl.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+			cl.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+			var run map[string]any
+			deadline := time.Now().Add(20 * time.Second)
+			for run == nil && time.Now().Before(deadline) {
+				for _, r := range cl.want(http.StatusOK, "GET", "/v1/action_runs?task_id="+id, nil)["action_runs"].([]any) {
+					if m := r.(map[string]any); m["error"] != nil {
+						run = m
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if run == nil {
+				t.Fatal("no action run with an error")
+			}
+			if run["status"] != c.wantStatus || !strings.Contains(fmt.Sprint(run["error"]), c.wantErr) {
+				t.Errorf("status %v error %v, want %s with %q", run["status"], run["error"], c.wantStatus, c.wantErr)
+			}
+			if (run["next_attempt_at"] != nil) != c.wantRetry {
+				t.Errorf("next_attempt_at %v, want a retry: %v", run["next_attempt_at"], c.wantRetry)
+			}
+			if n := len(relay.Messages()); n != 0 {
+				t.Errorf("%d messages accepted", n)
+			}
+		})
 	}
 }
 
