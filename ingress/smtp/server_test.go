@@ -72,7 +72,7 @@ type inbound struct {
 	sink *storeSink
 }
 
-func start(t *testing.T, mod func(*smtp.Config)) *inbound {
+func start(t testing.TB, mod func(*smtp.Config)) *inbound {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
