@@ -25,6 +25,7 @@ import (
 	"time"
 
 	gosmtp "github.com/emersion/go-smtp"
+	"golang.org/x/net/netutil"
 )
 
 // Topic is the topic of inbound email events.
@@ -41,6 +42,9 @@ const (
 	DefaultTimeout = 2 * time.Minute
 	// DefaultCommitTimeout bounds committing one event.
 	DefaultCommitTimeout = 30 * time.Second
+	// DefaultMaxConnections bounds the connections served at once; more
+	// wait in the listen queue.
+	DefaultMaxConnections = 100
 )
 
 // Sink stores events.
@@ -67,6 +71,9 @@ type Config struct {
 	MaxRecipients int
 	// Timeout bounds each read and write; DefaultTimeout when zero.
 	Timeout time.Duration
+	// MaxConnections bounds the connections served at once;
+	// DefaultMaxConnections when zero.
+	MaxConnections int
 	// Now returns the time; time.Now when nil.
 	Now func() time.Time
 	// Logger receives a record per message; nil discards.
@@ -116,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
 	s := &Server{cfg: cfg, domains: domains, log: cfg.Logger, base: context.Background()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -137,7 +147,8 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.base = context.WithoutCancel(ctx)
 	errc := make(chan error, 1)
-	go func() { errc <- s.srv.Serve(ln) }()
+	limited := netutil.LimitListener(ln, s.cfg.MaxConnections)
+	go func() { errc <- s.srv.Serve(limited) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, gosmtp.ErrServerClosed) {

@@ -477,3 +477,40 @@ func ExampleParse() {
 	// ann@example.com Ann vip 2026-01-02T03:04:05Z
 	// "Hello!"
 }
+
+// TestMaxConnections: with one connection allowed, a second client gets
+// its greeting only once the first has gone.
+func TestMaxConnections(t *testing.T) {
+	in := start(t, func(c *smtp.Config) { c.MaxConnections = 1 })
+	first, err := textproto.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := first.ReadResponse(220); err != nil {
+		t.Fatal(err)
+	}
+	second, err := net.Dial("tcp", in.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	greeted := make(chan error, 1)
+	go func() {
+		_, _, err := textproto.NewConn(second).ReadResponse(220)
+		greeted <- err
+	}()
+	select {
+	case err := <-greeted:
+		t.Fatalf("second connection greeted while the first is open (err %v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_ = first.Close()
+	select {
+	case err := <-greeted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("second connection never greeted")
+	}
+}
