@@ -244,6 +244,41 @@ func TestEmailFailuresInPipeline(t *testing.T) {
 	}
 }
 
+// TestEmailPerformEvent: the email action's result (message id, accepted
+// recipients) reaches the task as action.run.result in a
+// mechanic/actions/perform event.
+func TestEmailPerformEvent(t *testing.T) {
+	_, c, relay := startEmailService(t)
+	doc := map[string]any{
+		"name": "Mail and note",
+		"script": `{% if event.topic == "mechanic/actions/perform" %}{% log message_id: action.run.result.message_id, accepted: action.run.result.accepted_recipients %}` +
+			`{% else %}{% action "email" to: "a@example.com, b@example.com", subject: "Hi", body: "<p>x</p>" %}{% endif %}`,
+		"subscriptions": []string{"mechanic/user/trigger", "mechanic/actions/perform"},
+		"options":       map[string]any{},
+	}
+	id := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+	c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "mechanic/user/trigger", "task_id": id})
+	msgs := relay.Wait(1, 20*time.Second)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	env, err := enmime.ReadEnvelope(bytes.NewReader(msgs[0].Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantID := strings.Trim(env.GetHeader("Message-Id"), "<>")
+	runs := waitRuns(t, c, "task_runs", id, 2)
+	var logs string
+	for _, r := range runs {
+		raw, _ := json.Marshal(r.(map[string]any)["logs"])
+		logs += string(raw)
+	}
+	if !strings.Contains(logs, `"message_id":"`+wantID+`"`) || !strings.Contains(logs, `"accepted":["a@example.com","b@example.com"]`) {
+		t.Errorf("perform-event run logs %s, want message id %s and both recipients", logs, wantID)
+	}
+}
+
 // TestEmailTemplatesAPI manages templates through /v1/email_templates
 // and checks that the email action renders the default one.
 func TestEmailTemplatesAPI(t *testing.T) {
