@@ -268,7 +268,7 @@ func orderedHeaders(raw []byte) []Header {
 
 // Reply separators: a quoted-message introduction ends the reply.
 var (
-	wroteLine    = regexp.MustCompile(`(?i)^\s*(on\b.*|le\b.*|am\b.*|el\b.*)\bwr(o|i)te:?\s*$|^.*\b(schrieb|escribió|a écrit)\s*:\s*$`)
+	wroteLine    = regexp.MustCompile(`(?i)^\s*(on|am|le|el|op)\s.+\b(wrote|schrieb|escribió|a écrit|schreef)\b.*:\s*$`)
 	wroteStart   = regexp.MustCompile(`(?i)^\s*on\s.+`)
 	originalLine = regexp.MustCompile(`(?i)^\s*-{2,}\s*(original message|forwarded message)\s*-{2,}`)
 	outlookFrom  = regexp.MustCompile(`(?i)^\s*(from|von|de):\s.+`)

@@ -514,3 +514,28 @@ func TestMaxConnections(t *testing.T) {
 		t.Fatal("second connection never greeted")
 	}
 }
+
+// TestStrippedTextReply: the reply is the text before the quoted earlier
+// message, whatever client wrote the quote.
+func TestStrippedTextReply(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"no quote", "Just a note.\nSecond line.", "Just a note.\nSecond line."},
+		{"gmail", "Yes please.\n\nOn Fri, Dec 4, 2026 at 9:00 AM Shop <s@x.example> wrote:\n> Do you want it?", "Yes please."},
+		{"gmail wrapped", "Yes.\n\nOn Fri, Dec 4, 2026 at 9:00 AM Shop Support Team <support@x.example>\nwrote:\n> Q?", "Yes."},
+		{"outlook", "Thanks!\n\n-----Original Message-----\nFrom: Shop\nSent: Friday\n\nOld text", "Thanks!"},
+		{"outlook from block", "Done.\n\nFrom: Shop <s@x.example>\nSent: Friday, December 4, 2026\nTo: Ann", "Done."},
+		{"quoted only", "> old line\n> more", ""},
+		{"german", "Ja.\n\nAm 04.12.2026 um 09:00 schrieb Shop <s@x.example>:\n> Frage", "Ja."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := crlf("From: a@example.com\nTo: x@in.example\nSubject: Re: q\nContent-Type: text/plain; charset=utf-8\n\n" + c.body + "\n")
+			e, err := smtp.Parse(raw, smtp.Envelope{ReceivedAt: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.ReplaceAll(e.StrippedTextReply, "\r\n", "\n"); got != c.want {
+				t.Errorf("stripped_text_reply %q, want %q", got, c.want)
+			}
+		})
+	}
+}
