@@ -1,11 +1,13 @@
 package email_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -111,7 +113,7 @@ func TestSendAllOptions(t *testing.T) {
 		"reply_to": "help@shop.example",
 		"from_display_name": "Example Shop",
 		"headers": {"X-Campaign": "fall", "List-Unsubscribe": "<mailto:u@shop.example>"},
-		"attachments": {"notes.txt": "line 1\nline 2", "invoice.pdf": {"base64": "`+pdf+`"}}
+		"attachments": {"notes.txt": "line 1\nline 2", "invoice.pdf": {"base64": "`+pdf+`"}, "bundle.zip": {"zip": {"files": {"a.txt": "hello", "inner/b.csv": "x,y"}}}}
 	}`)
 	if err != nil {
 		t.Fatalf("perform: %v", err)
@@ -173,6 +175,27 @@ func TestSendAllOptions(t *testing.T) {
 	}
 	if got["invoice.pdf"] != "application/pdf|%PDF-1.4 fake" {
 		t.Errorf("invoice.pdf = %q", got["invoice.pdf"])
+	}
+	zipData, ok := strings.CutPrefix(got["bundle.zip"], "application/zip|")
+	if !ok {
+		t.Fatalf("bundle.zip = %q", got["bundle.zip"])
+	}
+	zr, err := zip.NewReader(strings.NewReader(zipData), int64(len(zipData)))
+	if err != nil {
+		t.Fatalf("bundle.zip: %v", err)
+	}
+	inZip := map[string]string{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		inZip[f.Name] = string(b)
+	}
+	if len(inZip) != 2 || inZip["a.txt"] != "hello" || inZip["inner/b.csv"] != "x,y" {
+		t.Errorf("bundle.zip holds %v", inZip)
 	}
 	r := res.Value.(*value.Map)
 	id, _ := r.Get("message_id")
