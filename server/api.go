@@ -125,6 +125,10 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"GET /v1/event_filters":                          s.listEventFilters,
 		"PUT /v1/event_filters/{name}":                   s.putEventFilter,
 		"DELETE /v1/event_filters/{name}":                s.deleteEventFilter,
+		"GET /v1/email_templates":                        s.listEmailTemplates,
+		"GET /v1/email_templates/{name}":                 s.getEmailTemplate,
+		"PUT /v1/email_templates/{name}":                 s.putEmailTemplate,
+		"DELETE /v1/email_templates/{name}":              s.deleteEmailTemplate,
 	}
 	s.shopRoutes(api)
 	for pattern, h := range api {

@@ -2,6 +2,9 @@
 // batcher behind the webhook endpoints, the scheduler, the run pipeline,
 // pruning, and the JSON API under /v1 guarded by a bearer token.
 //
+// With Config.SMTPListen set, an SMTP server (package ingress/smtp) also
+// receives email for Config.EmailDomains as mechanic/emails/received events.
+//
 // Routes:
 //
 //   - /webhooks/{id}: Mechanic-style incoming webhooks (package
@@ -33,13 +36,16 @@
 //   - globals and secrets, as in Mechanic's v1 API: GET /v1/globals,
 //     PUT/DELETE /v1/globals/{key}, GET /v1/secrets, PUT/DELETE
 //     /v1/secrets/{key};
-//   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name}.
+//   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name};
+//   - email templates: GET /v1/email_templates, GET/PUT/DELETE
+//     /v1/email_templates/{name} (PUT takes {"body": "<Liquid>"}).
 //
 // GET /v1/openapi.json (no token) documents every route; docs/api.md is a guide.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +55,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
+	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/run"
@@ -146,6 +153,16 @@ type Config struct {
 	// RateLimits limits API requests (429 with Retry-After); nil means
 	// no limits. MechanicRateLimits are Mechanic's numbers.
 	RateLimits *RateLimits
+	// SMTPListen, when set, is the address of the inbound SMTP server
+	// (SPROCKET_SMTP_LISTEN, e.g. "127.0.0.1:2525"); it is bound by Open.
+	SMTPListen string
+	// EmailDomains are the domains inbound mail is accepted for, any
+	// local part (SPROCKET_EMAIL_DOMAIN); required with SMTPListen.
+	EmailDomains []string
+	// SMTPTLSConfig, when set, offers STARTTLS on the inbound SMTP server.
+	SMTPTLSConfig *tls.Config
+	// SMTPMaxMessageBytes bounds inbound messages; zero means 35 MB.
+	SMTPMaxMessageBytes int64
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -169,6 +186,8 @@ type Service struct {
 	handler  http.Handler
 	limits   *limiter // nil: no API rate limits
 	patterns []string // the mux's registered route patterns
+	smtp     *smtpingress.Server
+	smtpLn   net.Listener
 	closeErr error
 	once     sync.Once
 }
@@ -269,6 +288,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("build webhook handler: %w", err)
 	}
 	s.handler = s.routes(hooks)
+	if err := s.openSMTP(); err != nil {
+		_ = s.batcher.Close()
+		_ = st.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -321,6 +345,13 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { s.hookSync.run(bg) })
 	if s.bulk != nil {
 		wg.Go(func() { s.bulk.run(bg) })
+	}
+	if s.smtp != nil {
+		wg.Go(func() {
+			if err := s.smtp.Serve(bg, s.smtpLn); err != nil {
+				errc <- fmt.Errorf("smtp: %w", err)
+			}
+		})
 	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -378,6 +409,9 @@ func (s *Service) Prune(ctx context.Context) (store.PruneStats, error) {
 // Close flushes the event batcher and closes the store; call it after Serve returned.
 func (s *Service) Close() error {
 	s.once.Do(func() {
+		if s.smtpLn != nil {
+			_ = s.smtpLn.Close() // already closed when Serve ran
+		}
 		err1 := s.batcher.Close()
 		err2 := s.st.Close()
 		if err := errors.Join(err1, err2); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/action/cache"
 	"github.com/sprocketrun/sprocket/action/echo"
+	actionemail "github.com/sprocketrun/sprocket/action/email"
 	"github.com/sprocketrun/sprocket/action/event"
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
 	shopifyaction "github.com/sprocketrun/sprocket/action/shopify"
@@ -49,12 +50,16 @@ type PipelineOptions struct {
 	// MaxEventGenerations bounds the depth of event chains (zero: the
 	// pipeline default; negative: no bound).
 	MaxEventGenerations int
+	// Email configures the email action (relay, sender); its templates
+	// come from the store and its attachments from the http action's file
+	// generators unless set. Without a relay, email actions fail saying so.
+	Email actionemail.Config
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
 // runs rendered by package run with Mechanic's Liquid dialect and the
 // cache variable read from the store, and the action types http, echo,
-// cache and event.
+// cache, event and email.
 func StandardPipeline(o PipelineOptions) PipelineFactory {
 	return func(d PipelineDeps) (Pipeline, error) {
 		st, log := d.Store, d.Logger
@@ -74,12 +79,22 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			shop = noShop{}
 		}
 		reg := action.NewRegistry()
+		httpAction := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log})
+		emailCfg := o.Email
+		if emailCfg.Logger == nil {
+			emailCfg.Logger = log
+		}
+		emailAction, err := newEmailAction(emailCfg, st, httpAction.Files())
+		if err != nil {
+			return nil, err
+		}
 		for name, p := range map[string]action.Performer{
-			"http":    actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
+			"http":    httpAction,
 			"echo":    echo.New(),
 			"cache":   cache.New(st),
 			"event":   event.New(st, loc),
 			"shopify": shopifyPerformer(shop, d.bulk, log),
+			"email":   emailAction,
 		} {
 			if err := reg.Register(name, p); err != nil {
 				return nil, fmt.Errorf("register %s action: %w", name, err)

@@ -258,3 +258,7 @@ func fileContentType(f File) string {
 	}
 	return "application/octet-stream"
 }
+
+// Files returns the file generator the performer uses for the files
+// option, so that other actions (email attachments) can share it.
+func (p *Performer) Files() FileGenerator { return p.files }

@@ -50,9 +50,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, for OAuth redirects and Shopify webhooks (env SPROCKET_PUBLIC_URL)")
 	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
+	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
+	emailFrom := fs.String("email-from", envOr("SPROCKET_EMAIL_FROM", ""), "sender address of the email action, e.g. shop@example.com; from_display_name sets only the name (env SPROCKET_EMAIL_FROM)")
+	smtpListen := fs.String("smtp-listen", envOr("SPROCKET_SMTP_LISTEN", ""), "receive email on this address, e.g. 127.0.0.1:2525, as mechanic/emails/received events; off when empty (env SPROCKET_SMTP_LISTEN)")
+	emailDomain := fs.String("email-domain", envOr("SPROCKET_EMAIL_DOMAIN", ""), "comma-separated domains whose addresses (any local part) receive email; others are refused with 550 (env SPROCKET_EMAIL_DOMAIN)")
+	smtpCert := fs.String("smtp-tls-cert", envOr("SPROCKET_SMTP_TLS_CERT", ""), "PEM certificate file; with --smtp-tls-key, the SMTP server offers STARTTLS (env SPROCKET_SMTP_TLS_CERT)")
+	smtpKey := fs.String("smtp-tls-key", envOr("SPROCKET_SMTP_TLS_KEY", ""), "PEM private key file for --smtp-tls-cert (env SPROCKET_SMTP_TLS_KEY)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if wantsHelp(args) {
@@ -93,6 +99,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *retention == 0 {
 		*retention = -1
 	}
+	emailCfg, inbound, err := emailConfig(*smtpURL, *emailFrom, *smtpListen, *emailDomain, *smtpCert, *smtpKey)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -115,9 +126,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
+			Email:            emailCfg,
 		}),
-		Previewer: server.NewPreviewer(),
-		Logger:    log,
+		SMTPListen:    inbound.listen,
+		EmailDomains:  inbound.domains,
+		SMTPTLSConfig: inbound.tls,
+		Previewer:     server.NewPreviewer(),
+		Logger:        log,
 
 		RateLimits: limitsIf(*rateLimits),
 		Shopify: server.ShopifyConfig{
@@ -140,6 +155,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
 		return 1
+	}
+	if a := svc.SMTPAddr(); a != nil {
+		fmt.Fprintf(stdout, "sprocket: receiving email on smtp://%s for %s\n", a, strings.Join(inbound.domains, ", "))
 	}
 	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
