@@ -204,7 +204,7 @@ func TestErrors(t *testing.T) {
 	big := base64.StdEncoding.EncodeToString(make([]byte, filegen.MaxFileBytes+1))
 	for _, tt := range []struct {
 		name, options, want string
-		kind             action.Kind
+		kind                action.Kind
 	}{
 		{"not a hash", `["a"]`, "must be a hash of filenames", action.KindInvalid},
 		{"unknown generator", `{"a.txt": {"docx": "x"}}`, `option "a.txt.docx": unknown file generator`, action.KindInvalid},
