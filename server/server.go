@@ -43,9 +43,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
@@ -81,6 +83,9 @@ type PipelineDeps struct {
 	Vault *Vault
 	// Logger receives the pipeline's logs.
 	Logger *slog.Logger
+	// Files keeps the files of files actions; the service serves them at
+	// files.PathPrefix.
+	Files *files.Store
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -128,6 +133,9 @@ type Config struct {
 	Synchronous string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// FilesTTL is how long files made by files actions stay available;
+	// zero means files.DefaultTTL.
+	FilesTTL time.Duration
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -140,6 +148,7 @@ type Service struct {
 	auth     *authenticator
 	hooks    *registry
 	vault    *Vault
+	files    *files.Store
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -190,8 +199,14 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		p.attach(s.vault, cfg.Location)
 	}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
+	s.files, err = files.NewStore(files.StoreConfig{Dir: filepath.Join(cfg.DataDir, "files"), TTL: cfg.FilesTTL, Logger: log})
+	if err != nil {
+		_ = s.batcher.Close()
+		_ = st.Close()
+		return nil, err
+	}
 	if cfg.NewPipeline != nil {
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Files: s.files})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sprocketrun/sprocket/action/filegen/chromium"
+	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/server"
 )
 
@@ -40,6 +42,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "public base URL of this service, e.g. https://sprocket.example.com; prefixes the URLs of files made by files actions (env SPROCKET_PUBLIC_URL)")
+	filesTTL := fs.Duration("files-ttl", files.DefaultTTL, "how long files made by files actions stay available")
+	chromiumPath := fs.String("chromium", os.Getenv(chromium.EnvPath), "Chromium executable for the pdf file generator; empty looks for chromium-headless-shell, chromium or google-chrome on PATH (env "+chromium.EnvPath+")")
+	pdfBrowsers := fs.Int("pdf-browsers", chromium.DefaultBrowsers, "Chromium processes kept for rendering PDFs (each renders two documents at once)")
+	pdfNetwork := fs.Bool("pdf-allow-network", envOr("SPROCKET_PDF_ALLOW_NETWORK", "") == "true", "let PDF documents load http(s) resources such as web fonts, images and scripts; off, every request of the page is refused (env SPROCKET_PDF_ALLOW_NETWORK=true)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -83,6 +90,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		<-ctx.Done()
 		stop()
 	}()
+	pdfCfg := chromium.Config{Path: *chromiumPath, Browsers: *pdfBrowsers, Logger: log}
+	if *pdfNetwork {
+		pdfCfg.AllowRequest = chromium.AllowHTTP
+	}
+	pdf := chromium.New(pdfCfg)
+	defer pdf.Close()
+	if _, err := chromium.FindBrowser(*chromiumPath); err != nil {
+		log.Warn("pdf file generator: no browser; pdf generators will fail until one is installed", "error", err)
+	}
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
 		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
@@ -95,7 +111,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+			PublicURL: *publicURL, PDF: pdf,
 		}),
+		FilesTTL:  *filesTTL,
 		Previewer: server.NewPreviewer(),
 		Logger:    log,
 	})
