@@ -103,12 +103,6 @@ func (k *zipKeys) encrypt(b byte) byte {
 	return c
 }
 
-func (k *zipKeys) decrypt(c byte) byte {
-	b := c ^ k.stream()
-	k.update(b)
-	return b
-}
-
 // zipCryptoEncrypt returns the 12-byte encryption header (random bytes
 // ending with the CRC's high byte, the password check) followed by data,
 // all encrypted.
@@ -124,18 +118,4 @@ func zipCryptoEncrypt(password []byte, crc uint32, data []byte) ([]byte, error) 
 		out[i] = k.encrypt(out[i])
 	}
 	return out, nil
-}
-
-// zipCryptoDecrypt reverses zipCryptoEncrypt, reporting whether the
-// password check byte matched.
-func zipCryptoDecrypt(password []byte, crc uint32, enc []byte) ([]byte, bool) {
-	if len(enc) < 12 {
-		return nil, false
-	}
-	k := newZipKeys(password)
-	out := make([]byte, len(enc))
-	for i, c := range enc {
-		out[i] = k.decrypt(c)
-	}
-	return out[12:], out[11] == byte(crc>>24)
 }

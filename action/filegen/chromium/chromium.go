@@ -57,7 +57,10 @@ var ErrNoBrowser = errors.New("no Chromium browser found: install chromium or ch
 
 // docURL is where the tab loads the HTML; the renderer answers it itself,
 // so nothing is fetched. A .localhost name is a secure, local origin.
-const docURL = "http://sprocket-pdf.localhost/document.html"
+const (
+	docOrigin = "http://sprocket-pdf.localhost/"
+	docURL    = docOrigin + "document.html"
+)
 
 // Config configures a Renderer. The zero value gives sane defaults.
 type Config struct {
@@ -212,7 +215,9 @@ func (r *Renderer) acquireBrowser(ctx context.Context) (*browser, error) {
 		b.stop()
 		r.pool[i] = nil
 	}
-	b, err := r.start(ctx)
+	// Starting a browser is not the render's fault: it gets its own time,
+	// though a caller that gives up still stops it.
+	b, err := r.start(context.WithoutCancel(ctx), ctx.Done())
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +225,7 @@ func (r *Renderer) acquireBrowser(ctx context.Context) (*browser, error) {
 	return b, nil
 }
 
-func (r *Renderer) start(ctx context.Context) (*browser, error) {
+func (r *Renderer) start(ctx context.Context, abandon <-chan struct{}) (*browser, error) {
 	path, err := FindBrowser(r.cfg.Path)
 	if err != nil {
 		return nil, action.Failed(err)
@@ -233,6 +238,10 @@ func (r *Renderer) start(ctx context.Context) (*browser, error) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("no-pings", true),
+		// The renderer's own interception decides what the page may fetch;
+		// Chromium's local-network checks would refuse loopback resources
+		// because the served document has no address of its own.
+		chromedp.Flag("disable-features", "Translate,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,LocalNetworkAccessChecks"),
 		chromedp.Flag("renderer-process-limit", strconv.Itoa(r.cfg.TabsPerBrowser+1)),
 		chromedp.Flag("js-flags", fmt.Sprintf("--max-old-space-size=%d", r.cfg.MaxHeapMB)),
 		chromedp.WSURLReadTimeout(DefaultStartTimeout),
@@ -251,8 +260,8 @@ func (r *Renderer) start(ctx context.Context) (*browser, error) {
 	go func() { done <- chromedp.Do(bctx) }() // starts the browser
 	select {
 	case err = <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
+	case <-abandon:
+		err = errors.New("the render was canceled")
 	case <-time.After(DefaultStartTimeout):
 		err = fmt.Errorf("timed out after %s", DefaultStartTimeout)
 	}
@@ -401,6 +410,11 @@ func (r *Renderer) answer(ctx context.Context, t *chromedp.Target, ev *fetch.Eve
 			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}},
 			Body:            []byte(body),
 		})
+		return ""
+	}
+	if strings.HasPrefix(raw, docOrigin) {
+		// Nothing else lives at the document's origin (favicon.ico, say).
+		_, _ = cdp.Call(ctx, t, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 404})
 		return ""
 	}
 	fail := func() string {
@@ -566,16 +580,19 @@ var pdfcrowdClasses = strings.NewReplacer(
 	"pdfcrowd-source-url", "url",
 )
 
-// band wraps header or footer HTML for Chromium's template: as tall as
-// height, offset from the page edge by the page margin, and indented by
-// the side margins unless no_header_footer_horizontal_margins.
+// band wraps header or footer HTML for Chromium's template, which lays the
+// header out from the top of the page and the footer up from the bottom:
+// the content is kept the page margin away from the edge (padTop for the
+// header, padBottom for the footer), inside a band at most height tall,
+// and indented by the side margins unless
+// no_header_footer_horizontal_margins.
 func band(html string, height, padTop, padBottom float64, o *filegen.PDFOptions) string {
 	left, right := o.MarginLeft, o.MarginRight
 	if o.NoHeaderFooterHorizontalMargins {
 		left, right = 0, 0
 	}
-	return fmt.Sprintf(`<div style="box-sizing:border-box;width:100%%;margin:%.4fin 0 %.4fin 0;padding:0 %.4fin 0 %.4fin;height:%.4fin;overflow:hidden;font-size:12px;-webkit-print-color-adjust:exact;print-color-adjust:exact">%s</div>`,
-		padTop, padBottom, right, left, height, pdfcrowdClasses.Replace(html))
+	return fmt.Sprintf(`<div style="box-sizing:border-box;width:100%%;padding:%.4fin %.4fin %.4fin %.4fin;max-height:%.4fin;overflow:hidden;font-size:12px;-webkit-print-color-adjust:exact;print-color-adjust:exact">%s</div>`,
+		padTop, right, padBottom, left, height+padTop+padBottom, pdfcrowdClasses.Replace(html))
 }
 
 func ptr[T any](v T) *T { return &v }
