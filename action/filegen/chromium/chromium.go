@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -30,6 +31,7 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -55,12 +57,9 @@ var Candidates = []string{"chromium-headless-shell", "chromium", "chromium-brows
 // ErrNoBrowser is returned when no Chromium executable can be found.
 var ErrNoBrowser = errors.New("no Chromium browser found: install chromium or chromium-headless-shell (Debian: apt-get install chromium), or set " + EnvPath + " to its path")
 
-// docURL is where the tab loads the HTML; the renderer answers it itself,
+// docOrigin is where tabs load the HTML; the renderer answers it itself,
 // so nothing is fetched. A .localhost name is a secure, local origin.
-const (
-	docOrigin = "http://sprocket-pdf.localhost/"
-	docURL    = docOrigin + "document.html"
-)
+const docOrigin = "http://sprocket-pdf.localhost/"
 
 // Config configures a Renderer. The zero value gives sane defaults.
 type Config struct {
@@ -116,11 +115,20 @@ type Renderer struct {
 	closed bool
 }
 
-// browser is one running browser process.
+// browser is one running browser process with its idle tabs.
 type browser struct {
 	ctx         context.Context // the browser's chromedp context
 	cancel      context.CancelFunc
 	allocCancel context.CancelFunc
+	idle        chan *tab
+}
+
+// tab is an open tab, reused from one render to the next: between
+// renders it shows about:blank, its window name is reset and the storage
+// of the documents' origin (cookies, local storage, caches) is cleared.
+type tab struct {
+	ctx    context.Context // the tab's chromedp context
+	cancel context.CancelFunc
 }
 
 func (b *browser) alive() bool { return b != nil && b.ctx.Err() == nil }
@@ -188,11 +196,24 @@ func (r *Renderer) Close() error {
 	return nil
 }
 
-// Warm starts the browsers now instead of on the first render.
+// Warm starts the browsers and opens their tabs now instead of on the
+// first renders.
 func (r *Renderer) Warm(ctx context.Context) error {
 	for range r.cfg.Browsers {
-		if _, err := r.acquireBrowser(ctx); err != nil {
+		b, err := r.acquireBrowser(ctx)
+		if err != nil {
 			return err
+		}
+		var tabs []*tab
+		for range r.cfg.TabsPerBrowser {
+			t, err := r.openTab(ctx, b)
+			if err != nil {
+				return err
+			}
+			tabs = append(tabs, t)
+		}
+		for _, t := range tabs {
+			r.releaseTab(b, t)
 		}
 	}
 	return nil
@@ -271,7 +292,7 @@ func (r *Renderer) start(ctx context.Context, abandon <-chan struct{}) (*browser
 		return nil, action.Transient(fmt.Errorf("start chromium %s: %w", path, err))
 	}
 	r.log.Info("chromium: browser started", "path", path)
-	return &browser{ctx: bctx, cancel: bcancel, allocCancel: allocCancel}, nil
+	return &browser{ctx: bctx, cancel: bcancel, allocCancel: allocCancel, idle: make(chan *tab, r.cfg.TabsPerBrowser)}, nil
 }
 
 // RenderPDF implements filegen.PDFRenderer.
@@ -306,22 +327,84 @@ func (r *Renderer) RenderPDF(ctx context.Context, o *filegen.PDFOptions) ([]byte
 	return data, nil
 }
 
-// render renders o in a new tab of b.
-func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions) ([]byte, error) {
-	// The tab lives as long as ctx: canceling it closes the tab, not the browser.
-	tctx, tcancel := context.WithCancel(b.ctx)
-	defer tcancel()
-	stop := context.AfterFunc(ctx, tcancel)
-	defer stop()
-	tab, cancelTab := chromedp.NewContext(tctx)
-	defer cancelTab()
+// openTab returns an idle tab of b or opens one with request interception
+// on.
+func (r *Renderer) openTab(ctx context.Context, b *browser) (*tab, error) {
+	select {
+	case t := <-b.idle:
+		return t, nil
+	default:
+	}
+	tctx, cancel := chromedp.NewContext(b.ctx)
+	stop := context.AfterFunc(ctx, cancel) // opening must not outlive the render
+	_, err := chromedp.Run(tctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}})
+		return err
+	}))
+	if !stop() || err != nil {
+		cancel()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("open a tab: %w", err)
+	}
+	return &tab{ctx: tctx, cancel: cancel}, nil
+}
 
+// releaseTab blanks t and keeps it for the next render, or closes it
+// when that fails or enough tabs are idle.
+func (r *Renderer) releaseTab(b *browser, t *tab) {
+	ctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Evaluate[chromedp.Void](`window.name = ""`), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, storage.ClearDataForOrigin, storage.ClearDataForOriginParams{Origin: strings.TrimSuffix(docOrigin, "/"), StorageTypes: "all"})
+		return err
+	}))
+	if err != nil {
+		t.cancel()
+		return
+	}
+	select {
+	case b.idle <- t:
+	default:
+		t.cancel()
+	}
+}
+
+// render renders o in a tab of b; the tab is reused unless the render
+// failed.
+func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions) ([]byte, error) {
+	t, err := r.openTab(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	// The render's context is the tab's, ending with ctx: canceling it
+	// stops the render's commands, not the tab.
+	rctx, rcancel := context.WithCancel(t.ctx)
+	stop := context.AfterFunc(ctx, rcancel)
+	data, err := r.renderIn(rctx, o)
+	rcancel()
+	if !stop() || err != nil {
+		t.cancel()
+		return nil, err
+	}
+	r.releaseTab(b, t)
+	return data, nil
+}
+
+// docSeq numbers documents so that each render loads a URL of its own.
+var docSeq atomic.Uint64
+
+func (r *Renderer) renderIn(tab context.Context, o *filegen.PDFOptions) ([]byte, error) {
+	doc := fmt.Sprintf("%sdocument-%d.html", docOrigin, docSeq.Add(1))
 	var blocked []string
 	var blockedMu sync.Mutex
-	paused := chromedp.Events(tab, fetch.RequestPaused)
+	// The subscription ends with evctx, before waiting for its reader.
+	evctx, stopEvents := context.WithCancel(tab)
+	paused := chromedp.Events(evctx, fetch.RequestPaused)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer cancelTab()
+	defer stopEvents()
 	err := chromedp.Do(tab, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		wg.Add(1)
 		go func() {
@@ -330,7 +413,7 @@ func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions
 				if err != nil {
 					return
 				}
-				if reason := r.answer(ctx, t, &ev, o); reason != "" {
+				if reason := r.answer(ctx, t, &ev, doc, o); reason != "" {
 					blockedMu.Lock()
 					if len(blocked) < 10 {
 						blocked = append(blocked, reason)
@@ -339,9 +422,6 @@ func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions
 				}
 			}
 		}()
-		if _, err := cdp.Call(ctx, t, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
-			return fmt.Errorf("enable request interception: %w", err)
-		}
 		media := "screen"
 		if o.PrintMedia {
 			media = "print"
@@ -354,13 +434,11 @@ func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions
 		}); err != nil {
 			return fmt.Errorf("set viewport: %w", err)
 		}
-		if o.DisableJavaScript {
-			if _, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-				return fmt.Errorf("disable javascript: %w", err)
-			}
+		if _, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: o.DisableJavaScript}); err != nil {
+			return fmt.Errorf("set javascript: %w", err)
 		}
 		return nil
-	}), chromedp.Navigate(docURL))
+	}), chromedp.Navigate(doc))
 	if err != nil {
 		return nil, fmt.Errorf("load document: %w", err)
 	}
@@ -397,9 +475,9 @@ func (r *Renderer) render(ctx context.Context, b *browser, o *filegen.PDFOptions
 
 // answer serves the document, lets allowed requests through and refuses
 // the others; it returns the URL of a refused request.
-func (r *Renderer) answer(ctx context.Context, t *chromedp.Target, ev *fetch.EventRequestPaused, o *filegen.PDFOptions) string {
+func (r *Renderer) answer(ctx context.Context, t *chromedp.Target, ev *fetch.EventRequestPaused, doc string, o *filegen.PDFOptions) string {
 	raw := ev.Request.URL
-	if raw == docURL {
+	if raw == doc {
 		body := o.HTML
 		if css := extraCSS(o); css != "" {
 			body = "<style>" + css + "</style>" + body
@@ -407,7 +485,7 @@ func (r *Renderer) answer(ctx context.Context, t *chromedp.Target, ev *fetch.Eve
 		_, _ = cdp.Call(ctx, t, fetch.FulfillRequest, fetch.FulfillRequestParams{
 			RequestID:       ev.RequestID,
 			ResponseCode:    200,
-			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}},
+			ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}},
 			Body:            []byte(body),
 		})
 		return ""

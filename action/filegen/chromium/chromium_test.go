@@ -285,3 +285,23 @@ func BenchmarkRenderPDF(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pdfs/s")
 }
+
+// TestIsolation checks that a reused tab carries nothing from one
+// document to the next.
+func TestIsolation(t *testing.T) {
+	needChromium(t)
+	needPoppler(t)
+	r := newRenderer(t, chromium.Config{Browsers: 1, TabsPerBrowser: 1})
+	first := `{"html": "<p>first</p><script>localStorage.setItem('k', 'leak'); sessionStorage.setItem('k', 'leak'); document.cookie = 'c=leak'; window.name = 'leak';</script>"}`
+	second := `{"html": "<p id=x>clean</p><script>if (localStorage.getItem('k') || sessionStorage.getItem('k') || document.cookie || window.name) { document.getElementById('x').textContent = 'leaked ' + document.cookie + window.name; }</script>"}`
+	for i, js := range []string{first, second, first, second} {
+		data, err := r.RenderPDF(context.Background(), pdfOptions(t, js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _, _, _ := pdfText(t, data)
+		if i%2 == 1 && !strings.Contains(text, "clean") {
+			t.Errorf("render %d: state leaked from the previous document: %q", i, text)
+		}
+	}
+}
