@@ -96,6 +96,10 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 	gen := p.cfg.Generators.For(Type, "")
 	generated, err := gen.GenerateAll(ctx, m)
 	if err != nil {
+		var ve *action.ValidationError
+		if errors.As(err, &ve) {
+			return action.Result{}, err // already names the action and option
+		}
 		return action.Result{}, fmt.Errorf("files action: %w", err)
 	}
 	res := value.NewMap(len(generated))

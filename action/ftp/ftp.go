@@ -191,6 +191,10 @@ func (p *Performer) perform(ctx context.Context, req action.Request) (action.Res
 	if o.uploads != nil {
 		files, err := p.cfg.Generators.For(Type, optUploads).GenerateAll(ctx, o.uploads)
 		if err != nil {
+			var ve *action.ValidationError
+			if errors.As(err, &ve) {
+				return action.Result{}, usedSecrets, err // already names the action and option
+			}
 			return action.Result{}, usedSecrets, fmt.Errorf("ftp action: %w", err)
 		}
 		for i, path := range o.uploads.Keys() {

@@ -313,3 +313,36 @@ func closedPort(t *testing.T) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSilentServer: a server that accepts connections and says nothing
+// makes the action time out, as a transient failure.
+func TestSilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	p := ftpaction.New(ftpaction.Config{Timeout: 500 * time.Millisecond})
+	for _, proto := range []string{"ftp", "sftp"} {
+		t.Run(proto, func(t *testing.T) {
+			start := time.Now()
+			_, err := perform(t, p, opts(t, map[string]any{"protocol": proto, "host": "127.0.0.1", "port": port, "user": "u", "password": "p", "uploads": map[string]any{"a": "a"}}), nil)
+			if err == nil || action.Classify(err) != action.KindTransient {
+				t.Fatalf("err = %v (%v), want transient", err, action.Classify(err))
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("gave up after %s: the 500ms action timeout does not bound the session", d)
+			}
+		})
+	}
+}
