@@ -38,7 +38,8 @@ import (
 	"github.com/sprocketrun/sprocket/action/filegen"
 )
 
-// EnvPath is the environment variable naming the browser executable.
+// EnvPath is the environment variable naming the browser executable;
+// sprocket serve reads it as the default of --chromium (Config.Path).
 const EnvPath = "SPROCKET_CHROMIUM"
 
 // Defaults used when the corresponding Config field is zero.
