@@ -305,3 +305,62 @@ func TestIsolation(t *testing.T) {
 		}
 	}
 }
+
+// TestWebFonts serves a font file from loopback through @font-face: the
+// PDF embeds it, and disable_remote_fonts keeps it out.
+func TestWebFonts(t *testing.T) {
+	needChromium(t)
+	needPoppler(t)
+	if _, err := exec.LookPath("pdffonts"); err != nil {
+		t.Skip("pdffonts not available")
+	}
+	var font string
+	for _, pattern := range []string{"/usr/share/fonts/truetype/*/*BoldItalic.ttf", "/usr/share/fonts/truetype/*/*Mono*.ttf"} {
+		if m, _ := filepath.Glob(pattern); len(m) > 0 {
+			font = m[0]
+			break
+		}
+	}
+	if font == "" {
+		t.Skip("no TrueType font file to serve")
+	}
+	data, err := os.ReadFile(font)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "font/ttf")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Write(data)
+	}))
+	defer srv.Close()
+	name := strings.TrimSuffix(filepath.Base(font), ".ttf")
+	r := newRenderer(t, chromium.Config{AllowRequest: chromium.AllowLoopback})
+	html := fmt.Sprintf(`{"html": "<style>@font-face { font-family: 'Served'; src: url('%s/f.ttf'); } p { font-family: 'Served', monospace; }</style><p>Almost before we knew it</p>"`, srv.URL)
+	for _, tt := range []struct {
+		name  string
+		extra string
+		want  bool
+	}{
+		{"loaded", `}`, true},
+		{"disable_remote_fonts", `, "disable_remote_fonts": true}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pdf, err := r.RenderPDF(context.Background(), pdfOptions(t, html+tt.extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "f.pdf")
+			if err := os.WriteFile(path, pdf, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("pdffonts", path).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(out), name); got != tt.want {
+				t.Errorf("font %s embedded = %v, want %v:\n%s", name, got, tt.want, out)
+			}
+		})
+	}
+}
