@@ -93,6 +93,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	pdfCfg := chromium.Config{Path: *chromiumPath, Browsers: *pdfBrowsers, Logger: log}
 	if *pdfNetwork {
 		pdfCfg.AllowRequest = chromium.AllowHTTP
+		if *blockPrivate {
+			pdfCfg.AllowRequest = chromium.AllowPublicHTTP
+		}
 	}
 	pdf := chromium.New(pdfCfg)
 	defer pdf.Close()

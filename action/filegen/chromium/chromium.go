@@ -104,6 +104,23 @@ func AllowHTTP(u *url.URL) bool {
 	return u.Scheme == "http" || u.Scheme == "https"
 }
 
+// AllowPublicHTTP allows http and https requests except to localhost and
+// to loopback, private, link-local and unspecified IP addresses written in
+// the URL. Host names that resolve to such addresses are not caught.
+func AllowPublicHTTP(u *url.URL) bool {
+	if !AllowHTTP(u) {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return false
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
+	}
+	return true
+}
+
 // Renderer renders PDFs; it implements filegen.PDFRenderer. It is safe for
 // concurrent use; call Close to stop its browsers.
 type Renderer struct {

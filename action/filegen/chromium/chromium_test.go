@@ -364,3 +364,34 @@ func TestWebFonts(t *testing.T) {
 		})
 	}
 }
+
+func TestAllowPolicies(t *testing.T) {
+	for _, tt := range []struct {
+		url                    string
+		loopback, http, public bool
+	}{
+		{"https://fonts.googleapis.com/css2", false, true, true},
+		{"http://127.0.0.1:8080/x.js", true, true, false},
+		{"http://localhost/x", true, true, false},
+		{"http://app.localhost/x", false, true, false},
+		{"http://[::1]/x", true, true, false},
+		{"http://10.1.2.3/x", false, true, false},
+		{"http://169.254.169.254/latest/meta-data", false, true, false},
+		{"ftp://example.com/x", false, false, false},
+		{"file:///etc/passwd", false, false, false},
+	} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := chromium.AllowLoopback(u); got != tt.loopback {
+			t.Errorf("AllowLoopback(%s) = %v", tt.url, got)
+		}
+		if got := chromium.AllowHTTP(u); got != tt.http {
+			t.Errorf("AllowHTTP(%s) = %v", tt.url, got)
+		}
+		if got := chromium.AllowPublicHTTP(u); got != tt.public {
+			t.Errorf("AllowPublicHTTP(%s) = %v", tt.url, got)
+		}
+	}
+}
