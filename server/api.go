@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/ingress/shopifyhook"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/store"
@@ -69,6 +70,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux.HandleFunc("HEAD /cache/{id}", s.serveCacheEndpoint)
 	mux.HandleFunc("OPTIONS /cache/{id}", cachePreflight)
 	mux.HandleFunc("GET /v1/openapi.json", openAPIHandler())
+	mux.Handle("GET "+files.PathPrefix+"{token}/{name}", files.Handler{Store: s.files})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})

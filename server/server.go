@@ -51,9 +51,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/dialect"
 	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
@@ -97,6 +99,9 @@ type PipelineDeps struct {
 	Shopify ShopifyAPI
 	// bulk tracks the bulk operations shopify actions start (nil: none).
 	bulk *bulkOps
+	// Files keeps the files of files actions; the service serves them at
+	// files.PathPrefix.
+	Files *files.Store
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -163,6 +168,9 @@ type Config struct {
 	SMTPTLSConfig *tls.Config
 	// SMTPMaxMessageBytes bounds inbound messages; zero means 35 MB.
 	SMTPMaxMessageBytes int64
+	// FilesTTL is how long files made by files actions stay available;
+	// zero means files.DefaultTTL.
+	FilesTTL time.Duration
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -181,6 +189,7 @@ type Service struct {
 	hookSync *webhookSync
 	bulk     *bulkOps
 	scripts  *scripts
+	files    *files.Store
 	sched    *scheduler.Scheduler
 	pipe     Pipeline
 	handler  http.Handler
@@ -250,9 +259,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		p.attach(s.vault, cfg.Location)
 	}
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
+	s.files, err = files.NewStore(files.StoreConfig{Dir: filepath.Join(cfg.DataDir, "files"), TTL: cfg.FilesTTL, Logger: log})
+	if err != nil {
+		_ = s.batcher.Close()
+		_ = st.Close()
+		return nil, err
+	}
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk, Files: s.files})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()

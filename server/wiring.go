@@ -12,6 +12,9 @@ import (
 	"github.com/sprocketrun/sprocket/action/echo"
 	actionemail "github.com/sprocketrun/sprocket/action/email"
 	"github.com/sprocketrun/sprocket/action/event"
+	"github.com/sprocketrun/sprocket/action/filegen"
+	"github.com/sprocketrun/sprocket/action/files"
+	"github.com/sprocketrun/sprocket/action/ftp"
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
 	shopifyaction "github.com/sprocketrun/sprocket/action/shopify"
 	"github.com/sprocketrun/sprocket/dialect"
@@ -54,12 +57,20 @@ type PipelineOptions struct {
 	// come from the store and its attachments from the http action's file
 	// generators unless set. Without a relay, email actions fail saying so.
 	Email actionemail.Config
+	// PublicURL is the service's public base URL (e.g.
+	// "https://sprocket.example.com"), the prefix of the URLs of files
+	// made by files actions; empty leaves those URLs relative.
+	PublicURL string
+	// PDF renders the pdf file generator (e.g. a *chromium.Renderer); nil
+	// makes pdf generators fail with a clear error.
+	PDF filegen.PDFRenderer
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
 // runs rendered by package run with Mechanic's Liquid dialect and the
 // cache variable read from the store, and the action types http, echo,
-// cache, event and email.
+// cache, event, shopify, email, files and ftp, the last four sharing one set
+// of file generators.
 func StandardPipeline(o PipelineOptions) PipelineFactory {
 	return func(d PipelineDeps) (Pipeline, error) {
 		st, log := d.Store, d.Logger
@@ -79,23 +90,36 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			shop = noShop{}
 		}
 		reg := action.NewRegistry()
-		httpAction := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log})
+		// The http performer downloads for the url generator, under the same
+		// network policy as http actions.
+		gens := &filegen.Generators{PDF: o.PDF}
+		httpPerf := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, Files: gens.For(actionhttp.Type, "files")})
+		gens.Fetcher = httpPerf
 		emailCfg := o.Email
 		if emailCfg.Logger == nil {
 			emailCfg.Logger = log
 		}
-		emailAction, err := newEmailAction(emailCfg, st, httpAction.Files())
+		emailAction, err := newEmailAction(emailCfg, st, gens.For("email", "attachments"))
 		if err != nil {
 			return nil, err
 		}
-		for name, p := range map[string]action.Performer{
-			"http":    httpAction,
+		performers := map[string]action.Performer{
+			"http":    httpPerf,
 			"echo":    echo.New(),
 			"cache":   cache.New(st),
 			"event":   event.New(st, loc),
 			"shopify": shopifyPerformer(shop, d.bulk, log),
 			"email":   emailAction,
-		} {
+			"ftp":     ftp.New(ftp.Config{Generators: gens, Logger: log}),
+		}
+		if d.Files != nil {
+			fp, err := files.New(files.Config{Store: d.Files, Generators: gens, BaseURL: o.PublicURL, Logger: log})
+			if err != nil {
+				return nil, fmt.Errorf("files action: %w", err)
+			}
+			performers["files"] = fp
+		}
+		for name, p := range performers {
 			if err := reg.Register(name, p); err != nil {
 				return nil, fmt.Errorf("register %s action: %w", name, err)
 			}

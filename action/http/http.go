@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
+	"github.com/sprocketrun/sprocket/action/filegen"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -91,8 +92,10 @@ type Config struct {
 	// tricks do not get around it). It applies only to the transport built
 	// when Transport is nil.
 	BlockPrivateNetworks bool
-	// Files generates the files of the files option. Nil means the built-in
-	// generators: plaintext, base64, url and zip (without passwords).
+	// Files generates the files of the files option. Nil means package
+	// filegen's generators with this performer downloading for the url
+	// generator and no pdf generator; pass a filegen.Generators bound with
+	// For("http", "files") to add one.
 	Files FileGenerator
 	// Logger receives one debug record per request; nil discards.
 	Logger *slog.Logger
@@ -147,7 +150,7 @@ func New(cfg Config) *Performer {
 	}
 	p.files = cfg.Files
 	if p.files == nil {
-		p.files = builtinGenerator{fetch: p}
+		p.files = (&filegen.Generators{Fetcher: p}).For(Type, optFiles)
 	}
 	return p
 }
@@ -491,9 +494,11 @@ func resultValue(resp *nethttp.Response, data []byte, redact bool) *value.Map {
 	return res
 }
 
-// fetch downloads rawURL for the url file generator, verifying TLS and
-// following redirects, and returns its body and Content-Type.
-func (p *Performer) fetch(parent context.Context, rawURL string, limit int64) ([]byte, string, error) {
+// Fetch downloads rawURL for the url file generator, verifying TLS and
+// following redirects, within the performer's timeout and network policy,
+// and returns its body (at most limit bytes) and Content-Type. Only http
+// and https URLs are fetched. It implements filegen.Fetcher.
+func (p *Performer) Fetch(parent context.Context, rawURL string, limit int64) ([]byte, string, error) {
 	ctx, cancel := context.WithTimeout(parent, p.cfg.Timeout)
 	defer cancel()
 	u, err := url.Parse(rawURL)
@@ -501,6 +506,9 @@ func (p *Performer) fetch(parent context.Context, rawURL string, limit int64) ([
 		return nil, "", action.Failed(fmt.Errorf("download: invalid URL: %w", err))
 	}
 	shown := u.Redacted()
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, "", action.Failed(fmt.Errorf("download %s: only http and https URLs can be downloaded", shown))
+	}
 	r, err := nethttp.NewRequestWithContext(ctx, nethttp.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, "", action.Failed(fmt.Errorf("download %s: %w", shown, err))

@@ -311,7 +311,6 @@ func TestMultipartZipAndErrors(t *testing.T) {
 		kind                 action.Kind
 	}{
 		{"pdf unavailable", `{"a.pdf":{"pdf":{"html":"<p>x</p>"}}}`, "pdf file generator is not available", action.KindFailed},
-		{"zip password", `{"a.zip":{"zip":{"files":{"a":"b"},"password":"pw"}}}`, "password-protected zip files are not supported", action.KindFailed},
 		{"download 404", q(`{"x":{"url":"%s/missing"}}`, notFound.URL), "received status 404", action.KindFailed},
 		{"download 503", q(`{"x":{"url":"%s/later"}}`, unavailable.URL), "received status 503", action.KindTransient},
 	}

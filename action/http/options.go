@@ -101,7 +101,7 @@ func parseOptions(raw any) (*options, error) {
 		if !ok {
 			return nil, invalid(optFiles, "must be a hash of filenames to file generators, got %s", value.TypeName(fv))
 		}
-		if err := checkFileGenerators(optFiles, fm, 0); err != nil {
+		if err := checkFileGenerators(optFiles, fm); err != nil {
 			return nil, err
 		}
 		switch b := o.body.(type) {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sprocketrun/sprocket/action/filegen/chromium"
+	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
@@ -47,7 +49,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	shopBase := fs.String("shopify-base-url", os.Getenv("SPROCKET_SHOPIFY_BASE_URL"), "where the shop's Admin API is served (env SPROCKET_SHOPIFY_BASE_URL; default https://<shop>, e.g. http://127.0.0.1:8788 for `sprocket sandbox`)")
 	shopVersion := fs.String("shopify-api-version", os.Getenv("SPROCKET_SHOPIFY_API_VERSION"), "default Admin API version (env SPROCKET_SHOPIFY_API_VERSION; default "+shopify.DefaultAPIVersion+")")
 	shopClientID := fs.String("shopify-client-id", os.Getenv("SPROCKET_SHOPIFY_CLIENT_ID"), "the app's client id: without an access token, exchanged with the secret for one (client-credentials grant) (env SPROCKET_SHOPIFY_CLIENT_ID)")
-	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, for OAuth redirects and Shopify webhooks (env SPROCKET_PUBLIC_URL)")
+	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, e.g. https://sprocket.example.com: OAuth redirects, Shopify webhooks and script tags, and the URLs of files made by files actions (env SPROCKET_PUBLIC_URL)")
 	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
@@ -56,6 +58,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	emailDomain := fs.String("email-domain", envOr("SPROCKET_EMAIL_DOMAIN", ""), "comma-separated domains whose addresses (any local part) receive email; others are refused with 550 (env SPROCKET_EMAIL_DOMAIN)")
 	smtpCert := fs.String("smtp-tls-cert", envOr("SPROCKET_SMTP_TLS_CERT", ""), "PEM certificate file; with --smtp-tls-key, the SMTP server offers STARTTLS (env SPROCKET_SMTP_TLS_CERT)")
 	smtpKey := fs.String("smtp-tls-key", envOr("SPROCKET_SMTP_TLS_KEY", ""), "PEM private key file for --smtp-tls-cert (env SPROCKET_SMTP_TLS_KEY)")
+	filesTTL := fs.Duration("files-ttl", files.DefaultTTL, "how long files made by files actions stay available")
+	chromiumPath := fs.String("chromium", os.Getenv(chromium.EnvPath), "Chromium executable for the pdf file generator; empty looks for chromium-headless-shell, chromium or google-chrome on PATH (env "+chromium.EnvPath+")")
+	pdfBrowsers := fs.Int("pdf-browsers", chromium.DefaultBrowsers, "Chromium processes kept for rendering PDFs (each renders two documents at once)")
+	pdfNetwork := fs.Bool("pdf-allow-network", envOr("SPROCKET_PDF_ALLOW_NETWORK", "") == "true", "let PDF documents load http(s) resources such as web fonts, images and scripts; off, every request of the page is refused (env SPROCKET_PDF_ALLOW_NETWORK=true)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
@@ -113,6 +119,18 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		<-ctx.Done()
 		stop()
 	}()
+	pdfCfg := chromium.Config{Path: *chromiumPath, Browsers: *pdfBrowsers, Logger: log}
+	if *pdfNetwork {
+		pdfCfg.AllowRequest = chromium.AllowHTTP
+		if *blockPrivate {
+			pdfCfg.AllowRequest = chromium.AllowPublicHTTP
+		}
+	}
+	pdf := chromium.New(pdfCfg)
+	defer pdf.Close()
+	if _, err := chromium.FindBrowser(*chromiumPath); err != nil {
+		log.Warn("pdf file generator: no browser; pdf generators will fail until one is installed", "error", err)
+	}
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
 		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
@@ -127,7 +145,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 			Email:            emailCfg,
+			PublicURL:        *publicURL,
+			PDF:              pdf,
 		}),
+		FilesTTL:      *filesTTL,
 		SMTPListen:    inbound.listen,
 		EmailDomains:  inbound.domains,
 		SMTPTLSConfig: inbound.tls,
