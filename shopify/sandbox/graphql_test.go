@@ -3,7 +3,9 @@ package sandbox
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -625,5 +627,37 @@ func TestProductCustomerCollectionMutations(t *testing.T) {
 	r := f.gql(t, `mutation { orderEditBegin(id: "gid://shopify/Order/1001") { userErrors { message } } }`, nil)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" {
 		t.Errorf("unimplemented mutation: %s", r.Raw)
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	f := newFixture(t, nil)
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.gql(t, `mutation($t: [String!]!) { tagsAdd(id: "gid://shopify/Customer/1001", tags: $t) { userErrors { message } } }`, map[string]any{"t": []any{"c" + strconv.Itoa(i)}})
+			if len(r.Errors) > 0 {
+				errs <- r.Raw
+			}
+			f.gql(t, `{ customer(id: "gid://shopify/Customer/1001") { tags } }`, nil)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	c, _ := f.sb.Object("gid://shopify/Customer/1001")
+	for i := range n {
+		if !slices.Contains(c["tags"].([]any), any("c"+strconv.Itoa(i))) {
+			t.Errorf("tag c%d lost", i)
+		}
+	}
+	if st := f.sb.Stats(); st.GraphQL != 2*n || st.Mutations != n {
+		t.Errorf("stats %+v", st)
 	}
 }
