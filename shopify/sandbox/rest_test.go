@@ -51,6 +51,29 @@ func TestRESTPagination(t *testing.T) {
 	if want := len(f.sb.IDs("Order")); len(seen) != want || pages != 3 {
 		t.Errorf("%d orders in %d pages, want %d in 3", len(seen), pages, want)
 	}
+	// page_info carries the first request's filters.
+	paid := 0
+	next = "/admin/api/2026-01/orders.json?status=any&financial_status=paid&limit=5"
+	for pages = 0; next != "" && pages < 20; pages++ {
+		resp, body := f.rest(t, http.MethodGet, next, nil)
+		for _, o := range body["orders"].([]any) {
+			if s := o.(map[string]any)["financial_status"]; s != "paid" {
+				t.Errorf("financial_status %v on page %d", s, pages+1)
+			}
+			paid++
+		}
+		next = ""
+		for _, part := range strings.Split(resp.Header.Get("Link"), ",") {
+			if strings.Contains(part, `rel="next"`) {
+				u, _ := url.Parse(strings.Trim(strings.TrimSpace(part)[:strings.Index(strings.TrimSpace(part), ">")], "<"))
+				next = u.RequestURI()
+			}
+		}
+	}
+	_, all := f.rest(t, http.MethodGet, "/admin/api/2026-01/orders/count.json?status=any&financial_status=paid", nil)
+	if float64(paid) != all["count"].(float64) || paid <= 5 {
+		t.Errorf("paged %d paid orders, count says %v", paid, all["count"])
+	}
 	// Default status=open excludes cancelled/closed orders.
 	_, open := f.rest(t, http.MethodGet, "/admin/api/2026-01/orders.json?limit=250", nil)
 	for _, o := range open["orders"].([]any) {
