@@ -33,6 +33,10 @@
 // field or mutation the sandbox does not implement answers an error with
 // extensions.code NOT_IMPLEMENTED rather than empty data.
 //
+// bulkOperationRunQuery runs the inner query at once with unbounded
+// connections and stores a COMPLETED BulkOperation whose url serves the
+// JSONL result (no token needed, like Shopify's signed URLs).
+//
 // # REST
 //
 // GET/POST/PUT/DELETE /admin/api/{version}/<resource>.json (and

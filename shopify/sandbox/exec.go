@@ -79,6 +79,9 @@ type executor struct {
 	actual int
 	// inMutation stops object counting inside mutation payloads.
 	inMutation bool
+	// bulk runs a bulk query: connections need no first/last and are not
+	// paged.
+	bulk bool
 }
 
 func (e *executor) addErr(msg string, pos *ast.Position, path []any, code string) {
@@ -93,7 +96,7 @@ func (e *executor) addErr(msg string, pos *ast.Position, path []any, code string
 }
 
 // run executes the operation and returns its data.
-func (e *executor) run() any {
+func (e *executor) run() *omap {
 	var root *ast.Definition
 	switch e.op.Operation {
 	case ast.Mutation:
@@ -506,7 +509,9 @@ func (e *executor) connection(def *ast.Definition, raw any, args map[string]any)
 	}
 	first, hasFirst := intArg(args, "first")
 	last, hasLast := intArg(args, "last")
-	if !hasFirst && !hasLast {
+	if e.bulk {
+		hasFirst, hasLast = false, false
+	} else if !hasFirst && !hasLast {
 		return nil, codedError{"BAD_REQUEST", "you must provide one of first or last"}
 	}
 	if (hasFirst && (first < 0 || first > maxPage)) || (hasLast && (last < 0 || last > maxPage)) {

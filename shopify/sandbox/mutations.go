@@ -95,6 +95,8 @@ func mutationTable() map[string]mutationFunc {
 		"draftOrderCreate":               mDraftOrderCreate,
 		"draftOrderComplete":             mDraftOrderComplete,
 		"draftOrderDelete":               mDraftOrderDelete,
+		"bulkOperationRunQuery":          mBulkRunQuery,
+		"bulkOperationCancel":            mBulkCancel,
 	}
 }
 

@@ -208,6 +208,19 @@ func resolverTable() map[string]resolver {
 			}
 			return out, nil
 		},
+		"QueryRoot.currentBulkOperation": func(e *executor, _ object, args map[string]any) (any, error) {
+			typ := str(args["type"])
+			if typ == "" {
+				typ = "QUERY"
+			}
+			all := e.sb.st.list("BulkOperation")
+			for i := len(all) - 1; i >= 0; i-- {
+				if all[i]["type"] == typ {
+					return all[i], nil
+				}
+			}
+			return nil, nil
+		},
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},

@@ -114,6 +114,7 @@ type Sandbox struct {
 	orderNumber int
 	draftNumber int
 	invites     []string
+	host        string
 }
 
 // New creates a sandbox with its seeded shop.
@@ -283,6 +284,10 @@ func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		sb.log.Debug("sandbox request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
 	}()
+	if strings.HasPrefix(r.URL.Path, bulkPathPrefix) {
+		sb.serveBulkFile(w, r)
+		return
+	}
 	if r.Header.Get("X-Shopify-Access-Token") != sb.opts.AccessToken {
 		sb.mu.Lock()
 		sb.stats.Unauthorized++
@@ -406,6 +411,7 @@ func (sb *Sandbox) graphql(w http.ResponseWriter, r *http.Request) {
 	sb.mu.Lock()
 	sb.stats.Requests++
 	sb.stats.GraphQL++
+	sb.host = r.Host
 	sb.mu.Unlock()
 	if strings.TrimSpace(req.Query) == "" {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]any{"query": "Required parameter missing or invalid"}})
