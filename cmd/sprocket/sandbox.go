@@ -34,6 +34,7 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	seed := fs.Int64("seed", 1, "seed of the generated shop data")
 	bucket := fs.Float64("bucket-size", sandbox.DefaultBucketSize, "GraphQL cost bucket size in points")
 	restore := fs.Float64("restore-rate", sandbox.DefaultRestoreRate, "GraphQL points restored per second")
+	maxCost := fs.Int("max-query-cost", 0, "largest requested cost of one query (0: Shopify's 1000; -1: no limit)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket sandbox [flags]\n\nServes a sandbox Shopify shop: the Admin GraphQL API validated against the real schema,\nthe REST paths the task library uses, and /sandbox/ control endpoints, from a seeded\nin-memory shop. Point `sprocket serve` at it with the printed environment.\n\nflags:")
@@ -80,7 +81,7 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	sb, err := sandbox.New(sandbox.Options{
 		Schema: s, Shop: *shop, AccessToken: *token, Seed: *seed,
-		BucketSize: *bucket, RestoreRate: *restore, Logger: log,
+		BucketSize: *bucket, RestoreRate: *restore, MaxQueryCost: *maxCost, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)

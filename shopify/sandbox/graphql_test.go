@@ -515,6 +515,11 @@ func TestCostAndThrottling(t *testing.T) {
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "MAX_COST_EXCEEDED" {
 		t.Errorf("max cost: %s", r.Raw)
 	}
+	// The limit is configurable.
+	f3 := newFixture(t, func(o *Options) { o.MaxQueryCost = -1; o.BucketSize = 1e6 })
+	if r := f3.gql(t, `{ products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }`, nil); len(r.Errors) > 0 {
+		t.Errorf("MaxQueryCost -1: %s", r.Raw)
+	}
 }
 
 func TestOrderLifecycleMutations(t *testing.T) {

@@ -47,6 +47,11 @@ type Options struct {
 	// requests held at most and requests leaked per second.
 	RESTBucketSize int
 	RESTLeakRate   float64
+	// MaxQueryCost is the largest requested cost of one query (0 means
+	// Shopify's 1000; negative disables the check). Shopify's per-field
+	// cost overrides are not published, so a query the documented default
+	// costs put above 1000 may still run on Shopify.
+	MaxQueryCost int
 	// Seed selects the deterministic seeded shop (0 means 1).
 	Seed int64
 	// Now is the clock (default time.Now); tests inject one.
@@ -142,6 +147,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1
+	}
+	if opts.MaxQueryCost == 0 {
+		opts.MaxQueryCost = schema.MaxQueryCost
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -463,10 +471,10 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
-	if requested > schema.MaxQueryCost {
+	if limit := sb.opts.MaxQueryCost; limit > 0 && requested > limit {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{
-			Message:    fmt.Sprintf("Query cost is %d, which exceeds the single query max cost limit (%d).", requested, schema.MaxQueryCost),
-			Extensions: map[string]any{"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": schema.MaxQueryCost},
+			Message:    fmt.Sprintf("Query cost is %d, which exceeds the single query max cost limit (%d).", requested, limit),
+			Extensions: map[string]any{"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": limit},
 		}}}
 	}
 
