@@ -581,7 +581,7 @@ func mVariantsBulkUpdate(e *executor, args map[string]any) (object, error) {
 		}
 	}
 	out := make([]any, 0, len(vs))
-	for i, x := range in {
+	for _, x := range in {
 		m, _ := x.(map[string]any)
 		v := e.sb.st.getType(str(m["id"]), "ProductVariant")
 		if v == nil || !slices.ContainsFunc(vs, func(o object) bool { return o["id"] == v["id"] }) {
@@ -609,7 +609,6 @@ func mVariantsBulkUpdate(e *executor, args map[string]any) (object, error) {
 		}
 		errs = append(errs, e.applyMetafieldInputs(v, m["metafields"])...)
 		v["updatedAt"] = timestamp(e.sb.now())
-		_ = i
 		out = append(out, v)
 	}
 	return object{"product": p, "productVariants": out, "userErrors": errs}, nil
@@ -1119,11 +1118,9 @@ func mDraftOrderComplete(e *executor, args map[string]any) (object, error) {
 	if d["status"] == "COMPLETED" {
 		return object{"draftOrder": nil, "userErrors": userErrors(userError([]string{"id"}, "This order has already been paid"))}, nil
 	}
-	o, err := e.sb.completeDraft(d, args["paymentPending"] == true)
-	if err != nil {
+	if _, err := e.sb.completeDraft(d, args["paymentPending"] == true); err != nil {
 		return object{"draftOrder": nil, "userErrors": userErrors(userError([]string{"id"}, err.Error()))}, nil
 	}
-	_ = o
 	return object{"draftOrder": d}, nil
 }
 
