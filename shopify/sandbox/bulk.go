@@ -30,7 +30,7 @@ func mBulkRunQuery(e *executor, args map[string]any) (object, error) {
 	fail := func(msg string) (object, error) {
 		return object{"bulkOperation": nil, "userErrors": userErrors(object{"field": []any{"query"}, "message": msg, "code": "INVALID"})}, nil
 	}
-	doc, findings := e.sb.schema.ParseAndValidate(query)
+	doc, findings := e.sch.ParseAndValidate(query)
 	if len(findings) > 0 {
 		return fail("Invalid bulk query: " + findings[0].Message)
 	}
@@ -38,7 +38,7 @@ func mBulkRunQuery(e *executor, args map[string]any) (object, error) {
 	if err != nil || op.Operation != ast.Query {
 		return fail("Invalid bulk query: a bulk query must be a single query operation")
 	}
-	sub := &executor{sb: e.sb, schema: e.schema, doc: doc, op: op, vars: map[string]any{}, bulk: true}
+	sub := &executor{sb: e.sb, sch: e.sch, schema: e.schema, doc: doc, op: op, vars: map[string]any{}, bulk: true}
 	data := sub.run()
 	if len(sub.errs) > 0 {
 		return fail("Invalid bulk query: " + sub.errs[0].Message)

@@ -70,6 +70,7 @@ const maxExecDepth = 40
 // sandbox's lock.
 type executor struct {
 	sb     *Sandbox
+	sch    *schema.Schema
 	schema *ast.Schema
 	doc    *ast.QueryDocument
 	op     *ast.OperationDefinition

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -8,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/shopify/schema"
 )
 
 func TestNewRequiresSchemaAndToken(t *testing.T) {
@@ -664,5 +670,30 @@ func TestConcurrentClients(t *testing.T) {
 	}
 	if st := f.sb.Stats(); st.GraphQL != 2*n || st.Mutations != n {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSchemaPerVersion(t *testing.T) {
+	older, err := schema.LoadFile(shared.For(t, "corpus", "shopify", "admin-schema", "admin_2025-10.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(o *Options) { o.Schemas = map[string]*schema.Schema{"2025-10": older} })
+	// @idempotent exists in 2026-01 only.
+	q := `mutation { tagsAdd(id: "gid://shopify/Order/1001", tags: ["x"]) @idempotent(key: "k1") { userErrors { message } } }`
+	if r := f.gql(t, q, nil); len(r.Errors) > 0 {
+		t.Fatalf("2026-01: %s", r.Raw)
+	}
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/api/2025-10/graphql.json", bytes.NewReader(body))
+	req.Header.Set("X-Shopify-Access-Token", testToken)
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(raw), "idempotent") || !strings.Contains(string(raw), "undefinedDirective") {
+		t.Errorf("2025-10 accepted @idempotent: %s", raw)
 	}
 }

@@ -35,6 +35,10 @@ const (
 type Options struct {
 	// Schema is the Admin GraphQL schema served (required).
 	Schema *schema.Schema
+	// Schemas optionally serves other API versions with their own schema:
+	// a request to /admin/api/{version}/graphql.json uses Schemas[version]
+	// when present, else Schema.
+	Schemas map[string]*schema.Schema
 	// Shop is the shop's myshopify domain (default DefaultShop).
 	Shop string
 	// AccessToken is the required X-Shopify-Access-Token value (required).
@@ -425,14 +429,22 @@ func (sb *Sandbox) graphql(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]any{"query": "Required parameter missing or invalid"}})
 		return
 	}
-	status, resp := sb.Execute(req.Query, req.Variables, req.OperationName)
+	s := sb.schema
+	if m := graphqlPath.FindStringSubmatch(r.URL.Path); m != nil && sb.opts.Schemas[m[1]] != nil {
+		s = sb.opts.Schemas[m[1]]
+	}
+	status, resp := sb.execute(s, req.Query, req.Variables, req.OperationName)
 	writeJSON(w, status, resp)
 }
 
-// Execute runs one GraphQL request as the HTTP endpoint does and returns
-// the HTTP status and the response body.
+// Execute runs one GraphQL request against Options.Schema as the HTTP
+// endpoint does and returns the HTTP status and the response body.
 func (sb *Sandbox) Execute(query string, variables map[string]any, operationName string) (int, map[string]any) {
-	doc, findings := sb.schema.ParseAndValidate(query)
+	return sb.execute(sb.schema, query, variables, operationName)
+}
+
+func (sb *Sandbox) execute(sch *schema.Schema, query string, variables map[string]any, operationName string) (int, map[string]any) {
+	doc, findings := sch.ParseAndValidate(query)
 	if len(findings) > 0 {
 		sb.mu.Lock()
 		sb.stats.InvalidQueries++
@@ -458,7 +470,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 	if op.Operation == ast.Subscription {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{Message: "Subscriptions are not supported", Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
-	vars, err := validator.VariableValues(sb.schema.AST(), op, variables)
+	vars, err := validator.VariableValues(sch.AST(), op, variables)
 	if err != nil {
 		ge := gqlError{Message: err.Error(), Extensions: map[string]any{"code": "INVALID_VARIABLE"}}
 		var gerr *gqlerror.Error
@@ -467,7 +479,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 		}
 		return http.StatusOK, map[string]any{"errors": []gqlError{ge}}
 	}
-	requested, err := sb.schema.Cost(doc, operationName, vars)
+	requested, err := sch.Cost(doc, operationName, vars)
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
@@ -493,7 +505,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 	}
 	sb.avail -= float64(requested)
 	sb.stats.MinAvailable = math.Min(sb.stats.MinAvailable, sb.avail)
-	e := &executor{sb: sb, schema: sb.schema.AST(), doc: doc, op: op, vars: vars}
+	e := &executor{sb: sb, sch: sch, schema: sch.AST(), doc: doc, op: op, vars: vars}
 	data := e.run()
 	actual := min(e.actual, requested)
 	sb.avail = math.Min(sb.opts.BucketSize, sb.avail+float64(requested-actual))
