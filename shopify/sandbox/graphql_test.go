@@ -64,9 +64,9 @@ func TestValidationRejections(t *testing.T) {
 		line, column int
 		code, inMsg  string
 	}{
-		{"unknown field", "{\n  shop {\n    nmae\n  }\n}", 3, 5, "undefinedField", `"nmae"`},
-		{"unknown argument", "mutation {\n  tagsAdd(id: \"gid://shopify/Order/1001\", tags: [\"x\"], colour: 1) { userErrors { message } }\n}", 2, 56, "argumentNotAccepted", `"colour"`},
-		{"missing argument", "mutation { tagsAdd(id: \"gid://shopify/Order/1001\") { userErrors { message } } }", 1, 12, "missingRequiredArguments", `"tags"`},
+		{"unknown field", "{\n  shop {\n    nmae\n  }\n}", 3, 5, "undefinedField", "Field 'nmae' doesn't exist on type 'Shop'"},
+		{"unknown argument", "mutation {\n  tagsAdd(id: \"gid://shopify/Order/1001\", tags: [\"x\"], colour: 1) { userErrors { message } }\n}", 2, 56, "argumentNotAccepted", "Field 'tagsAdd' doesn't accept argument 'colour'"},
+		{"missing argument", "mutation { tagsAdd(id: \"gid://shopify/Order/1001\") { userErrors { message } } }", 1, 12, "missingRequiredArguments", "Field 'tagsAdd' is missing required arguments: tags"},
 		{"syntax", "{ shop { name }", 1, 16, "parseError", "Expected"},
 	}
 	for _, tt := range tests {

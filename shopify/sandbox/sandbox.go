@@ -459,6 +459,7 @@ func (sb *Sandbox) execute(sch *schema.Schema, query string, variables map[strin
 			} else {
 				ge.Extensions = map[string]any{"code": f.Rule}
 			}
+			shopifyWording(&ge)
 			errs = append(errs, ge)
 		}
 		return http.StatusOK, map[string]any{"errors": errs}
@@ -623,5 +624,26 @@ func (sb *Sandbox) answerCreate(w http.ResponseWriter, kind string) func(string,
 		}
 		o, _ := sb.Object(id)
 		writeJSON(w, http.StatusCreated, map[string]any{kind: o})
+	}
+}
+
+var (
+	undefinedFieldRE  = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"\.`)
+	unknownArgumentRE = regexp.MustCompile(`^Unknown argument "([^"]+)" on field "(?:[^".]+\.)?([^"]+)"\.`)
+	missingArgRE      = regexp.MustCompile(`^Field "([^"]+)" argument "([^"]+)" of type "[^"]+" is required`)
+)
+
+// shopifyWording rewrites the commonest validation messages the way
+// Shopify's GraphQL server words them, with the same extensions.
+func shopifyWording(ge *gqlError) {
+	if m := undefinedFieldRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' doesn't exist on type '%s'", m[1], m[2])
+		ge.Extensions["typeName"], ge.Extensions["fieldName"] = m[2], m[1]
+	} else if m := unknownArgumentRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' doesn't accept argument '%s'", m[2], m[1])
+		ge.Extensions["name"], ge.Extensions["typeName"], ge.Extensions["argumentName"] = m[2], "Field", m[1]
+	} else if m := missingArgRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' is missing required arguments: %s", m[1], m[2])
+		ge.Extensions["className"], ge.Extensions["name"], ge.Extensions["arguments"] = "Field", m[1], m[2]
 	}
 }
