@@ -48,10 +48,12 @@
 // # Control
 //
 // /sandbox/ endpoints (same access token): GET stats, POST reset, GET
-// objects?id=GID|type=Type, POST orders|customers|products, POST faults
-// ({"status":503,"count":2} or {"hang":"3s","count":1}). The same is
-// available in Go: Stats, Reset, Object, IDs, CreateOrder, CreateCustomer,
-// CreateProduct, InjectFault.
+// objects?id=GID|type=Type, POST orders|customers|products, POST
+// import/orders|customers|products (a REST or webhook payload stored under
+// its own id, so that tasks run with that event data find their objects),
+// POST faults ({"status":503,"count":2} or {"hang":"3s","count":1}). The
+// same is available in Go: Stats, Reset, Object, IDs, CreateOrder,
+// CreateCustomer, CreateProduct, ImportREST, InjectFault.
 //
 // See README.md in this folder for the operations the library uses most
 // and which of them are implemented.

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
 )
 
 func TestRESTPagination(t *testing.T) {
@@ -304,5 +308,54 @@ func BenchmarkGraphQLOrdersPage(b *testing.B) {
 		if status, resp := sb.Execute(q, nil, ""); status != 200 || resp["errors"] != nil {
 			b.Fatal(resp)
 		}
+	}
+}
+
+func TestImportWebhookPayload(t *testing.T) {
+	f := newFixture(t, nil)
+	raw, err := os.ReadFile(shared.For(t, "corpus", "shopify", "webhooks", "2025-10", "orders", "create.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hook struct {
+		Response map[string]any `json:"response"`
+	}
+	if err := json.Unmarshal(raw, &hook); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := f.rest(t, http.MethodPost, "/sandbox/import/orders", hook.Response)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %v", resp.StatusCode, body)
+	}
+	gid := body["id"].(string)
+	if gid != hook.Response["admin_graphql_api_id"] {
+		t.Errorf("imported as %s, want %v", gid, hook.Response["admin_graphql_api_id"])
+	}
+	d := f.mustData(t, `query($id: ID!) { order(id: $id) { name email customer { id email } lineItems(first: 10) { nodes { title quantity } } } }`, map[string]any{"id": gid})
+	if dig(d, "order", "name") != hook.Response["name"] || dig(d, "order", "customer", "email") != "john@example.com" {
+		t.Errorf("imported order reads %v", d)
+	}
+	if n := len(dig(d, "order", "lineItems", "nodes").([]any)); n != len(hook.Response["line_items"].([]any)) {
+		t.Errorf("%d line items", n)
+	}
+	// Tasks reacting to the event can now write to it.
+	f.mustData(t, `mutation($id: ID!) { tagsAdd(id: $id, tags: ["imported"]) { userErrors { message } } }`, map[string]any{"id": gid})
+	o, _ := f.sb.Object(gid)
+	if !slices.Contains(o["tags"].([]any), any("imported")) {
+		t.Errorf("tags %v", o["tags"])
+	}
+	// Importing again leaves it as it is.
+	resp, body = f.rest(t, http.MethodPost, "/sandbox/import/orders", map[string]any{"order": hook.Response})
+	if resp.StatusCode != http.StatusOK || body["created"] != false {
+		t.Errorf("second import: %d %v", resp.StatusCode, body)
+	}
+	if _, _, err := f.sb.ImportREST("widgets", map[string]any{}); err == nil {
+		t.Error("unknown resource accepted")
+	}
+	if _, _, err := f.sb.ImportREST("order", map[string]any{"name": "#1"}); err == nil || !strings.Contains(err.Error(), "id") {
+		t.Errorf("order without id: %v", err)
+	}
+	if _, err := f.sb.CreateCustomer(CustomerSpec{ID: "gid://shopify/Customer/1001"}); err == nil {
+		t.Error("duplicate customer id accepted")
 	}
 }

@@ -249,10 +249,27 @@ func (sb *Sandbox) IDs(typ string) []string {
 	return out
 }
 
+// checkNewID verifies a requested GID: of the type and not taken.
+func (sb *Sandbox) checkNewID(id, typ string) error {
+	if id == "" {
+		return nil
+	}
+	if t, _, ok := parseGID(id); !ok || t != typ {
+		return fmt.Errorf("id %q is not a %s GID", id, typ)
+	}
+	if sb.st.get(id) != nil {
+		return fmt.Errorf("id %s already exists", id)
+	}
+	return nil
+}
+
 // CreateOrder stores a new order and returns its GID.
 func (sb *Sandbox) CreateOrder(spec OrderSpec) (string, error) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Order"); err != nil {
+		return "", fmt.Errorf("sandbox: create order: %w", err)
+	}
 	o, err := sb.addOrder(spec)
 	if err != nil {
 		return "", fmt.Errorf("sandbox: create order: %w", err)
@@ -264,6 +281,9 @@ func (sb *Sandbox) CreateOrder(spec OrderSpec) (string, error) {
 func (sb *Sandbox) CreateCustomer(spec CustomerSpec) (string, error) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Customer"); err != nil {
+		return "", fmt.Errorf("sandbox: create customer: %w", err)
+	}
 	if spec.Email != "" && sb.emailTaken(spec.Email, "") {
 		return "", fmt.Errorf("sandbox: create customer: email %q has already been taken", spec.Email)
 	}
@@ -277,6 +297,14 @@ func (sb *Sandbox) CreateProduct(spec ProductSpec) (string, error) {
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Product"); err != nil {
+		return "", fmt.Errorf("sandbox: create product: %w", err)
+	}
+	for i, v := range spec.Variants {
+		if err := sb.checkNewID(v.ID, "ProductVariant"); err != nil {
+			return "", fmt.Errorf("sandbox: create product: variants[%d]: %w", i, err)
+		}
+	}
 	return sb.addProduct(spec, sb.now())["id"].(string), nil
 }
 
@@ -587,6 +615,25 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		if decode(&spec) {
 			sb.answerCreate(w, "product")(sb.CreateProduct(spec))
 		}
+	case "POST /sandbox/import/orders", "POST /sandbox/import/customers", "POST /sandbox/import/products":
+		var body map[string]any
+		if !decode(&body) {
+			return
+		}
+		resource := strings.TrimPrefix(route, "POST /sandbox/import/")
+		if inner, ok := body[strings.TrimSuffix(resource, "s")].(map[string]any); ok && len(body) == 1 {
+			body = inner
+		}
+		id, created, err := sb.ImportREST(resource, body)
+		if err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": err.Error()})
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		writeJSON(w, status, map[string]any{"id": id, "created": created})
 	case "POST /sandbox/faults":
 		var in struct {
 			Status int    `json:"status"`
@@ -612,7 +659,7 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"queued": f.Count})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown control endpoint " + route +
-			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/faults"})
+			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/import/orders|customers|products, POST /sandbox/faults"})
 	}
 }
 
