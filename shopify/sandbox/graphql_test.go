@@ -713,13 +713,17 @@ func TestLessCommonMutations(t *testing.T) {
 		{"segmentCreate", `mutation { segmentCreate(name: "Big spenders", query: "amount_spent >= 100") { segment { id name query } userErrors { message } } }`, nil,
 			func(d map[string]any) bool { return dig(d, "segmentCreate", "segment", "name") == "Big spenders" }},
 		{"segmentCreate duplicate", `mutation { a: segmentCreate(name: "Dup", query: "x") { segment { id } } b: segmentCreate(name: "Dup", query: "x") { segment { id } userErrors { field } } }`, nil,
-			func(d map[string]any) bool { return dig(d, "b", "segment") == nil && dig(d, "b", "userErrors", 0, "field", 0) == "name" }},
+			func(d map[string]any) bool {
+				return dig(d, "b", "segment") == nil && dig(d, "b", "userErrors", 0, "field", 0) == "name"
+			}},
 		{"fulfillmentTrackingInfoUpdate", `mutation($id: ID!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: {number: "TRK1", company: "DHL"}) { fulfillment { trackingInfo { number company } } userErrors { message } } }`, map[string]any{"id": fulfilled},
 			func(d map[string]any) bool {
 				return dig(d, "fulfillmentTrackingInfoUpdate", "fulfillment", "trackingInfo", 0, "number") == "TRK1"
 			}},
 		{"fulfillmentEventCreate", `mutation($id: ID!) { fulfillmentEventCreate(fulfillmentEvent: {fulfillmentId: $id, status: DELIVERED}) { fulfillmentEvent { status } userErrors { message } } }`, map[string]any{"id": fulfilled},
-			func(d map[string]any) bool { return dig(d, "fulfillmentEventCreate", "fulfillmentEvent", "status") == "DELIVERED" }},
+			func(d map[string]any) bool {
+				return dig(d, "fulfillmentEventCreate", "fulfillmentEvent", "status") == "DELIVERED"
+			}},
 		{"inventoryBulkToggleActivation off", `mutation { inventoryBulkToggleActivation(inventoryItemId: "gid://shopify/InventoryItem/1001", inventoryItemUpdates: [{locationId: "gid://shopify/Location/1003", activate: false}]) { inventoryItem { inventoryLevels(first: 5) { nodes { location { id } } } } userErrors { message } } }`, nil,
 			func(d map[string]any) bool {
 				return len(dig(d, "inventoryBulkToggleActivation", "inventoryItem", "inventoryLevels", "nodes").([]any)) == 2
