@@ -445,8 +445,10 @@ func (sb *Sandbox) addFulfillment(order, fo object, items []object, tracking obj
 		"name":      fmt.Sprintf("%v-F%d", order["name"], len(refsOf(order, "fulfillments"))+1),
 		"createdAt": timestamp(at), "updatedAt": timestamp(at), "requiresShipping": true,
 		"trackingInfo": []any{}, "fulfillmentLineItems": []any{}, "fulfillmentOrders": []any{ref(fo["id"].(string))},
-		"location": fo["assignedLocation"].(object)["location"],
 	})
+	if al, ok := fo["assignedLocation"].(object); ok {
+		f["location"] = al["location"]
+	}
 	if tracking != nil {
 		f["trackingInfo"] = []any{tracking}
 	}

@@ -322,6 +322,12 @@ func (sb *Sandbox) Handler() http.Handler {
 func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() {
+		if p := recover(); p != nil {
+			// A sandbox bug must not pass for Shopify's answer: say so.
+			sb.log.Error("sandbox panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": fmt.Sprintf("sandbox internal error: %v", p)})
+			return
+		}
 		sb.log.Debug("sandbox request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
 	}()
 	if strings.HasPrefix(r.URL.Path, bulkPathPrefix) {
