@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -635,7 +636,7 @@ func TestProductCustomerCollectionMutations(t *testing.T) {
 	if dig(pp, "product", "publishedOnPublication") != true {
 		t.Error("not published")
 	}
-	r := f.gql(t, `mutation { orderEditBegin(id: "gid://shopify/Order/1001") { userErrors { message } } }`, nil)
+	r := f.gql(t, `mutation { returnApproveRequest(input: {id: "gid://shopify/Return/1"}) { userErrors { message } } }`, nil)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" {
 		t.Errorf("unimplemented mutation: %s", r.Raw)
 	}
@@ -803,5 +804,40 @@ func TestEveryFieldOfStoredTypes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestOrderEdit(t *testing.T) {
+	f := newFixture(t, nil)
+	order := "gid://shopify/Order/1002"
+	before := f.mustData(t, `query($id: ID!) { order(id: $id) { totalPriceSet { shopMoney { amount } } lineItems(first: 10) { nodes { id } } } }`, map[string]any{"id": order})
+	total0, _ := strconv.ParseFloat(dig(before, "order", "totalPriceSet", "shopMoney", "amount").(string), 64)
+	n0 := len(dig(before, "order", "lineItems", "nodes").([]any))
+
+	begin := f.mustData(t, `mutation($id: ID!) { orderEditBegin(id: $id) { calculatedOrder { id originalOrder { name } lineItems(first: 10) { nodes { id quantity } } } userErrors { message } } }`, map[string]any{"id": order})
+	calc := dig(begin, "orderEditBegin", "calculatedOrder", "id").(string)
+	if n := len(dig(begin, "orderEditBegin", "calculatedOrder", "lineItems", "nodes").([]any)); n != n0 {
+		t.Fatalf("calculated order has %d line items, want %d", n, n0)
+	}
+	add := f.mustData(t, `mutation($id: ID!) { orderEditAddVariant(id: $id, variantId: "gid://shopify/ProductVariant/1001", quantity: 2, allowDuplicates: true) { calculatedLineItem { id sku variant { id } } userErrors { message } } }`, map[string]any{"id": calc})
+	cli := dig(add, "orderEditAddVariant", "calculatedLineItem", "id").(string)
+	disc := f.mustData(t, `mutation($id: ID!, $li: ID!) { orderEditAddLineItemDiscount(id: $id, lineItemId: $li, discount: {percentValue: 50, description: "bundle"}) { calculatedLineItem { discountedUnitPriceSet { shopMoney { amount } } } userErrors { message } } }`, map[string]any{"id": calc, "li": cli})
+	if ue := dig(disc, "orderEditAddLineItemDiscount", "userErrors").([]any); len(ue) != 0 {
+		t.Fatalf("discount: %v", ue)
+	}
+	commit := f.mustData(t, `mutation($id: ID!) { orderEditCommit(id: $id, notifyCustomer: false) { order { edited totalPriceSet { shopMoney { amount } } lineItems(first: 10) { nodes { sku quantity } } } userErrors { message } } }`, map[string]any{"id": calc})
+	o := dig(commit, "orderEditCommit", "order")
+	if n := len(dig(o, "lineItems", "nodes").([]any)); n != n0+1 || dig(o, "edited") != true {
+		t.Fatalf("after commit %v", o)
+	}
+	v, _ := f.sb.Object("gid://shopify/ProductVariant/1001")
+	price, _ := strconv.ParseFloat(v["price"].(string), 64)
+	total1, _ := strconv.ParseFloat(dig(o, "totalPriceSet", "shopMoney", "amount").(string), 64)
+	if want := total0 + price; math.Abs(total1-want) > 0.011 {
+		t.Errorf("total %v, want %v (two at half price)", total1, want)
+	}
+	again := f.mustData(t, `mutation($id: ID!) { orderEditCommit(id: $id) { order { id } userErrors { message } } }`, map[string]any{"id": calc})
+	if len(dig(again, "orderEditCommit", "userErrors").([]any)) != 1 {
+		t.Error("a committed edit committed twice")
 	}
 }

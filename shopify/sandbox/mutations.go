@@ -108,6 +108,11 @@ func mutationTable() map[string]mutationFunc {
 		"fulfillmentEventCreate":                     mFulfillmentEventCreate,
 		"inventoryBulkToggleActivation":              mInventoryToggle,
 		"fulfillmentOrderLineItemsPreparedForPickup": mPreparedForPickup,
+		"orderEditBegin":                             mOrderEditBegin,
+		"orderEditAddVariant":                        mOrderEditAddVariant,
+		"orderEditAddLineItemDiscount":               mOrderEditAddLineItemDiscount,
+		"orderEditSetQuantity":                       mOrderEditSetQuantity,
+		"orderEditCommit":                            mOrderEditCommit,
 	}
 }
 
