@@ -488,12 +488,24 @@ func cursorOf(item any, index int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key))
 }
 
-// maxPage is Shopify's largest page of a connection.
+// maxPage is Shopify's largest page of a connection; pageLimits lists the
+// connections that allow larger pages (the library reads customer segment
+// members 1000 at a time).
 const maxPage = 250
+
+var pageLimits = map[string]int{"CustomerSegmentMemberConnection": 1000}
+
+// filtered is a list a resolver already filtered by the field's query
+// argument (in a syntax other than the search syntax).
+type filtered []any
 
 // connection filters, sorts and paginates a list into a connection value.
 func (e *executor) connection(def *ast.Definition, raw any, args map[string]any) (any, error) {
 	var items []any
+	_, prefiltered := raw.(filtered)
+	if f, ok := raw.(filtered); ok {
+		raw = []any(f)
+	}
 	if raw != nil {
 		if c, ok := raw.(object); ok && c["__typename"] == def.Name {
 			return c, nil
@@ -515,10 +527,14 @@ func (e *executor) connection(def *ast.Definition, raw any, args map[string]any)
 	} else if !hasFirst && !hasLast {
 		return nil, codedError{"BAD_REQUEST", "you must provide one of first or last"}
 	}
-	if (hasFirst && (first < 0 || first > maxPage)) || (hasLast && (last < 0 || last > maxPage)) {
-		return nil, codedError{"BAD_REQUEST", fmt.Sprintf("first and last must be between 0 and %d", maxPage)}
+	limit := maxPage
+	if l, ok := pageLimits[def.Name]; ok {
+		limit = l
 	}
-	if q, _ := args["query"].(string); q != "" {
+	if (hasFirst && (first < 0 || first > limit)) || (hasLast && (last < 0 || last > limit)) {
+		return nil, codedError{"BAD_REQUEST", fmt.Sprintf("first and last must be between 0 and %d", limit)}
+	}
+	if q, _ := args["query"].(string); q != "" && !prefiltered {
 		items = filterQuery(e.sb, items, q)
 	}
 	if sk, _ := args["sortKey"].(string); sk != "" {

@@ -841,3 +841,70 @@ func TestOrderEdit(t *testing.T) {
 		t.Error("a committed edit committed twice")
 	}
 }
+
+func TestCustomerSegmentMembers(t *testing.T) {
+	// first: 1000 as the library pages segment members: 2002 points by the
+	// documented default costs, above the single-query limit and the
+	// standard bucket (see Options.MaxQueryCost).
+	f := newFixture(t, func(o *Options) { o.MaxQueryCost = -1; o.BucketSize = 1e6; o.RestoreRate = 1e6 })
+	f.mustData(t, `mutation { tagsAdd(id: "gid://shopify/Customer/1002", tags: ["approved"]) { userErrors { message } } }`, nil)
+	q := `query($q: String) { customerSegmentMembers(first: 1000, query: $q) { edges { node { id numberOfOrders defaultEmailAddress { emailAddress } } } } }`
+	count := func(query string) int {
+		d := f.mustData(t, q, map[string]any{"q": query})
+		return len(dig(d, "customerSegmentMembers", "edges").([]any))
+	}
+	all := len(f.sb.IDs("Customer"))
+	withOrders := 0
+	for _, id := range f.sb.IDs("Customer") {
+		c, _ := f.sb.Object(id)
+		if len(c["orders"].([]any)) > 0 {
+			withOrders++
+		}
+	}
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"", all},
+		{"number_of_orders > 0", withOrders},
+		{"number_of_orders = 0", all - withOrders},
+		{"customer_tags CONTAINS 'approved'", 1},
+		{"customer_tags NOT CONTAINS 'approved' AND number_of_orders > 0", withOrders - boolInt(f, "gid://shopify/Customer/1002")},
+		{"customer_email_domain = 'example.com'", all},
+		{"customer_email_domain = 'nowhere.test' OR (customer_tags CONTAINS 'approved')", 1},
+		{"customer_account_status = 'ENABLED' AND customer_tags CONTAINS 'approved'", 1},
+		{"last_order_date > -10000d", withOrders},
+	}
+	for _, tt := range tests {
+		if got := count(tt.query); got != tt.want {
+			t.Errorf("%q: %d members, want %d", tt.query, got, tt.want)
+		}
+	}
+	r := f.gql(t, q, map[string]any{"q": "rfm_group = 'champions'"})
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" || !strings.Contains(r.Errors[0].Message, "rfm_group") {
+		t.Errorf("unknown attribute: %s", r.Raw)
+	}
+	r = f.gql(t, q, map[string]any{"q": "number_of_orders >"})
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+		t.Errorf("bad query: %s", r.Raw)
+	}
+	// Search syntax: comma alternatives and * for "has a value".
+	d := f.mustData(t, `{ a: draftOrders(first: 50, query: "status:open,invoice_sent") { nodes { status } } b: draftOrders(first: 50, query: "customer_id:*") { nodes { id } } }`, nil)
+	for _, n := range dig(d, "a", "nodes").([]any) {
+		if s := dig(n, "status"); s != "OPEN" && s != "INVOICE_SENT" {
+			t.Errorf("status %v", s)
+		}
+	}
+	if len(dig(d, "a", "nodes").([]any)) == 0 || len(dig(d, "b", "nodes").([]any)) != len(f.sb.IDs("DraftOrder")) {
+		t.Errorf("search alternatives %v", d)
+	}
+}
+
+// boolInt is 1 when the customer has orders.
+func boolInt(f *fixture, id string) int {
+	c, _ := f.sb.Object(id)
+	if len(c["orders"].([]any)) > 0 {
+		return 1
+	}
+	return 0
+}

@@ -236,6 +236,16 @@ func resolverTable() map[string]resolver {
 			}
 			return out, nil
 		},
+		"QueryRoot.customerSegmentMembers": func(e *executor, _ object, args map[string]any) (any, error) {
+			if args["segmentId"] != nil || args["queryId"] != nil {
+				return nil, codedError{"NOT_IMPLEMENTED", "the sandbox answers customerSegmentMembers by query only (not segmentId or queryId)"}
+			}
+			l, err := e.sb.segmentMembers(str(args["query"]))
+			if err != nil {
+				return nil, err
+			}
+			return filtered(l), nil
+		},
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},
