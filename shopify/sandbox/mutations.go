@@ -137,8 +137,22 @@ func mTags(add bool) mutationFunc {
 	}
 }
 
+// metafieldTypes are Shopify's metafield types (each also as list.<type>
+// where Shopify allows lists).
+var metafieldTypes = map[string]bool{
+	"boolean": true, "color": true, "date": true, "date_time": true, "dimension": true, "id": true, "json": true,
+	"link": true, "money": true, "multi_line_text_field": true, "number_decimal": true, "number_integer": true,
+	"rating": true, "rich_text_field": true, "single_line_text_field": true, "url": true, "volume": true, "weight": true,
+	"collection_reference": true, "company_reference": true, "customer_reference": true, "file_reference": true,
+	"metaobject_reference": true, "mixed_reference": true, "order_reference": true, "page_reference": true,
+	"product_reference": true, "product_taxonomy_value_reference": true, "variant_reference": true, "article_reference": true,
+}
+
 // metafieldValueError checks a value against its metafield type.
 func metafieldValueError(typ, value string) string {
+	if base := strings.TrimPrefix(typ, "list."); !metafieldTypes[base] || (base != typ && (base == "boolean" || base == "json" || base == "money" || base == "multi_line_text_field" || base == "rich_text_field")) {
+		return fmt.Sprintf("Type %q is not a valid metafield type.", typ)
+	}
 	switch {
 	case typ == "number_integer":
 		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
@@ -216,7 +230,11 @@ func mMetafieldsSet(e *executor, args map[string]any) (object, error) {
 			continue
 		}
 		if msg := metafieldValueError(it.typ, it.value); msg != "" {
-			fail("value", "INVALID_VALUE", msg)
+			if strings.HasPrefix(msg, "Type ") {
+				fail("type", "INVALID_TYPE", msg)
+			} else {
+				fail("value", "INVALID_VALUE", msg)
+			}
 			continue
 		}
 		items = append(items, it)
