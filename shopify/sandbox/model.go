@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-// quantityNames are the inventory quantity names Shopify knows.
-var quantityNames = []string{"available", "committed", "damaged", "incoming", "on_hand", "quality_control", "reserved", "safety_stock"}
-
 // OrderSpec describes an order to create (control endpoint, REST, tests).
 type OrderSpec struct {
 	// ID is the order's GID ("" for the next free one).
