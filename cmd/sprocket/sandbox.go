@@ -13,6 +13,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +37,7 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	seed := fs.Int64("seed", 1, "seed of the generated shop data")
 	bucket := fs.Float64("bucket-size", sandbox.DefaultBucketSize, "GraphQL cost bucket size in points")
 	restore := fs.Float64("restore-rate", sandbox.DefaultRestoreRate, "GraphQL points restored per second")
+	maxCost := fs.Int("max-query-cost", 0, "largest requested cost of one query (0: Shopify's 1000; -1: no limit)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket sandbox [flags]\n\nServes a sandbox Shopify shop: the Admin GraphQL API validated against the real schema,\nthe REST paths the task library uses, and /sandbox/ control endpoints, from a seeded\nin-memory shop. Point `sprocket serve` at it with the printed environment.\n\nflags:")
@@ -57,7 +61,8 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	path := *schemaFile
-	if path == "" {
+	located := path == ""
+	if located {
 		p, err := schema.Locate(*version)
 		if err != nil {
 			fmt.Fprintf(stderr, "sprocket sandbox: %v (give --schema FILE)\n", err)
@@ -70,6 +75,23 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
 		return 1
 	}
+	// Beside a located schema, serve the other versions found with it.
+	others := map[string]*schema.Schema{}
+	if located {
+		matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "admin_*.json.gz"))
+		for _, m := range matches {
+			v := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "admin_"), ".json.gz")
+			if v == *version {
+				continue
+			}
+			o, err := schema.LoadFile(m)
+			if err != nil {
+				fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
+				return 1
+			}
+			others[v] = o
+		}
+	}
 	if *token == "" {
 		b := make([]byte, 16)
 		if _, err := rand.Read(b); err != nil {
@@ -79,8 +101,8 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		*token = "shpat_sandbox_" + hex.EncodeToString(b)
 	}
 	sb, err := sandbox.New(sandbox.Options{
-		Schema: s, Shop: *shop, AccessToken: *token, Seed: *seed,
-		BucketSize: *bucket, RestoreRate: *restore, Logger: log,
+		Schema: s, Schemas: others, Shop: *shop, AccessToken: *token, Seed: *seed,
+		BucketSize: *bucket, RestoreRate: *restore, MaxQueryCost: *maxCost, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
@@ -96,6 +118,14 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "sprocket sandbox: serving %s (schema %s) on %s\n\npoint `sprocket serve` at it with:\n\n", *shop, path, base)
+	if len(others) > 0 {
+		var vs []string
+		for v := range others {
+			vs = append(vs, v)
+		}
+		sort.Strings(vs)
+		fmt.Fprintf(stdout, "(API versions %s are served with their own schemas too)\n\n", strings.Join(vs, ", "))
+	}
 	fmt.Fprintf(stdout, "SPROCKET_SHOPIFY_SHOP=%s\nSPROCKET_SHOPIFY_ACCESS_TOKEN=%s\nSPROCKET_SHOPIFY_BASE_URL=%s\nSPROCKET_SHOPIFY_API_VERSION=%s\n\n", *shop, *token, base, *version)
 
 	srv := &http.Server{

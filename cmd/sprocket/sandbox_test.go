@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,12 +35,15 @@ func (s *syncBuffer) String() string {
 
 func TestSandboxCommand(t *testing.T) {
 	schemaFile := shared.For(t, "corpus", "shopify", "admin-schema", "admin_2026-01.json.gz")
+	// Without --schema the command locates the schema of --api-version and
+	// serves the other versions found beside it.
+	t.Setenv("SPROCKET_SHOPIFY_SCHEMA_DIR", filepath.Dir(schemaFile))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
 	code := make(chan int, 1)
 	go func() {
-		code <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--schema", schemaFile, "--token", "tok123", "--log-level", "warn"}, strings.NewReader(""), &stdout, &stderr)
+		code <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--token", "tok123", "--log-level", "warn"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	env := map[string]string{}
 	deadline := time.After(20 * time.Second)
@@ -62,6 +66,9 @@ func TestSandboxCommand(t *testing.T) {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
 		}
+	}
+	if !strings.Contains(stdout.String(), "2025-10") {
+		t.Errorf("the 2025-10 schema beside 2026-01 is not served: %s", stdout.String())
 	}
 	url := env["SPROCKET_SHOPIFY_BASE_URL"] + "/admin/api/" + env["SPROCKET_SHOPIFY_API_VERSION"] + "/graphql.json"
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"query":"{ shop { myshopifyDomain } }"}`))

@@ -33,6 +33,10 @@
 // field or mutation the sandbox does not implement answers an error with
 // extensions.code NOT_IMPLEMENTED rather than empty data.
 //
+// bulkOperationRunQuery runs the inner query at once with unbounded
+// connections and stores a COMPLETED BulkOperation whose url serves the
+// JSONL result (no token needed, like Shopify's signed URLs).
+//
 // # REST
 //
 // GET/POST/PUT/DELETE /admin/api/{version}/<resource>.json (and
@@ -44,10 +48,12 @@
 // # Control
 //
 // /sandbox/ endpoints (same access token): GET stats, POST reset, GET
-// objects?id=GID|type=Type, POST orders|customers|products, POST faults
-// ({"status":503,"count":2} or {"hang":"3s","count":1}). The same is
-// available in Go: Stats, Reset, Object, IDs, CreateOrder, CreateCustomer,
-// CreateProduct, InjectFault.
+// objects?id=GID|type=Type, POST orders|customers|products, POST
+// import/orders|customers|products (a REST or webhook payload stored under
+// its own id, so that tasks run with that event data find their objects),
+// POST faults ({"status":503,"count":2} or {"hang":"3s","count":1}). The
+// same is available in Go: Stats, Reset, Object, IDs, CreateOrder,
+// CreateCustomer, CreateProduct, ImportREST, InjectFault.
 //
 // See README.md in this folder for the operations the library uses most
 // and which of them are implemented.

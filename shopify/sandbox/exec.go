@@ -70,6 +70,7 @@ const maxExecDepth = 40
 // sandbox's lock.
 type executor struct {
 	sb     *Sandbox
+	sch    *schema.Schema
 	schema *ast.Schema
 	doc    *ast.QueryDocument
 	op     *ast.OperationDefinition
@@ -79,6 +80,9 @@ type executor struct {
 	actual int
 	// inMutation stops object counting inside mutation payloads.
 	inMutation bool
+	// bulk runs a bulk query: connections need no first/last and are not
+	// paged.
+	bulk bool
 }
 
 func (e *executor) addErr(msg string, pos *ast.Position, path []any, code string) {
@@ -93,7 +97,7 @@ func (e *executor) addErr(msg string, pos *ast.Position, path []any, code string
 }
 
 // run executes the operation and returns its data.
-func (e *executor) run() any {
+func (e *executor) run() *omap {
 	var root *ast.Definition
 	switch e.op.Operation {
 	case ast.Mutation:
@@ -484,12 +488,24 @@ func cursorOf(item any, index int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key))
 }
 
-// maxPage is Shopify's largest page of a connection.
+// maxPage is Shopify's largest page of a connection; pageLimits lists the
+// connections that allow larger pages (the library reads customer segment
+// members 1000 at a time).
 const maxPage = 250
+
+var pageLimits = map[string]int{"CustomerSegmentMemberConnection": 1000}
+
+// filtered is a list a resolver already filtered by the field's query
+// argument (in a syntax other than the search syntax).
+type filtered []any
 
 // connection filters, sorts and paginates a list into a connection value.
 func (e *executor) connection(def *ast.Definition, raw any, args map[string]any) (any, error) {
 	var items []any
+	_, prefiltered := raw.(filtered)
+	if f, ok := raw.(filtered); ok {
+		raw = []any(f)
+	}
 	if raw != nil {
 		if c, ok := raw.(object); ok && c["__typename"] == def.Name {
 			return c, nil
@@ -506,13 +522,19 @@ func (e *executor) connection(def *ast.Definition, raw any, args map[string]any)
 	}
 	first, hasFirst := intArg(args, "first")
 	last, hasLast := intArg(args, "last")
-	if !hasFirst && !hasLast {
+	if e.bulk {
+		hasFirst, hasLast = false, false
+	} else if !hasFirst && !hasLast {
 		return nil, codedError{"BAD_REQUEST", "you must provide one of first or last"}
 	}
-	if (hasFirst && (first < 0 || first > maxPage)) || (hasLast && (last < 0 || last > maxPage)) {
-		return nil, codedError{"BAD_REQUEST", fmt.Sprintf("first and last must be between 0 and %d", maxPage)}
+	limit := maxPage
+	if l, ok := pageLimits[def.Name]; ok {
+		limit = l
 	}
-	if q, _ := args["query"].(string); q != "" {
+	if (hasFirst && (first < 0 || first > limit)) || (hasLast && (last < 0 || last > limit)) {
+		return nil, codedError{"BAD_REQUEST", fmt.Sprintf("first and last must be between 0 and %d", limit)}
+	}
+	if q, _ := args["query"].(string); q != "" && !prefiltered {
 		items = filterQuery(e.sb, items, q)
 	}
 	if sk, _ := args["sortKey"].(string); sk != "" {

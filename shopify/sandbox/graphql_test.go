@@ -1,11 +1,20 @@
 package sandbox
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/shopify/schema"
 )
 
 func TestNewRequiresSchemaAndToken(t *testing.T) {
@@ -56,9 +65,9 @@ func TestValidationRejections(t *testing.T) {
 		line, column int
 		code, inMsg  string
 	}{
-		{"unknown field", "{\n  shop {\n    nmae\n  }\n}", 3, 5, "undefinedField", `"nmae"`},
-		{"unknown argument", "mutation {\n  tagsAdd(id: \"gid://shopify/Order/1001\", tags: [\"x\"], colour: 1) { userErrors { message } }\n}", 2, 56, "argumentNotAccepted", `"colour"`},
-		{"missing argument", "mutation { tagsAdd(id: \"gid://shopify/Order/1001\") { userErrors { message } } }", 1, 12, "missingRequiredArguments", `"tags"`},
+		{"unknown field", "{\n  shop {\n    nmae\n  }\n}", 3, 5, "undefinedField", "Field 'nmae' doesn't exist on type 'Shop'"},
+		{"unknown argument", "mutation {\n  tagsAdd(id: \"gid://shopify/Order/1001\", tags: [\"x\"], colour: 1) { userErrors { message } }\n}", 2, 56, "argumentNotAccepted", "Field 'tagsAdd' doesn't accept argument 'colour'"},
+		{"missing argument", "mutation { tagsAdd(id: \"gid://shopify/Order/1001\") { userErrors { message } } }", 1, 12, "missingRequiredArguments", "Field 'tagsAdd' is missing required arguments: tags"},
 		{"syntax", "{ shop { name }", 1, 16, "parseError", "Expected"},
 	}
 	for _, tt := range tests {
@@ -247,6 +256,7 @@ func TestMutationUserErrors(t *testing.T) {
 		{"tagsAdd unknown id", `mutation { tagsAdd(id: "gid://shopify/Order/999999", tags: ["x"]) { node { id } userErrors { field message } } }`, "tagsAdd", "id"},
 		{"orderUpdate unknown id", `mutation { orderUpdate(input: {id: "gid://shopify/Order/999999", note: "x"}) { order { id } userErrors { field message } } }`, "orderUpdate", "id"},
 		{"metafieldsSet bad integer", `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Product/1001", namespace: "custom", key: "n", type: "number_integer", value: "abc"}]) { metafields { id } userErrors { field message code } } }`, "metafieldsSet", "metafields"},
+		{"metafieldsSet unknown type", `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Product/1001", namespace: "custom", key: "k", type: "sample", value: "1"}]) { metafields { id } userErrors { field message code } } }`, "metafieldsSet", "metafields"},
 		{"metafieldsSet no type", `mutation { metafieldsSet(metafields: [{ownerId: "gid://shopify/Product/1001", namespace: "custom", key: "fresh", value: "abc"}]) { metafields { id } userErrors { field message code } } }`, "metafieldsSet", "metafields"},
 		{"inventory not stocked", `mutation { inventoryAdjustQuantities(input: {reason: "correction", name: "available", changes: [{delta: 1, inventoryItemId: "gid://shopify/InventoryItem/1", locationId: "gid://shopify/Location/1001"}]}) { userErrors { field message } } }`, "inventoryAdjustQuantities", "input"},
 		{"variant not of product", `mutation { productVariantsBulkUpdate(productId: "gid://shopify/Product/1001", variants: [{id: "gid://shopify/ProductVariant/1030", price: "1.00"}]) { userErrors { field message } } }`, "productVariantsBulkUpdate", "variants"},
@@ -513,6 +523,11 @@ func TestCostAndThrottling(t *testing.T) {
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "MAX_COST_EXCEEDED" {
 		t.Errorf("max cost: %s", r.Raw)
 	}
+	// The limit is configurable.
+	f3 := newFixture(t, func(o *Options) { o.MaxQueryCost = -1; o.BucketSize = 1e6 })
+	if r := f3.gql(t, `{ products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }`, nil); len(r.Errors) > 0 {
+		t.Errorf("MaxQueryCost -1: %s", r.Raw)
+	}
 }
 
 func TestOrderLifecycleMutations(t *testing.T) {
@@ -622,8 +637,275 @@ func TestProductCustomerCollectionMutations(t *testing.T) {
 	if dig(pp, "product", "publishedOnPublication") != true {
 		t.Error("not published")
 	}
-	r := f.gql(t, `mutation { orderEditBegin(id: "gid://shopify/Order/1001") { userErrors { message } } }`, nil)
+	r := f.gql(t, `mutation { returnApproveRequest(input: {id: "gid://shopify/Return/1"}) { userErrors { message } } }`, nil)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" {
 		t.Errorf("unimplemented mutation: %s", r.Raw)
 	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	f := newFixture(t, nil)
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.gql(t, `mutation($t: [String!]!) { tagsAdd(id: "gid://shopify/Customer/1001", tags: $t) { userErrors { message } } }`, map[string]any{"t": []any{"c" + strconv.Itoa(i)}})
+			if len(r.Errors) > 0 {
+				errs <- r.Raw
+			}
+			f.gql(t, `{ customer(id: "gid://shopify/Customer/1001") { tags } }`, nil)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	c, _ := f.sb.Object("gid://shopify/Customer/1001")
+	for i := range n {
+		if !slices.Contains(c["tags"].([]any), any("c"+strconv.Itoa(i))) {
+			t.Errorf("tag c%d lost", i)
+		}
+	}
+	if st := f.sb.Stats(); st.GraphQL != 2*n || st.Mutations != n {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSchemaPerVersion(t *testing.T) {
+	older, err := schema.LoadFile(shared.For(t, "corpus", "shopify", "admin-schema", "admin_2025-10.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(o *Options) { o.Schemas = map[string]*schema.Schema{"2025-10": older} })
+	// @idempotent exists in 2026-01 only.
+	q := `mutation { tagsAdd(id: "gid://shopify/Order/1001", tags: ["x"]) @idempotent(key: "k1") { userErrors { message } } }`
+	if r := f.gql(t, q, nil); len(r.Errors) > 0 {
+		t.Fatalf("2026-01: %s", r.Raw)
+	}
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/admin/api/2025-10/graphql.json", bytes.NewReader(body))
+	req.Header.Set("X-Shopify-Access-Token", testToken)
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(raw), "idempotent") || !strings.Contains(string(raw), "undefinedDirective") {
+		t.Errorf("2025-10 accepted @idempotent: %s", raw)
+	}
+}
+
+func TestLessCommonMutations(t *testing.T) {
+	f := newFixture(t, nil)
+	var fulfilled string
+	for _, id := range f.sb.IDs("Fulfillment") {
+		fulfilled = id
+		break
+	}
+	tests := []struct {
+		name, query string
+		vars        map[string]any
+		check       func(d map[string]any) bool
+	}{
+		{"segmentCreate", `mutation { segmentCreate(name: "Big spenders", query: "amount_spent >= 100") { segment { id name query } userErrors { message } } }`, nil,
+			func(d map[string]any) bool { return dig(d, "segmentCreate", "segment", "name") == "Big spenders" }},
+		{"segmentCreate duplicate", `mutation { a: segmentCreate(name: "Dup", query: "x") { segment { id } } b: segmentCreate(name: "Dup", query: "x") { segment { id } userErrors { field } } }`, nil,
+			func(d map[string]any) bool {
+				return dig(d, "b", "segment") == nil && dig(d, "b", "userErrors", 0, "field", 0) == "name"
+			}},
+		{"fulfillmentTrackingInfoUpdate", `mutation($id: ID!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, trackingInfoInput: {number: "TRK1", company: "DHL"}) { fulfillment { trackingInfo { number company } } userErrors { message } } }`, map[string]any{"id": fulfilled},
+			func(d map[string]any) bool {
+				return dig(d, "fulfillmentTrackingInfoUpdate", "fulfillment", "trackingInfo", 0, "number") == "TRK1"
+			}},
+		{"fulfillmentEventCreate", `mutation($id: ID!) { fulfillmentEventCreate(fulfillmentEvent: {fulfillmentId: $id, status: DELIVERED}) { fulfillmentEvent { status } userErrors { message } } }`, map[string]any{"id": fulfilled},
+			func(d map[string]any) bool {
+				return dig(d, "fulfillmentEventCreate", "fulfillmentEvent", "status") == "DELIVERED"
+			}},
+		{"inventoryBulkToggleActivation off", `mutation { inventoryBulkToggleActivation(inventoryItemId: "gid://shopify/InventoryItem/1001", inventoryItemUpdates: [{locationId: "gid://shopify/Location/1003", activate: false}]) { inventoryItem { inventoryLevels(first: 5) { nodes { location { id } } } } userErrors { message } } }`, nil,
+			func(d map[string]any) bool {
+				return len(dig(d, "inventoryBulkToggleActivation", "inventoryItem", "inventoryLevels", "nodes").([]any)) == 2
+			}},
+		{"draftOrderUpdate", `mutation { draftOrderUpdate(id: "gid://shopify/DraftOrder/1001", input: {note: "rush", tags: ["b2b"]}) { draftOrder { note2 tags } userErrors { message } } }`, nil,
+			func(d map[string]any) bool { return dig(d, "draftOrderUpdate", "draftOrder", "note2") == "rush" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := f.mustData(t, tt.query, tt.vars)
+			if !tt.check(d) {
+				t.Errorf("unexpected result %v", d)
+			}
+		})
+	}
+}
+
+// TestEveryFieldOfStoredTypes selects every field (without required
+// arguments) of every seeded type: each must resolve without an error and
+// non-null fields must not come back null.
+func TestEveryFieldOfStoredTypes(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.BucketSize = 1e9; o.RestoreRate = 1e9; o.MaxQueryCost = -1 })
+	s := f.sb.schema.AST()
+	for _, typ := range []string{"Order", "LineItem", "Customer", "Product", "ProductVariant", "InventoryItem", "InventoryLevel", "Location",
+		"Collection", "Metafield", "DraftOrder", "Fulfillment", "FulfillmentOrder", "OrderTransaction", "Shop", "Publication"} {
+		t.Run(typ, func(t *testing.T) {
+			ids := f.sb.IDs(typ)
+			if len(ids) == 0 {
+				t.Fatalf("no %s in the seed", typ)
+			}
+			def := s.Types[typ]
+			var sel []string
+			for _, fd := range def.Fields {
+				required := false
+				for _, a := range fd.Arguments {
+					if a.Type.NonNull && a.DefaultValue == nil {
+						required = true
+					}
+				}
+				if required || strings.HasPrefix(fd.Name, "__") {
+					continue
+				}
+				ft := s.Types[fd.Type.Name()]
+				switch {
+				case ft.IsLeafType():
+					sel = append(sel, fd.Name)
+				case schema.IsConnection(ft, fd):
+					sel = append(sel, fd.Name+"(first: 2) { nodes { __typename } pageInfo { hasNextPage } }")
+				default:
+					sel = append(sel, fd.Name+" { __typename }")
+				}
+			}
+			q := `query($id: ID!) { node(id: $id) { ... on ` + typ + ` { ` + strings.Join(sel, "\n") + ` } } }`
+			if typ == "Shop" {
+				q = `query($id: ID!) { n: node(id: $id) { id } shop { ` + strings.Join(sel, "\n") + ` } }`
+			}
+			t.Logf("%d fields", len(sel))
+			r := f.gql(t, q, map[string]any{"id": ids[0]})
+			if r.Status != 200 {
+				t.Fatalf("HTTP %d %s", r.Status, r.Raw)
+			}
+			for _, e := range r.Errors {
+				if e.Extensions["code"] != "NOT_IMPLEMENTED" {
+					t.Errorf("%s (%v)", e.Message, e.Path)
+				}
+			}
+			obj, _ := r.Data["node"].(map[string]any)
+			if typ == "Shop" {
+				obj, _ = r.Data["shop"].(map[string]any)
+			}
+			if obj == nil {
+				t.Fatalf("no object: %.500s", r.Raw)
+			}
+			for _, fd := range def.Fields {
+				if v, ok := obj[fd.Name]; ok && v == nil && fd.Type.NonNull {
+					t.Errorf("non-null field %s.%s is null", typ, fd.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestOrderEdit(t *testing.T) {
+	f := newFixture(t, nil)
+	order := "gid://shopify/Order/1002"
+	before := f.mustData(t, `query($id: ID!) { order(id: $id) { totalPriceSet { shopMoney { amount } } lineItems(first: 10) { nodes { id } } } }`, map[string]any{"id": order})
+	total0, _ := strconv.ParseFloat(dig(before, "order", "totalPriceSet", "shopMoney", "amount").(string), 64)
+	n0 := len(dig(before, "order", "lineItems", "nodes").([]any))
+
+	begin := f.mustData(t, `mutation($id: ID!) { orderEditBegin(id: $id) { calculatedOrder { id originalOrder { name } lineItems(first: 10) { nodes { id quantity } } } userErrors { message } } }`, map[string]any{"id": order})
+	calc := dig(begin, "orderEditBegin", "calculatedOrder", "id").(string)
+	if n := len(dig(begin, "orderEditBegin", "calculatedOrder", "lineItems", "nodes").([]any)); n != n0 {
+		t.Fatalf("calculated order has %d line items, want %d", n, n0)
+	}
+	add := f.mustData(t, `mutation($id: ID!) { orderEditAddVariant(id: $id, variantId: "gid://shopify/ProductVariant/1001", quantity: 2, allowDuplicates: true) { calculatedLineItem { id sku variant { id } } userErrors { message } } }`, map[string]any{"id": calc})
+	cli := dig(add, "orderEditAddVariant", "calculatedLineItem", "id").(string)
+	disc := f.mustData(t, `mutation($id: ID!, $li: ID!) { orderEditAddLineItemDiscount(id: $id, lineItemId: $li, discount: {percentValue: 50, description: "bundle"}) { calculatedLineItem { discountedUnitPriceSet { shopMoney { amount } } } userErrors { message } } }`, map[string]any{"id": calc, "li": cli})
+	if ue := dig(disc, "orderEditAddLineItemDiscount", "userErrors").([]any); len(ue) != 0 {
+		t.Fatalf("discount: %v", ue)
+	}
+	commit := f.mustData(t, `mutation($id: ID!) { orderEditCommit(id: $id, notifyCustomer: false) { order { edited totalPriceSet { shopMoney { amount } } lineItems(first: 10) { nodes { sku quantity } } } userErrors { message } } }`, map[string]any{"id": calc})
+	o := dig(commit, "orderEditCommit", "order")
+	if n := len(dig(o, "lineItems", "nodes").([]any)); n != n0+1 || dig(o, "edited") != true {
+		t.Fatalf("after commit %v", o)
+	}
+	v, _ := f.sb.Object("gid://shopify/ProductVariant/1001")
+	price, _ := strconv.ParseFloat(v["price"].(string), 64)
+	total1, _ := strconv.ParseFloat(dig(o, "totalPriceSet", "shopMoney", "amount").(string), 64)
+	if want := total0 + price; math.Abs(total1-want) > 0.011 {
+		t.Errorf("total %v, want %v (two at half price)", total1, want)
+	}
+	again := f.mustData(t, `mutation($id: ID!) { orderEditCommit(id: $id) { order { id } userErrors { message } } }`, map[string]any{"id": calc})
+	if len(dig(again, "orderEditCommit", "userErrors").([]any)) != 1 {
+		t.Error("a committed edit committed twice")
+	}
+}
+
+func TestCustomerSegmentMembers(t *testing.T) {
+	// first: 1000 as the library pages segment members: 2002 points by the
+	// documented default costs, above the single-query limit and the
+	// standard bucket (see Options.MaxQueryCost).
+	f := newFixture(t, func(o *Options) { o.MaxQueryCost = -1; o.BucketSize = 1e6; o.RestoreRate = 1e6 })
+	f.mustData(t, `mutation { tagsAdd(id: "gid://shopify/Customer/1002", tags: ["approved"]) { userErrors { message } } }`, nil)
+	q := `query($q: String) { customerSegmentMembers(first: 1000, query: $q) { edges { node { id numberOfOrders defaultEmailAddress { emailAddress } } } } }`
+	count := func(query string) int {
+		d := f.mustData(t, q, map[string]any{"q": query})
+		return len(dig(d, "customerSegmentMembers", "edges").([]any))
+	}
+	all := len(f.sb.IDs("Customer"))
+	withOrders := 0
+	for _, id := range f.sb.IDs("Customer") {
+		c, _ := f.sb.Object(id)
+		if len(c["orders"].([]any)) > 0 {
+			withOrders++
+		}
+	}
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"", all},
+		{"number_of_orders > 0", withOrders},
+		{"number_of_orders = 0", all - withOrders},
+		{"customer_tags CONTAINS 'approved'", 1},
+		{"customer_tags NOT CONTAINS 'approved' AND number_of_orders > 0", withOrders - boolInt(f, "gid://shopify/Customer/1002")},
+		{"customer_email_domain = 'example.com'", all},
+		{"customer_email_domain = 'nowhere.test' OR (customer_tags CONTAINS 'approved')", 1},
+		{"customer_account_status = 'ENABLED' AND customer_tags CONTAINS 'approved'", 1},
+		{"last_order_date > -10000d", withOrders},
+	}
+	for _, tt := range tests {
+		if got := count(tt.query); got != tt.want {
+			t.Errorf("%q: %d members, want %d", tt.query, got, tt.want)
+		}
+	}
+	r := f.gql(t, q, map[string]any{"q": "rfm_group = 'champions'"})
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" || !strings.Contains(r.Errors[0].Message, "rfm_group") {
+		t.Errorf("unknown attribute: %s", r.Raw)
+	}
+	r = f.gql(t, q, map[string]any{"q": "number_of_orders >"})
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+		t.Errorf("bad query: %s", r.Raw)
+	}
+	// Search syntax: comma alternatives and * for "has a value".
+	d := f.mustData(t, `{ a: draftOrders(first: 50, query: "status:open,invoice_sent") { nodes { status } } b: draftOrders(first: 50, query: "customer_id:*") { nodes { id } } }`, nil)
+	for _, n := range dig(d, "a", "nodes").([]any) {
+		if s := dig(n, "status"); s != "OPEN" && s != "INVOICE_SENT" {
+			t.Errorf("status %v", s)
+		}
+	}
+	if len(dig(d, "a", "nodes").([]any)) == 0 || len(dig(d, "b", "nodes").([]any)) != len(f.sb.IDs("DraftOrder")) {
+		t.Errorf("search alternatives %v", d)
+	}
+}
+
+// boolInt is 1 when the customer has orders.
+func boolInt(f *fixture, id string) int {
+	c, _ := f.sb.Object(id)
+	if len(c["orders"].([]any)) > 0 {
+		return 1
+	}
+	return 0
 }

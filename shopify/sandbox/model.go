@@ -7,11 +7,10 @@ import (
 	"time"
 )
 
-// quantityNames are the inventory quantity names Shopify knows.
-var quantityNames = []string{"available", "committed", "damaged", "incoming", "on_hand", "quality_control", "reserved", "safety_stock"}
-
 // OrderSpec describes an order to create (control endpoint, REST, tests).
 type OrderSpec struct {
+	// ID is the order's GID ("" for the next free one).
+	ID string `json:"id"`
 	// CustomerID is the customer's GID ("" for a guest order).
 	CustomerID string `json:"customerId"`
 	// Email defaults to the customer's.
@@ -43,6 +42,8 @@ type LineItemSpec struct {
 
 // CustomerSpec describes a customer to create.
 type CustomerSpec struct {
+	// ID is the customer's GID ("" for the next free one).
+	ID        string   `json:"id"`
 	FirstName string   `json:"firstName"`
 	LastName  string   `json:"lastName"`
 	Email     string   `json:"email"`
@@ -53,6 +54,8 @@ type CustomerSpec struct {
 
 // ProductSpec describes a product to create.
 type ProductSpec struct {
+	// ID is the product's GID ("" for the next free one).
+	ID          string        `json:"id"`
 	Title       string        `json:"title"`
 	Vendor      string        `json:"vendor"`
 	ProductType string        `json:"productType"`
@@ -63,6 +66,8 @@ type ProductSpec struct {
 
 // VariantSpec describes one variant of a new product.
 type VariantSpec struct {
+	// ID is the variant's GID ("" for the next free one).
+	ID    string  `json:"id"`
 	Title string  `json:"title"`
 	SKU   string  `json:"sku"`
 	Price float64 `json:"price"`
@@ -91,6 +96,7 @@ func handleize(s string) string {
 func (sb *Sandbox) addCustomer(c CustomerSpec, at time.Time) object {
 	st := sb.st
 	o := st.create("Customer", object{
+		"id":            c.ID,
 		"firstName":     c.FirstName,
 		"lastName":      c.LastName,
 		"email":         c.Email,
@@ -127,6 +133,7 @@ func (sb *Sandbox) addProduct(p ProductSpec, at time.Time) object {
 		status = "ACTIVE"
 	}
 	prod := st.create("Product", object{
+		"id":              p.ID,
 		"title":           p.Title,
 		"handle":          handleize(p.Title),
 		"vendor":          p.Vendor,
@@ -165,6 +172,7 @@ func (sb *Sandbox) addVariant(prod object, v VariantSpec, pos int, at time.Time)
 		"inventoryLevels": []any{},
 	})
 	variant := st.create("ProductVariant", object{
+		"id":                 v.ID,
 		"title":              title,
 		"sku":                nilIfEmpty(v.SKU),
 		"price":              money(v.Price),
@@ -263,6 +271,7 @@ func (sb *Sandbox) addOrder(spec OrderSpec) (object, error) {
 	sb.orderNumber++
 	number := sb.orderNumber
 	order := st.create("Order", object{
+		"id":                       spec.ID,
 		"name":                     "#" + strconv.Itoa(number),
 		"number":                   number,
 		"email":                    nilIfEmpty(email),
@@ -433,8 +442,10 @@ func (sb *Sandbox) addFulfillment(order, fo object, items []object, tracking obj
 		"name":      fmt.Sprintf("%v-F%d", order["name"], len(refsOf(order, "fulfillments"))+1),
 		"createdAt": timestamp(at), "updatedAt": timestamp(at), "requiresShipping": true,
 		"trackingInfo": []any{}, "fulfillmentLineItems": []any{}, "fulfillmentOrders": []any{ref(fo["id"].(string))},
-		"location": fo["assignedLocation"].(object)["location"],
 	})
+	if al, ok := fo["assignedLocation"].(object); ok {
+		f["location"] = al["location"]
+	}
 	if tracking != nil {
 		f["trackingInfo"] = []any{tracking}
 	}

@@ -61,40 +61,58 @@ func inputOf(args map[string]any, name string) map[string]any {
 // mutationTable lists the implemented mutations.
 func mutationTable() map[string]mutationFunc {
 	return map[string]mutationFunc{
-		"tagsAdd":                        mTags(true),
-		"tagsRemove":                     mTags(false),
-		"metafieldsSet":                  mMetafieldsSet,
-		"metafieldsDelete":               mMetafieldsDelete,
-		"inventoryAdjustQuantities":      mInventoryAdjust,
-		"inventorySetQuantities":         mInventorySet,
-		"orderUpdate":                    mOrderUpdate,
-		"customerUpdate":                 mCustomerUpdate,
-		"customerCreate":                 mCustomerCreate,
-		"customerDelete":                 mCustomerDelete,
-		"customerSendAccountInviteEmail": mCustomerInvite,
-		"productUpdate":                  mProductUpdate,
-		"productCreate":                  mProductCreate,
-		"productDelete":                  mProductDelete,
-		"productVariantsBulkUpdate":      mVariantsBulkUpdate,
-		"publishablePublish":             mPublish(true),
-		"publishableUnpublish":           mPublish(false),
-		"orderCapture":                   mOrderCapture,
-		"orderCancel":                    mOrderCancel,
-		"orderClose":                     mOrderClose(true),
-		"orderOpen":                      mOrderClose(false),
-		"orderMarkAsPaid":                mOrderMarkAsPaid,
-		"collectionAddProducts":          mCollectionAdd,
-		"collectionRemoveProducts":       mCollectionRemove,
-		"collectionReorderProducts":      mCollectionReorder,
-		"collectionCreate":               mCollectionSave(true),
-		"collectionUpdate":               mCollectionSave(false),
-		"discountCodeBasicCreate":        mDiscountCodeBasicCreate,
-		"fulfillmentCreate":              mFulfillmentCreate,
-		"fulfillmentCancel":              mFulfillmentCancel,
-		"inventoryItemUpdate":            mInventoryItemUpdate,
-		"draftOrderCreate":               mDraftOrderCreate,
-		"draftOrderComplete":             mDraftOrderComplete,
-		"draftOrderDelete":               mDraftOrderDelete,
+		"tagsAdd":                                    mTags(true),
+		"tagsRemove":                                 mTags(false),
+		"metafieldsSet":                              mMetafieldsSet,
+		"metafieldsDelete":                           mMetafieldsDelete,
+		"inventoryAdjustQuantities":                  mInventoryAdjust,
+		"inventorySetQuantities":                     mInventorySet,
+		"orderUpdate":                                mOrderUpdate,
+		"customerUpdate":                             mCustomerUpdate,
+		"customerCreate":                             mCustomerCreate,
+		"customerDelete":                             mCustomerDelete,
+		"customerSendAccountInviteEmail":             mCustomerInvite,
+		"productUpdate":                              mProductUpdate,
+		"productCreate":                              mProductCreate,
+		"productDelete":                              mProductDelete,
+		"productVariantsBulkUpdate":                  mVariantsBulkUpdate,
+		"publishablePublish":                         mPublish(true),
+		"publishableUnpublish":                       mPublish(false),
+		"orderCapture":                               mOrderCapture,
+		"orderCancel":                                mOrderCancel,
+		"orderClose":                                 mOrderClose(true),
+		"orderOpen":                                  mOrderClose(false),
+		"orderMarkAsPaid":                            mOrderMarkAsPaid,
+		"collectionAddProducts":                      mCollectionAdd,
+		"collectionRemoveProducts":                   mCollectionRemove,
+		"collectionReorderProducts":                  mCollectionReorder,
+		"collectionCreate":                           mCollectionSave(true),
+		"collectionUpdate":                           mCollectionSave(false),
+		"discountCodeBasicCreate":                    mDiscountCodeBasicCreate,
+		"fulfillmentCreate":                          mFulfillmentCreate,
+		"fulfillmentCancel":                          mFulfillmentCancel,
+		"inventoryItemUpdate":                        mInventoryItemUpdate,
+		"draftOrderCreate":                           mDraftOrderCreate,
+		"draftOrderComplete":                         mDraftOrderComplete,
+		"draftOrderDelete":                           mDraftOrderDelete,
+		"bulkOperationRunQuery":                      mBulkRunQuery,
+		"bulkOperationCancel":                        mBulkCancel,
+		"segmentCreate":                              mSegmentCreate,
+		"fulfillmentOrderMove":                       mFulfillmentOrderMove,
+		"draftOrderUpdate":                           mDraftOrderUpdate,
+		"discountCodeBulkDelete":                     mDiscountCodeBulkDelete,
+		"fulfillmentTrackingInfoUpdate":              mTrackingInfoUpdate,
+		"fulfillmentTrackingInfoUpdateV2":            mTrackingInfoUpdate,
+		"collectionAddProductsV2":                    mCollectionAddProductsV2,
+		"productVariantsBulkDelete":                  mVariantsBulkDelete,
+		"fulfillmentEventCreate":                     mFulfillmentEventCreate,
+		"inventoryBulkToggleActivation":              mInventoryToggle,
+		"fulfillmentOrderLineItemsPreparedForPickup": mPreparedForPickup,
+		"orderEditBegin":                             mOrderEditBegin,
+		"orderEditAddVariant":                        mOrderEditAddVariant,
+		"orderEditAddLineItemDiscount":               mOrderEditAddLineItemDiscount,
+		"orderEditSetQuantity":                       mOrderEditSetQuantity,
+		"orderEditCommit":                            mOrderEditCommit,
 	}
 }
 
@@ -119,8 +137,22 @@ func mTags(add bool) mutationFunc {
 	}
 }
 
+// metafieldTypes are Shopify's metafield types (each also as list.<type>
+// where Shopify allows lists).
+var metafieldTypes = map[string]bool{
+	"boolean": true, "color": true, "date": true, "date_time": true, "dimension": true, "id": true, "json": true,
+	"link": true, "money": true, "multi_line_text_field": true, "number_decimal": true, "number_integer": true,
+	"rating": true, "rich_text_field": true, "single_line_text_field": true, "url": true, "volume": true, "weight": true,
+	"collection_reference": true, "company_reference": true, "customer_reference": true, "file_reference": true,
+	"metaobject_reference": true, "mixed_reference": true, "order_reference": true, "page_reference": true,
+	"product_reference": true, "product_taxonomy_value_reference": true, "variant_reference": true, "article_reference": true,
+}
+
 // metafieldValueError checks a value against its metafield type.
 func metafieldValueError(typ, value string) string {
+	if base := strings.TrimPrefix(typ, "list."); !metafieldTypes[base] || (base != typ && (base == "boolean" || base == "json" || base == "money" || base == "multi_line_text_field" || base == "rich_text_field")) {
+		return fmt.Sprintf("Type %q is not a valid metafield type.", typ)
+	}
 	switch {
 	case typ == "number_integer":
 		if _, err := strconv.ParseInt(value, 10, 64); err != nil {
@@ -198,7 +230,11 @@ func mMetafieldsSet(e *executor, args map[string]any) (object, error) {
 			continue
 		}
 		if msg := metafieldValueError(it.typ, it.value); msg != "" {
-			fail("value", "INVALID_VALUE", msg)
+			if strings.HasPrefix(msg, "Type ") {
+				fail("type", "INVALID_TYPE", msg)
+			} else {
+				fail("value", "INVALID_VALUE", msg)
+			}
 			continue
 		}
 		items = append(items, it)
@@ -579,7 +615,7 @@ func mVariantsBulkUpdate(e *executor, args map[string]any) (object, error) {
 		}
 	}
 	out := make([]any, 0, len(vs))
-	for i, x := range in {
+	for _, x := range in {
 		m, _ := x.(map[string]any)
 		v := e.sb.st.getType(str(m["id"]), "ProductVariant")
 		if v == nil || !slices.ContainsFunc(vs, func(o object) bool { return o["id"] == v["id"] }) {
@@ -607,7 +643,6 @@ func mVariantsBulkUpdate(e *executor, args map[string]any) (object, error) {
 		}
 		errs = append(errs, e.applyMetafieldInputs(v, m["metafields"])...)
 		v["updatedAt"] = timestamp(e.sb.now())
-		_ = i
 		out = append(out, v)
 	}
 	return object{"product": p, "productVariants": out, "userErrors": errs}, nil
@@ -1117,11 +1152,9 @@ func mDraftOrderComplete(e *executor, args map[string]any) (object, error) {
 	if d["status"] == "COMPLETED" {
 		return object{"draftOrder": nil, "userErrors": userErrors(userError([]string{"id"}, "This order has already been paid"))}, nil
 	}
-	o, err := e.sb.completeDraft(d, args["paymentPending"] == true)
-	if err != nil {
+	if _, err := e.sb.completeDraft(d, args["paymentPending"] == true); err != nil {
 		return object{"draftOrder": nil, "userErrors": userErrors(userError([]string{"id"}, err.Error()))}, nil
 	}
-	_ = o
 	return object{"draftOrder": d}, nil
 }
 

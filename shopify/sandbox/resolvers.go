@@ -208,6 +208,44 @@ func resolverTable() map[string]resolver {
 			}
 			return out, nil
 		},
+		"QueryRoot.currentBulkOperation": func(e *executor, _ object, args map[string]any) (any, error) {
+			typ := str(args["type"])
+			if typ == "" {
+				typ = "QUERY"
+			}
+			all := e.sb.st.list("BulkOperation")
+			for i := len(all) - 1; i >= 0; i-- {
+				if all[i]["type"] == typ {
+					return all[i], nil
+				}
+			}
+			return nil, nil
+		},
+		"QueryRoot.paymentTermsTemplates": func(e *executor, _ object, args map[string]any) (any, error) {
+			want := str(args["paymentTermsType"])
+			var out []any
+			for i, t := range []struct {
+				name, typ string
+				days      any
+			}{{"Due on receipt", "RECEIPT", nil}, {"Due on fulfillment", "FULFILLMENT", nil}, {"Net 7", "NET", 7}, {"Net 15", "NET", 15}, {"Net 30", "NET", 30}, {"Net 45", "NET", 45}, {"Net 60", "NET", 60}, {"Net 90", "NET", 90}, {"Fixed", "FIXED", nil}} {
+				if want != "" && want != t.typ {
+					continue
+				}
+				out = append(out, object{"__typename": "PaymentTermsTemplate", "id": gidOf("PaymentTermsTemplate", int64(i+1)),
+					"name": t.name, "translatedName": t.name, "paymentTermsType": t.typ, "dueInDays": t.days, "description": t.name})
+			}
+			return out, nil
+		},
+		"QueryRoot.customerSegmentMembers": func(e *executor, _ object, args map[string]any) (any, error) {
+			if args["segmentId"] != nil || args["queryId"] != nil {
+				return nil, codedError{"NOT_IMPLEMENTED", "the sandbox answers customerSegmentMembers by query only (not segmentId or queryId)"}
+			}
+			l, err := e.sb.segmentMembers(str(args["query"]))
+			if err != nil {
+				return nil, err
+			}
+			return filtered(l), nil
+		},
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},

@@ -53,11 +53,36 @@ func (sb *Sandbox) rest(w http.ResponseWriter, r *http.Request, version, path st
 			return
 		}
 	}
-	rc := &restCall{sb: sb, w: w, r: r, version: version, body: body}
+	rc := &restCall{sb: sb, w: w, r: r, version: version, body: body, params: r.URL.Query()}
+	if pi := rc.params.Get("page_info"); pi != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(pi)
+		var ps pageState
+		if err == nil {
+			err = json.Unmarshal(raw, &ps)
+		}
+		var filters url.Values
+		if err == nil {
+			filters, err = url.ParseQuery(ps.Query)
+		}
+		if err != nil || ps.Offset < 0 {
+			restError(w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
+			return
+		}
+		for _, k := range []string{"limit", "page_info", "fields"} {
+			if v, ok := rc.params[k]; ok {
+				filters[k] = v
+			}
+		}
+		rc.params, rc.offset = filters, ps.Offset
+	}
 	rc.route(strings.Split(path, "/"))
 }
 
 type restCall struct {
+	// params are the request's filters: its query string, or for a
+	// page_info request the filters of the first page.
+	params  url.Values
+	offset  int
 	sb      *Sandbox
 	w       http.ResponseWriter
 	r       *http.Request
@@ -105,9 +130,9 @@ func (c *restCall) route(seg []string) {
 
 	// customers
 	case n == 1 && res == "customers" && m == http.MethodGet:
-		c.list("customers", filterUpdated(st.list("Customer"), c.r.URL.Query()), c.sb.customerREST)
+		c.list("customers", filterUpdated(st.list("Customer"), c.params), c.sb.customerREST)
 	case n == 2 && res == "customers" && seg[1] == "search" && m == http.MethodGet:
-		items := toObjects(filterQuery(c.sb, toAny(st.list("Customer")), c.r.URL.Query().Get("query")))
+		items := toObjects(filterQuery(c.sb, toAny(st.list("Customer")), c.params.Get("query")))
 		c.list("customers", items, c.sb.customerREST)
 	case n == 2 && res == "customers" && seg[1] == "count" && m == http.MethodGet:
 		c.ok(map[string]any{"count": len(st.list("Customer"))})
@@ -123,7 +148,7 @@ func (c *restCall) route(seg []string) {
 
 	// products and variants
 	case n == 1 && res == "products" && m == http.MethodGet:
-		c.list("products", filterUpdated(st.list("Product"), c.r.URL.Query()), c.sb.productREST)
+		c.list("products", filterUpdated(st.list("Product"), c.params), c.sb.productREST)
 	case n == 2 && res == "products" && seg[1] == "count" && m == http.MethodGet:
 		c.ok(map[string]any{"count": len(st.list("Product"))})
 	case n >= 2 && res == "products":
@@ -220,7 +245,7 @@ func (c *restCall) route(seg []string) {
 	// draft orders
 	case n == 1 && res == "draft_orders" && m == http.MethodGet:
 		items := st.list("DraftOrder")
-		if s := c.r.URL.Query().Get("status"); s != "" {
+		if s := c.params.Get("status"); s != "" {
 			items = slices.DeleteFunc(slices.Clone(items), func(d object) bool { return !strings.EqualFold(str(d["status"]), s) })
 		}
 		c.list("draft_orders", items, c.sb.draftREST)
@@ -277,7 +302,7 @@ type pageState struct {
 // list answers a paginated list: limit (default 50, at most 250), page_info
 // cursors and a Link header, as Shopify's REST API paginates.
 func (c *restCall) list(key string, items []object, conv func(object) map[string]any) {
-	q := c.r.URL.Query()
+	q := c.params
 	limit := 50
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
@@ -287,19 +312,7 @@ func (c *restCall) list(key string, items []object, conv func(object) map[string
 		}
 		limit = n
 	}
-	offset := 0
-	if pi := q.Get("page_info"); pi != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(pi)
-		var ps pageState
-		if err == nil {
-			err = json.Unmarshal(raw, &ps)
-		}
-		if err != nil || ps.Offset < 0 {
-			restError(c.w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
-			return
-		}
-		offset = ps.Offset
-	}
+	offset := c.offset
 	if offset > len(items) {
 		offset = len(items)
 	}
@@ -310,7 +323,13 @@ func (c *restCall) list(key string, items []object, conv func(object) map[string
 	}
 	var links []string
 	link := func(off int, rel string) {
-		raw, _ := json.Marshal(pageState{Offset: off})
+		filters := url.Values{}
+		for k, v := range c.params {
+			if k != "limit" && k != "page_info" {
+				filters[k] = v
+			}
+		}
+		raw, _ := json.Marshal(pageState{Query: filters.Encode(), Offset: off})
 		u := url.URL{Scheme: "http", Host: c.r.Host, Path: c.r.URL.Path}
 		v := url.Values{}
 		v.Set("limit", strconv.Itoa(limit))
@@ -332,10 +351,7 @@ func (c *restCall) list(key string, items []object, conv func(object) map[string
 
 // filterOrders applies the orders.json filters (status defaults to open).
 func (c *restCall) filterOrders(all []object) []object {
-	q := c.r.URL.Query()
-	if q.Get("page_info") != "" {
-		q = url.Values{"status": {"any"}}
-	}
+	q := c.params
 	status := q.Get("status")
 	if status == "" {
 		status = "open"
@@ -762,7 +778,7 @@ func (c *restCall) updateVariant(v object) {
 }
 
 func (c *restCall) inventoryLevels() {
-	q := c.r.URL.Query()
+	q := c.params
 	items := strings.Split(q.Get("inventory_item_ids"), ",")
 	locs := strings.Split(q.Get("location_ids"), ",")
 	if q.Get("inventory_item_ids") == "" && q.Get("location_ids") == "" {
@@ -848,10 +864,10 @@ func (c *restCall) metafields(owner object) {
 	switch c.r.Method {
 	case http.MethodGet:
 		items := derefAll(c.sb.st, refsOf(owner, "metafields"))
-		if ns := c.r.URL.Query().Get("namespace"); ns != "" {
+		if ns := c.params.Get("namespace"); ns != "" {
 			items = slices.DeleteFunc(items, func(m object) bool { return m["namespace"] != ns })
 		}
-		if k := c.r.URL.Query().Get("key"); k != "" {
+		if k := c.params.Get("key"); k != "" {
 			items = slices.DeleteFunc(items, func(m object) bool { return m["key"] != k })
 		}
 		c.list("metafields", items, c.sb.metafieldREST)

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
 )
 
 func TestRESTPagination(t *testing.T) {
@@ -50,6 +54,29 @@ func TestRESTPagination(t *testing.T) {
 	}
 	if want := len(f.sb.IDs("Order")); len(seen) != want || pages != 3 {
 		t.Errorf("%d orders in %d pages, want %d in 3", len(seen), pages, want)
+	}
+	// page_info carries the first request's filters.
+	paid := 0
+	next = "/admin/api/2026-01/orders.json?status=any&financial_status=paid&limit=5"
+	for pages = 0; next != "" && pages < 20; pages++ {
+		resp, body := f.rest(t, http.MethodGet, next, nil)
+		for _, o := range body["orders"].([]any) {
+			if s := o.(map[string]any)["financial_status"]; s != "paid" {
+				t.Errorf("financial_status %v on page %d", s, pages+1)
+			}
+			paid++
+		}
+		next = ""
+		for _, part := range strings.Split(resp.Header.Get("Link"), ",") {
+			if strings.Contains(part, `rel="next"`) {
+				u, _ := url.Parse(strings.Trim(strings.TrimSpace(part)[:strings.Index(strings.TrimSpace(part), ">")], "<"))
+				next = u.RequestURI()
+			}
+		}
+	}
+	_, all := f.rest(t, http.MethodGet, "/admin/api/2026-01/orders/count.json?status=any&financial_status=paid", nil)
+	if float64(paid) != all["count"].(float64) || paid <= 5 {
+		t.Errorf("paged %d paid orders, count says %v", paid, all["count"])
 	}
 	// Default status=open excludes cancelled/closed orders.
 	_, open := f.rest(t, http.MethodGet, "/admin/api/2026-01/orders.json?limit=250", nil)
@@ -281,5 +308,54 @@ func BenchmarkGraphQLOrdersPage(b *testing.B) {
 		if status, resp := sb.Execute(q, nil, ""); status != 200 || resp["errors"] != nil {
 			b.Fatal(resp)
 		}
+	}
+}
+
+func TestImportWebhookPayload(t *testing.T) {
+	f := newFixture(t, nil)
+	raw, err := os.ReadFile(shared.For(t, "corpus", "shopify", "webhooks", "2025-10", "orders", "create.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hook struct {
+		Response map[string]any `json:"response"`
+	}
+	if err := json.Unmarshal(raw, &hook); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := f.rest(t, http.MethodPost, "/sandbox/import/orders", hook.Response)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %v", resp.StatusCode, body)
+	}
+	gid := body["id"].(string)
+	if gid != hook.Response["admin_graphql_api_id"] {
+		t.Errorf("imported as %s, want %v", gid, hook.Response["admin_graphql_api_id"])
+	}
+	d := f.mustData(t, `query($id: ID!) { order(id: $id) { name email customer { id email } lineItems(first: 10) { nodes { title quantity } } } }`, map[string]any{"id": gid})
+	if dig(d, "order", "name") != hook.Response["name"] || dig(d, "order", "customer", "email") != "john@example.com" {
+		t.Errorf("imported order reads %v", d)
+	}
+	if n := len(dig(d, "order", "lineItems", "nodes").([]any)); n != len(hook.Response["line_items"].([]any)) {
+		t.Errorf("%d line items", n)
+	}
+	// Tasks reacting to the event can now write to it.
+	f.mustData(t, `mutation($id: ID!) { tagsAdd(id: $id, tags: ["imported"]) { userErrors { message } } }`, map[string]any{"id": gid})
+	o, _ := f.sb.Object(gid)
+	if !slices.Contains(o["tags"].([]any), any("imported")) {
+		t.Errorf("tags %v", o["tags"])
+	}
+	// Importing again leaves it as it is.
+	resp, body = f.rest(t, http.MethodPost, "/sandbox/import/orders", map[string]any{"order": hook.Response})
+	if resp.StatusCode != http.StatusOK || body["created"] != false {
+		t.Errorf("second import: %d %v", resp.StatusCode, body)
+	}
+	if _, _, err := f.sb.ImportREST("widgets", map[string]any{}); err == nil {
+		t.Error("unknown resource accepted")
+	}
+	if _, _, err := f.sb.ImportREST("order", map[string]any{"name": "#1"}); err == nil || !strings.Contains(err.Error(), "id") {
+		t.Errorf("order without id: %v", err)
+	}
+	if _, err := f.sb.CreateCustomer(CustomerSpec{ID: "gid://shopify/Customer/1001"}); err == nil {
+		t.Error("duplicate customer id accepted")
 	}
 }

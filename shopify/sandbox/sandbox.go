@@ -35,6 +35,10 @@ const (
 type Options struct {
 	// Schema is the Admin GraphQL schema served (required).
 	Schema *schema.Schema
+	// Schemas optionally serves other API versions with their own schema:
+	// a request to /admin/api/{version}/graphql.json uses Schemas[version]
+	// when present, else Schema.
+	Schemas map[string]*schema.Schema
 	// Shop is the shop's myshopify domain (default DefaultShop).
 	Shop string
 	// AccessToken is the required X-Shopify-Access-Token value (required).
@@ -47,6 +51,11 @@ type Options struct {
 	// requests held at most and requests leaked per second.
 	RESTBucketSize int
 	RESTLeakRate   float64
+	// MaxQueryCost is the largest requested cost of one query (0 means
+	// Shopify's 1000; negative disables the check). Shopify's per-field
+	// cost overrides are not published, so a query the documented default
+	// costs put above 1000 may still run on Shopify.
+	MaxQueryCost int
 	// Seed selects the deterministic seeded shop (0 means 1).
 	Seed int64
 	// Now is the clock (default time.Now); tests inject one.
@@ -114,6 +123,7 @@ type Sandbox struct {
 	orderNumber int
 	draftNumber int
 	invites     []string
+	host        string
 }
 
 // New creates a sandbox with its seeded shop.
@@ -141,6 +151,9 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1
+	}
+	if opts.MaxQueryCost == 0 {
+		opts.MaxQueryCost = schema.MaxQueryCost
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -236,10 +249,27 @@ func (sb *Sandbox) IDs(typ string) []string {
 	return out
 }
 
+// checkNewID verifies a requested GID: of the type and not taken.
+func (sb *Sandbox) checkNewID(id, typ string) error {
+	if id == "" {
+		return nil
+	}
+	if t, _, ok := parseGID(id); !ok || t != typ {
+		return fmt.Errorf("id %q is not a %s GID", id, typ)
+	}
+	if sb.st.get(id) != nil {
+		return fmt.Errorf("id %s already exists", id)
+	}
+	return nil
+}
+
 // CreateOrder stores a new order and returns its GID.
 func (sb *Sandbox) CreateOrder(spec OrderSpec) (string, error) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Order"); err != nil {
+		return "", fmt.Errorf("sandbox: create order: %w", err)
+	}
 	o, err := sb.addOrder(spec)
 	if err != nil {
 		return "", fmt.Errorf("sandbox: create order: %w", err)
@@ -251,6 +281,9 @@ func (sb *Sandbox) CreateOrder(spec OrderSpec) (string, error) {
 func (sb *Sandbox) CreateCustomer(spec CustomerSpec) (string, error) {
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Customer"); err != nil {
+		return "", fmt.Errorf("sandbox: create customer: %w", err)
+	}
 	if spec.Email != "" && sb.emailTaken(spec.Email, "") {
 		return "", fmt.Errorf("sandbox: create customer: email %q has already been taken", spec.Email)
 	}
@@ -264,6 +297,14 @@ func (sb *Sandbox) CreateProduct(spec ProductSpec) (string, error) {
 	}
 	sb.mu.Lock()
 	defer sb.mu.Unlock()
+	if err := sb.checkNewID(spec.ID, "Product"); err != nil {
+		return "", fmt.Errorf("sandbox: create product: %w", err)
+	}
+	for i, v := range spec.Variants {
+		if err := sb.checkNewID(v.ID, "ProductVariant"); err != nil {
+			return "", fmt.Errorf("sandbox: create product: variants[%d]: %w", i, err)
+		}
+	}
 	return sb.addProduct(spec, sb.now())["id"].(string), nil
 }
 
@@ -281,8 +322,18 @@ func (sb *Sandbox) Handler() http.Handler {
 func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() {
+		if p := recover(); p != nil {
+			// A sandbox bug must not pass for Shopify's answer: say so.
+			sb.log.Error("sandbox panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"errors": fmt.Sprintf("sandbox internal error: %v", p)})
+			return
+		}
 		sb.log.Debug("sandbox request", "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start))
 	}()
+	if strings.HasPrefix(r.URL.Path, bulkPathPrefix) {
+		sb.serveBulkFile(w, r)
+		return
+	}
 	if r.Header.Get("X-Shopify-Access-Token") != sb.opts.AccessToken {
 		sb.mu.Lock()
 		sb.stats.Unauthorized++
@@ -406,19 +457,28 @@ func (sb *Sandbox) graphql(w http.ResponseWriter, r *http.Request) {
 	sb.mu.Lock()
 	sb.stats.Requests++
 	sb.stats.GraphQL++
+	sb.host = r.Host
 	sb.mu.Unlock()
 	if strings.TrimSpace(req.Query) == "" {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]any{"query": "Required parameter missing or invalid"}})
 		return
 	}
-	status, resp := sb.Execute(req.Query, req.Variables, req.OperationName)
+	s := sb.schema
+	if m := graphqlPath.FindStringSubmatch(r.URL.Path); m != nil && sb.opts.Schemas[m[1]] != nil {
+		s = sb.opts.Schemas[m[1]]
+	}
+	status, resp := sb.execute(s, req.Query, req.Variables, req.OperationName)
 	writeJSON(w, status, resp)
 }
 
-// Execute runs one GraphQL request as the HTTP endpoint does and returns
-// the HTTP status and the response body.
+// Execute runs one GraphQL request against Options.Schema as the HTTP
+// endpoint does and returns the HTTP status and the response body.
 func (sb *Sandbox) Execute(query string, variables map[string]any, operationName string) (int, map[string]any) {
-	doc, findings := sb.schema.ParseAndValidate(query)
+	return sb.execute(sb.schema, query, variables, operationName)
+}
+
+func (sb *Sandbox) execute(sch *schema.Schema, query string, variables map[string]any, operationName string) (int, map[string]any) {
+	doc, findings := sch.ParseAndValidate(query)
 	if len(findings) > 0 {
 		sb.mu.Lock()
 		sb.stats.InvalidQueries++
@@ -433,6 +493,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 			} else {
 				ge.Extensions = map[string]any{"code": f.Rule}
 			}
+			shopifyWording(&ge)
 			errs = append(errs, ge)
 		}
 		return http.StatusOK, map[string]any{"errors": errs}
@@ -444,7 +505,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 	if op.Operation == ast.Subscription {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{Message: "Subscriptions are not supported", Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
-	vars, err := validator.VariableValues(sb.schema.AST(), op, variables)
+	vars, err := validator.VariableValues(sch.AST(), op, variables)
 	if err != nil {
 		ge := gqlError{Message: err.Error(), Extensions: map[string]any{"code": "INVALID_VARIABLE"}}
 		var gerr *gqlerror.Error
@@ -453,14 +514,14 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 		}
 		return http.StatusOK, map[string]any{"errors": []gqlError{ge}}
 	}
-	requested, err := sb.schema.Cost(doc, operationName, vars)
+	requested, err := sch.Cost(doc, operationName, vars)
 	if err != nil {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "BAD_REQUEST"}}}}
 	}
-	if requested > schema.MaxQueryCost {
+	if limit := sb.opts.MaxQueryCost; limit > 0 && requested > limit {
 		return http.StatusOK, map[string]any{"errors": []gqlError{{
-			Message:    fmt.Sprintf("Query cost is %d, which exceeds the single query max cost limit (%d).", requested, schema.MaxQueryCost),
-			Extensions: map[string]any{"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": schema.MaxQueryCost},
+			Message:    fmt.Sprintf("Query cost is %d, which exceeds the single query max cost limit (%d).", requested, limit),
+			Extensions: map[string]any{"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": limit},
 		}}}
 	}
 
@@ -479,7 +540,7 @@ func (sb *Sandbox) Execute(query string, variables map[string]any, operationName
 	}
 	sb.avail -= float64(requested)
 	sb.stats.MinAvailable = math.Min(sb.stats.MinAvailable, sb.avail)
-	e := &executor{sb: sb, schema: sb.schema.AST(), doc: doc, op: op, vars: vars}
+	e := &executor{sb: sb, sch: sch, schema: sch.AST(), doc: doc, op: op, vars: vars}
 	data := e.run()
 	actual := min(e.actual, requested)
 	sb.avail = math.Min(sb.opts.BucketSize, sb.avail+float64(requested-actual))
@@ -560,6 +621,25 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		if decode(&spec) {
 			sb.answerCreate(w, "product")(sb.CreateProduct(spec))
 		}
+	case "POST /sandbox/import/orders", "POST /sandbox/import/customers", "POST /sandbox/import/products":
+		var body map[string]any
+		if !decode(&body) {
+			return
+		}
+		resource := strings.TrimPrefix(route, "POST /sandbox/import/")
+		if inner, ok := body[strings.TrimSuffix(resource, "s")].(map[string]any); ok && len(body) == 1 {
+			body = inner
+		}
+		id, created, err := sb.ImportREST(resource, body)
+		if err != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": err.Error()})
+			return
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		writeJSON(w, status, map[string]any{"id": id, "created": created})
 	case "POST /sandbox/faults":
 		var in struct {
 			Status int    `json:"status"`
@@ -585,7 +665,7 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"queued": f.Count})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown control endpoint " + route +
-			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/faults"})
+			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/import/orders|customers|products, POST /sandbox/faults"})
 	}
 }
 
@@ -597,5 +677,26 @@ func (sb *Sandbox) answerCreate(w http.ResponseWriter, kind string) func(string,
 		}
 		o, _ := sb.Object(id)
 		writeJSON(w, http.StatusCreated, map[string]any{kind: o})
+	}
+}
+
+var (
+	undefinedFieldRE  = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"\.`)
+	unknownArgumentRE = regexp.MustCompile(`^Unknown argument "([^"]+)" on field "(?:[^".]+\.)?([^"]+)"\.`)
+	missingArgRE      = regexp.MustCompile(`^Field "([^"]+)" argument "([^"]+)" of type "[^"]+" is required`)
+)
+
+// shopifyWording rewrites the commonest validation messages the way
+// Shopify's GraphQL server words them, with the same extensions.
+func shopifyWording(ge *gqlError) {
+	if m := undefinedFieldRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' doesn't exist on type '%s'", m[1], m[2])
+		ge.Extensions["typeName"], ge.Extensions["fieldName"] = m[2], m[1]
+	} else if m := unknownArgumentRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' doesn't accept argument '%s'", m[2], m[1])
+		ge.Extensions["name"], ge.Extensions["typeName"], ge.Extensions["argumentName"] = m[2], "Field", m[1]
+	} else if m := missingArgRE.FindStringSubmatch(ge.Message); m != nil {
+		ge.Message = fmt.Sprintf("Field '%s' is missing required arguments: %s", m[1], m[2])
+		ge.Extensions["className"], ge.Extensions["name"], ge.Extensions["arguments"] = "Field", m[1], m[2]
 	}
 }

@@ -144,6 +144,22 @@ func filterQuery(sb *Sandbox, items []any, q string) []any {
 
 func (sb *Sandbox) matchTerm(o object, t searchTerm) bool {
 	typ, _ := o["__typename"].(string)
+	if t.field != "" && t.op == "" && strings.Contains(t.value, ",") {
+		for _, alt := range strings.Split(t.value, ",") {
+			if sb.matchTerm(o, searchTerm{field: t.field, value: alt}) {
+				return true
+			}
+		}
+		return false
+	}
+	if t.field != "" && t.value == "*" {
+		name := map[string]string{"customer_id": "customer", "product_id": "product"}[t.field]
+		if name == "" {
+			name = snakeToCamel(t.field)
+		}
+		v, ok := o[name]
+		return ok && v != nil && v != ""
+	}
 	v := strings.ToLower(t.value)
 	switch t.field {
 	case "":
