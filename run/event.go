@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -209,6 +210,10 @@ func SubjectVariable(topic string) (string, bool) {
 
 // subjectValue returns the value of the subject variable for an event.
 func subjectValue(topic string, data any) any {
+	if topic == "mechanic/shopify/bulk_operation" {
+		linkBulkParents(data)
+		return data
+	}
 	if topic == "shopify/orders/edited" {
 		// order_edit is the payload's root key
 		if m, ok := data.(*value.Map); ok {
@@ -243,4 +248,55 @@ func singular(s string) string {
 		return s[:len(s)-1]
 	}
 	return s
+}
+
+// linkBulkParents gives each object of a bulk operation's result that has
+// a __parentId the lookup __parent, the object with that id (docs:
+// core/shopify/bulk-operations.md). The objects stay flat: iteration,
+// size and JSON see only their own keys.
+func linkBulkParents(data any) {
+	op, _ := data.(*value.Map)
+	if op == nil {
+		return
+	}
+	raw, _ := op.Get("objects")
+	objects, _ := raw.([]any)
+	if len(objects) == 0 {
+		return
+	}
+	byID := make(map[string]*value.Map, len(objects))
+	for _, o := range objects {
+		if m, ok := o.(*value.Map); ok {
+			if id, ok := m.Get("id"); ok {
+				if s, ok := id.(string); ok {
+					byID[s] = m
+				}
+			}
+		}
+	}
+	for _, o := range objects {
+		m, ok := o.(*value.Map)
+		if !ok || m.Fallback() != nil {
+			continue
+		}
+		if pid, ok := m.Get("__parentId"); ok {
+			if s, ok := pid.(string); ok {
+				m.SetFallback(bulkParent{parent: byID[s]})
+			}
+		}
+	}
+}
+
+// bulkParent answers __parent for one bulk operation object.
+type bulkParent struct{ parent *value.Map }
+
+// Lookup implements value.Fallback.
+func (b bulkParent) Lookup(_ context.Context, key string) (any, bool, error) {
+	if key == "__parent" {
+		if b.parent == nil {
+			return nil, true, nil
+		}
+		return b.parent, true, nil
+	}
+	return nil, false, nil
 }

@@ -420,3 +420,26 @@ func TestWallTimeWholeRun(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkOperationParent: objects of a bulk operation's result look their
+// parent up with __parent, while their JSON keeps only their own keys.
+func TestBulkOperationParent(t *testing.T) {
+	data, err := value.FromJSON([]byte(`{"id":"gid://shopify/BulkOperation/1","status":"COMPLETED","type":"QUERY","objects":[
+		{"__typename":"Order","id":"gid://shopify/Order/1","name":"#1001"},
+		{"__typename":"LineItem","id":"gid://shopify/LineItem/7","sku":"A","__parentId":"gid://shopify/Order/1"},
+		{"__typename":"LineItem","id":"gid://shopify/LineItem/8","sku":"B","__parentId":"gid://shopify/Order/404"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := &task.Task{Name: "bulk", Script: `{% for o in bulkOperation.objects %}{% if o.__typename == "LineItem" %}{% log sku: o.sku, parent: o.__parent.name, json: o %}{% endif %}{% endfor %}`}
+	r := &Renderer{}
+	res, err := r.Run(context.Background(), Input{Task: tk, Event: &Event{Topic: "mechanic/shopify/bulk_operation", Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := value.ToJSON(res.Output.Logs)
+	want := `[{"sku":"A","parent":"#1001","json":{"__typename":"LineItem","id":"gid://shopify/LineItem/7","sku":"A","__parentId":"gid://shopify/Order/1"}},{"sku":"B","parent":null,"json":{"__typename":"LineItem","id":"gid://shopify/LineItem/8","sku":"B","__parentId":"gid://shopify/Order/404"}}]`
+	if string(got) != want {
+		t.Errorf("logs\n got %s\nwant %s", got, want)
+	}
+}
