@@ -124,8 +124,14 @@ func sampleOption(k task.OptionKey) (any, bool) {
 	case task.KindNumber:
 		return int64(1), true
 	case task.KindDate:
+		if k.FutureOnly { // a fixed date that stays in the future
+			return "2099-04-01", true
+		}
 		return "2024-04-01", true
 	case task.KindDateTime:
+		if k.FutureOnly {
+			return "2099-04-01T09:00", true
+		}
 		return "2024-04-01T09:00", true
 	case task.KindTime:
 		return "09:00", true

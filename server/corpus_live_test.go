@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	actionemail "github.com/sprocketrun/sprocket/action/email"
+	"github.com/sprocketrun/sprocket/action/filegen"
+	"github.com/sprocketrun/sprocket/action/filegen/chromium"
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/internal/smtptest"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/shopify/sandbox"
@@ -29,6 +33,9 @@ import (
 // failure that classify does not explain fails the test.
 var liveCorpusKnown = map[string]string{
 	"auto-prefix-tracking-numbers-for-each-new-fulfillment": "library bug: uses the argument trackingInfoUpdateInput, renamed trackingInfoInput in the Admin API",
+	"auto-sort-collections-by-product-properties": "its internal user/collection_sort/* events, fired here with preview data, name a collection the shop does not have (the trigger's own chain, also run, uses real ids)",
+	"create-a-draft-order-from-the-cart": "its preview event's cart names variants the shop does not have, so the draft order has no line items",
+	"send-a-message-to-slack": "needs its Slack webhook URL option, which is empty by default and not marked required",
 }
 
 // Failure classes that are not Sprocket's.
@@ -38,7 +45,7 @@ const (
 	failSampled    = "sampled required options name nothing in the shop"
 	failNull       = "the event data lacks a value the task sends to Shopify as null"
 	failSandbox    = "the sandbox does not implement the operation yet"
-	failLibrary    = "library bug"
+	failLibrary    = "listed in liveCorpusKnown: a library bug, or preview data naming what the shop lacks"
 )
 
 // classifyFailure says why a failed run is not Sprocket's fault, or "".
@@ -52,7 +59,7 @@ func classifyFailure(task string, sampled bool, kind store.RunKind, actionType, 
 		return failOutside
 	case strings.Contains(msg, "the sandbox does not implement"):
 		return failSandbox
-	case strings.Contains(msg, ", found null."):
+	case strings.Contains(msg, ", found null.") || strings.Contains(msg, "a resource id (a positive integer) is expected, got nil"):
 		return failNull
 	case liveCorpusKnown[task] != "":
 		return failLibrary
@@ -92,8 +99,33 @@ func TestLibraryLive(t *testing.T) {
 	if len(files) != 360 {
 		t.Fatalf("found %d library tasks, want 360", len(files))
 	}
-	sb, base := startSandbox(t, sandbox.Options{Logger: debugLogger(), BucketSize: 20000, RestoreRate: 10000, RESTBucketSize: 10000, RESTLeakRate: 10000})
-	svc, c := startShopService(t, base, Config{})
+	// Shopify evidently runs queries of library tasks whose cost by its
+	// published rules is over the single-query limit (publications with
+	// apps, customerSegmentMembers(first: 1000)); the limit is tested in the
+	// sandbox's own tests, so it is lifted here.
+	sb, base := startSandbox(t, sandbox.Options{Logger: debugLogger(), BucketSize: 1e8, RestoreRate: 1e8, RESTBucketSize: 10000, RESTLeakRate: 10000, MaxQueryCost: -1})
+	relay, err := smtptest.Start(smtptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	relayURL, err := actionemail.ParseURL(relay.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PDFs render with Chromium where it is installed (CI installs it).
+	var pdf filegen.PDFRenderer
+	if _, err := chromium.FindBrowser(""); err == nil {
+		r := chromium.New(chromium.Config{Browsers: 1})
+		t.Cleanup(func() { r.Close() })
+		pdf = r
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("CI has no Chromium for the pdf generator: %v", err)
+	}
+	svc, c := startShopService(t, base, Config{NewPipeline: StandardPipeline(PipelineOptions{
+		Email: actionemail.Config{Relay: relayURL, From: "sprocket@example.com"},
+		PDF:   pdf,
+	})})
 	supported := supportedActionTypes()
 	payloads := &shopPayloads{base: base, cache: map[string]json.RawMessage{}}
 	r := &run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
@@ -245,8 +277,8 @@ func TestLibraryLive(t *testing.T) {
 	for _, k := range reasons {
 		t.Logf("not run (%s): %d: %s", k, len(skipped[k]), strings.Join(skipped[k], ", "))
 	}
-	t.Logf("library live against the sandbox: %d tasks run (%d with sampled options), %d without a failed run; %d task runs (%d succeeded, %d stopped by the task's own error, %d delayed); %d action runs, %d succeeded (%d shopify); sandbox: %d GraphQL and %d REST calls, %d mutations",
-		len(ran), sampled, allOK, taskRuns, taskOK, taskRaised, delayed, actionRuns, actionOK, shopifyOK, stats.GraphQL, stats.REST, stats.Mutations)
+	t.Logf("library live against the sandbox: %d tasks run (%d with sampled options), %d without a failed run; %d task runs (%d succeeded, %d stopped by the task's own error, %d delayed); %d action runs, %d succeeded (%d shopify); sandbox: %d GraphQL and %d REST calls, %d mutations; %d messages reached the SMTP relay",
+		len(ran), sampled, allOK, taskRuns, taskOK, taskRaised, delayed, actionRuns, actionOK, shopifyOK, stats.GraphQL, stats.REST, stats.Mutations, len(relay.Messages()))
 	for _, k := range sortedKeys(classes) {
 		t.Logf("failed runs not Sprocket's: %d: %s", classes[k], k)
 	}
@@ -258,7 +290,7 @@ func TestLibraryLive(t *testing.T) {
 
 // supportedActionTypes lists the action types of the standard pipeline.
 func supportedActionTypes() []string {
-	return []string{"cache", "echo", "event", "http", "shopify"}
+	return []string{"cache", "echo", "email", "event", "files", "http", "shopify"}
 }
 
 var actionTypeRE = regexp.MustCompile(`^[a-z_]+$`)

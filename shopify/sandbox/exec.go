@@ -493,7 +493,10 @@ func cursorOf(item any, index int) string {
 // members 1000 at a time).
 const maxPage = 250
 
-var pageLimits = map[string]int{"CustomerSegmentMemberConnection": 1000}
+var pageLimits = map[string]int{
+	"CustomerSegmentMemberConnection": 1000,
+	"StringConnection":                1000, // productTypes, productVendors, productTags: library tasks page them by 1000
+}
 
 // filtered is a list a resolver already filtered by the field's query
 // argument (in a syntax other than the search syntax).
