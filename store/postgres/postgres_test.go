@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/store/leader"
 	"github.com/sprocketrun/sprocket/store/migrate"
 	"github.com/sprocketrun/sprocket/store/postgres"
 	"github.com/sprocketrun/sprocket/store/storetest"
@@ -245,4 +246,65 @@ func TestQueriesHonourContextAndStatementTimeout(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "57014" {
 		t.Fatalf("long statement = %v, want query_canceled (57014)", err)
 	}
+}
+
+func TestLeaderLease(t *testing.T) {
+	url := databaseURL(t)
+	schema := freshSchema(t, url)
+	a, b := open(t, url, schema), open(t, url, schema)
+	ctx := t.Context()
+	ea := leader.New(a, "prune", "node-a", 300*time.Millisecond, nil)
+	eb := leader.New(b, "prune", "node-b", 300*time.Millisecond, nil)
+	steps := []struct {
+		who  *leader.Elector
+		want bool
+	}{{ea, true}, {eb, false}, {ea, true}, {eb, false}}
+	for i, st := range steps {
+		if got := st.who.Leading(ctx); got != st.want {
+			t.Fatalf("step %d: Leading = %v, want %v", i, got, st.want)
+		}
+	}
+	time.Sleep(400 * time.Millisecond) // a stops renewing: its lease expires
+	if !eb.Leading(ctx) || ea.Leading(ctx) {
+		t.Fatal("after a's lease expired, b should lead and a not")
+	}
+	if err := eb.Resign(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !ea.Leading(ctx) {
+		t.Fatal("after b resigned, a should lead at once")
+	}
+}
+
+func TestWakerCrossesNodes(t *testing.T) {
+	url := databaseURL(t)
+	schema := freshSchema(t, url)
+	a, b := open(t, url, schema), open(t, url, schema)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	woken := make(chan struct{}, 16)
+	wa, wb := a.NewWaker(5*time.Millisecond), b.NewWaker(5*time.Millisecond)
+	done := make(chan struct{}, 2)
+	go func() { _ = wa.Run(ctx, func() {}); done <- struct{}{} }()
+	go func() {
+		_ = wb.Run(ctx, func() {
+			select {
+			case woken <- struct{}{}:
+			default:
+			}
+		})
+		done <- struct{}{}
+	}()
+	<-woken // b's first wake-up comes when it starts listening
+	for range 10 {
+		wa.Poke()
+	}
+	select {
+	case <-woken:
+	case <-time.After(10 * time.Second):
+		t.Fatal("b was not woken by a's notification")
+	}
+	cancel()
+	<-done
+	<-done
 }
