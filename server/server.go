@@ -8,7 +8,9 @@
 //     ingress/webhook), answered only after the event is committed.
 //   - /cache/{id}: public cache endpoints serving a cached value with the
 //     endpoint's content type.
-//   - /healthz: an unauthenticated liveness check.
+//   - /healthz: an unauthenticated liveness check; /readyz: readiness (the
+//     database answers; migrations are applied before the service starts);
+//   - /metrics: Prometheus metrics (package internal/metrics), unauthenticated.
 //   - /v1/...: the API, JSON in and out, bearer token required, errors as
 //     {"error": {"message": ..., "field": ...}}. Lists answer
 //     {"<things>": [...], "next_cursor": ...} and take limit and cursor.
@@ -47,9 +49,12 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/dirlock"
+	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
-	"github.com/sprocketrun/sprocket/store/sqlite"
+	"github.com/sprocketrun/sprocket/store/leader"
+	"github.com/sprocketrun/sprocket/store/postgres"
 	"github.com/sprocketrun/sprocket/task"
 )
 
@@ -123,6 +128,13 @@ type Config struct {
 	PruneEvery time.Duration
 	// MaxBodyBytes limits webhook request bodies; zero means the webhook default.
 	MaxBodyBytes int64
+	// DatabaseURL, when set, is a postgres:// URL: the store is PostgreSQL,
+	// shared by every node given the same URL; empty means SQLite in DataDir.
+	DatabaseURL string
+	// DatabaseMaxConns is the PostgreSQL connection pool size; zero means the driver default.
+	DatabaseMaxConns int
+	// StatementTimeout bounds each PostgreSQL statement; zero means the driver default.
+	StatementTimeout time.Duration
 	// Synchronous is SQLite's synchronous mode ("" means NORMAL, which
 	// survives process crashes; FULL also survives power loss).
 	Synchronous string
@@ -133,18 +145,23 @@ type Config struct {
 // Service is a running Sprocket instance; create it with Open, run it
 // with Serve, release it with Close.
 type Service struct {
-	cfg      Config
-	log      *slog.Logger
-	st       *sqlite.Store
-	batcher  *store.EventBatcher
-	auth     *authenticator
-	hooks    *registry
-	vault    *Vault
-	sched    *scheduler.Scheduler
-	pipe     Pipeline
-	handler  http.Handler
-	closeErr error
-	once     sync.Once
+	cfg       Config
+	log       *slog.Logger
+	st        store.Store
+	lock      *dirlock.Lock
+	waker     *postgres.Waker
+	elector   *leader.Elector
+	metrics   *metrics.Metrics
+	storeKind string
+	batcher   *store.EventBatcher
+	auth      *authenticator
+	hooks     *registry
+	vault     *Vault
+	sched     *scheduler.Scheduler
+	pipe      Pipeline
+	handler   http.Handler
+	closeErr  error
+	once      sync.Once
 }
 
 // Open opens (creating on first start) the data directory and builds the
@@ -166,26 +183,32 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = time.UTC
 	}
 	log := cfg.Logger
+	// One process per data directory (a second serve on it would run a
+	// second scheduler and pruner on the same SQLite file).
+	lock, err := dirlock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	auth, err := newAuthenticator(cfg.DataDir, cfg.APIToken, cfg.TokenCreated)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
-	opts := []sqlite.Option{sqlite.WithLogger(log)}
-	if cfg.StoreClock != nil {
-		opts = append(opts, sqlite.WithClock(cfg.StoreClock))
-	}
-	if cfg.Synchronous != "" {
-		opts = append(opts, sqlite.WithSynchronous(cfg.Synchronous))
-	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, opts...)
+	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		_ = lock.Release()
+		return nil, err
 	}
+	m := metrics.New(be.st)
+	st := m.Store(be.st)
 	if err := auth.loadTokens(ctx, st); err != nil {
 		_ = st.Close()
+		_ = lock.Release()
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st)}
+	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
+		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
+		auth:    auth, hooks: newRegistry(st), vault: NewVault(st)}
 	if p, ok := cfg.Previewer.(interface{ attach(*Vault, *time.Location) }); ok {
 		p.attach(s.vault, cfg.Location)
 	}
@@ -226,7 +249,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("build webhook handler: %w", err)
 	}
-	s.handler = s.routes(hooks)
+	s.handler = s.withOps(s.routes(m.Webhooks(hooks)))
 	return s, nil
 }
 
@@ -239,6 +262,9 @@ func (s *Service) Handler() http.Handler { return s.handler }
 func (s *Service) wake() {
 	if s.pipe != nil {
 		s.pipe.Wake()
+	}
+	if s.waker != nil {
+		s.waker.Poke() // the other nodes
 	}
 }
 
@@ -276,6 +302,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	if s.cfg.Retention > 0 {
 		wg.Go(func() { s.pruneLoop(bg) })
 	}
+	if s.waker != nil && s.pipe != nil {
+		wg.Go(func() { _ = s.waker.Run(bg, s.pipe.Wake) })
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -301,9 +330,19 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Service) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PruneEvery)
 	defer t.Stop()
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := s.elector.Resign(rctx); err != nil {
+			s.log.Warn("resign maintenance lease", "error", err)
+		}
+	}()
 	for {
-		if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("prune failed", "error", err)
+		// On PostgreSQL only the node holding the maintenance lease prunes.
+		if s.elector.Leading(ctx) {
+			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("prune failed", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -334,7 +373,8 @@ func (s *Service) Close() error {
 	s.once.Do(func() {
 		err1 := s.batcher.Close()
 		err2 := s.st.Close()
-		if err := errors.Join(err1, err2); err != nil {
+		err3 := s.lock.Release()
+		if err := errors.Join(err1, err2, err3); err != nil {
 			s.closeErr = fmt.Errorf("close service: %w", err)
 		}
 	})

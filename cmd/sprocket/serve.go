@@ -40,6 +40,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	database := fs.String("database", os.Getenv("SPROCKET_DATABASE_URL"), "postgres://user:pass@host:5432/db to share one PostgreSQL database between several nodes; empty uses SQLite in --data (env SPROCKET_DATABASE_URL)")
+	dbConns := fs.Int("database-max-conns", 0, "PostgreSQL connection pool size per node (0: 4×CPUs, at least 8)")
+	dbTimeout := fs.Duration("database-statement-timeout", 0, "PostgreSQL statement_timeout for every query (0: 30s)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -74,6 +77,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *retention == 0 {
 		*retention = -1
 	}
+	if *database != "" && !server.IsPostgresURL(*database) {
+		fmt.Fprintln(stderr, "sprocket serve: --database (SPROCKET_DATABASE_URL) must be a postgres:// or postgresql:// URL")
+		return 2
+	}
+	if *dbConns < 0 || *dbTimeout < 0 {
+		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -89,9 +100,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		TokenCreated: func(tok string) {
 			fmt.Fprintf(stdout, "sprocket: created the admin API token; it is shown only this once:\n\n    %s\n\nsend it as \"Authorization: Bearer <token>\" (or set SPROCKET_API_TOKEN)\n", tok)
 		},
-		Location:    loc,
-		Retention:   *retention,
-		Synchronous: strings.ToUpper(*sync),
+		Location:         loc,
+		Retention:        *retention,
+		Synchronous:      strings.ToUpper(*sync),
+		DatabaseURL:      *database,
+		DatabaseMaxConns: *dbConns,
+		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
@@ -113,7 +127,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
+	where := "data in " + *data
+	if *database != "" {
+		where = "database PostgreSQL, node data in " + *data
+	}
+	fmt.Fprintf(stdout, "sprocket: listening on http://%s (%s)\n", ln.Addr(), where)
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
 	if err := svc.Serve(ctx, ln); err != nil {
 		log.Error("serve", "error", err)
