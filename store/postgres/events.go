@@ -51,25 +51,44 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.NewEvent) ([]st
 }
 
 const (
-	// insertEventSQL inserts an event and, only if it is new, its event run.
-	insertEventSQL = `WITH ins AS (
-	INSERT INTO events (` + eventCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-	ON CONFLICT (id) DO NOTHING RETURNING id)
-INSERT INTO runs (id, kind, priority, event_id, seq, status, attempts, run_at, available_at, created_at)
-SELECT id, 'event_run', 1, id, 0, 'pending', 0, $11::bigint, $11::bigint, $10::bigint FROM ins
-ON CONFLICT (id) DO NOTHING`
+	// insertEventsSQL inserts a batch of events given as column arrays and,
+	// for each event that is new, its event run; it returns the new ids.
+	insertEventsSQL = `WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+	AS t(id, topic, data, parent_id, source, shopify_topic, webhook_id, request_id, task_ids, run_at)),
+ins AS (
+	INSERT INTO events (` + eventCols + `)
+	SELECT id, topic, data, parent_id, source, shopify_topic, webhook_id, request_id, task_ids, $11::bigint, run_at FROM input
+	ON CONFLICT (id) DO NOTHING RETURNING id, run_at),
+runs_ins AS (
+	INSERT INTO runs (id, kind, priority, event_id, seq, status, attempts, run_at, available_at, created_at)
+	SELECT id, 'event_run', 1, id, 0, 'pending', 0, run_at, run_at, $11::bigint FROM ins
+	ON CONFLICT (id) DO NOTHING)
+SELECT id FROM ins`
 	insertRunSQL = `INSERT INTO runs (id, kind, priority, event_id, task_id, parent_run_id, seq, status, attempts, run_at, available_at, created_at,
 	action_type, action_options, action_meta) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`
 )
 
-// insertEvents inserts events (and their event runs) inside tx, sending
-// the inserts as one pipelined batch.
+func optStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// insertEvents inserts events (and their event runs) inside tx with one
+// statement, then reads back the events that already existed.
 func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, events []store.NewEvent) ([]store.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	out := make([]store.Event, len(events))
-	b := &pgx.Batch{}
+	n := len(events)
+	out := make([]store.Event, n)
+	var (
+		ids, topics, data, sources                          = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		parents, shopifyTopics, webhooks, requests, taskIDs = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
+		runAts                                              = make([]int64, n)
+	)
 	for i, ne := range events {
 		if ne.Topic == "" {
 			return nil, fmt.Errorf("insert event: %w: empty topic", store.ErrInvalid)
@@ -83,6 +102,11 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 		}
 		if len(ne.TaskIDs) > 0 {
 			e.TaskIDs = ne.TaskIDs
+			enc, err := encodeStrings(e.TaskIDs)
+			if err != nil {
+				return nil, fmt.Errorf("insert event: %w", err)
+			}
+			taskIDs[i] = &enc
 		}
 		if e.ID == "" {
 			e.ID = store.NewTimeID(now)
@@ -91,35 +115,33 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 			e.RunAt = now
 		}
 		e.RunAt = e.RunAt.Truncate(time.Microsecond)
-		var tids any
-		if len(e.TaskIDs) > 0 {
-			enc, err := encodeStrings(e.TaskIDs)
-			if err != nil {
-				return nil, fmt.Errorf("insert event: %w", err)
-			}
-			tids = enc
-		}
-		b.Queue(insertEventSQL, e.ID, e.Topic, string(e.Data), nullStr(e.ParentID), e.Source, nullStr(e.ShopifyTopic),
-			nullStr(e.WebhookID), nullStr(e.RequestID), tids, micro(now), micro(e.RunAt))
+		ids[i], topics[i], data[i], sources[i] = e.ID, e.Topic, string(e.Data), e.Source
+		parents[i], shopifyTopics[i], webhooks[i], requests[i] = optStr(e.ParentID), optStr(e.ShopifyTopic), optStr(e.WebhookID), optStr(e.RequestID)
+		runAts[i] = micro(e.RunAt)
 		out[i] = e
 	}
-	br := tx.SendBatch(ctx, b)
-	var existing []int
-	for i := range out {
-		tag, err := br.Exec()
-		if err != nil {
-			_ = br.Close()
-			return nil, fmt.Errorf("insert event %s: %w", out[i].ID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			existing = append(existing, i)
-		}
-	}
-	if err := br.Close(); err != nil {
+	rows, err := tx.Query(ctx, insertEventsSQL, ids, topics, data, parents, sources, shopifyTopics, webhooks, requests, taskIDs, runAts, micro(now))
+	if err != nil {
 		return nil, fmt.Errorf("insert events: %w", err)
 	}
-	// Already stored (a repeated insert): report the stored events.
-	for _, i := range existing {
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("insert events: %w", err)
+	}
+	if len(inserted) == n {
+		return out, nil
+	}
+	// Some were already stored (a repeated insert, or the same id twice in
+	// the batch): report the stored events.
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
+	}
+	for i := range out {
+		if isNew[out[i].ID] {
+			delete(isNew, out[i].ID) // a second occurrence in the batch is "existing"
+			continue
+		}
 		stored, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1`, out[i].ID))
 		if err != nil {
 			return nil, fmt.Errorf("read existing event %s: %w", out[i].ID, err)
