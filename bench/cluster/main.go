@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,7 @@ type config struct {
 	runs        int
 	runsTimeout time.Duration
 	maxConns    int
+	cpuprofile  string
 }
 
 type result struct {
@@ -81,6 +83,7 @@ func main() {
 	flag.IntVar(&c.runs, "runs", 5000, "webhooks pushed through the whole pipeline")
 	flag.DurationVar(&c.runsTimeout, "runs-timeout", 2*time.Minute, "give up waiting for the runs after this long")
 	flag.IntVar(&c.maxConns, "max-conns", 0, "PostgreSQL pool size per node (0: default)")
+	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the whole run (nodes and load generator) to this file")
 	flag.Parse()
 	for _, f := range strings.Split(nodes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -94,7 +97,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cluster: -database (or SPROCKET_TEST_DATABASE_URL) is required for the PostgreSQL runs")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), c); err != nil {
+	if c.cpuprofile != "" {
+		f, err := os.Create(c.cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cluster:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "cluster:", err)
+			os.Exit(1)
+		}
+	}
+	err := run(context.Background(), c)
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "cluster:", err)
 		os.Exit(1)
 	}

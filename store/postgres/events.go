@@ -76,12 +76,9 @@ func optStr(s string) *string {
 	return &s
 }
 
-// insertEvents inserts events (and their event runs) inside tx with one
-// statement, then reads back the events that already existed.
-func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, events []store.NewEvent) ([]store.Event, error) {
-	if len(events) == 0 {
-		return nil, nil
-	}
+// eventArgs validates events, completes their ids and times, and returns
+// them with the arguments of insertEventsSQL.
+func eventArgs(now time.Time, events []store.NewEvent) ([]store.Event, []any, error) {
 	n := len(events)
 	out := make([]store.Event, n)
 	var (
@@ -91,10 +88,10 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 	)
 	for i, ne := range events {
 		if ne.Topic == "" {
-			return nil, fmt.Errorf("insert event: %w: empty topic", store.ErrInvalid)
+			return nil, nil, fmt.Errorf("insert event: %w: empty topic", store.ErrInvalid)
 		}
 		if err := validJSON("event data", ne.Data); err != nil {
-			return nil, fmt.Errorf("insert event: %w", err)
+			return nil, nil, fmt.Errorf("insert event: %w", err)
 		}
 		e := store.Event{
 			ID: ne.ID, Topic: ne.Topic, Data: []byte(jsonOrNull(ne.Data)), ParentID: ne.ParentID, Source: ne.Source,
@@ -104,7 +101,7 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 			e.TaskIDs = ne.TaskIDs
 			enc, err := encodeStrings(e.TaskIDs)
 			if err != nil {
-				return nil, fmt.Errorf("insert event: %w", err)
+				return nil, nil, fmt.Errorf("insert event: %w", err)
 			}
 			taskIDs[i] = &enc
 		}
@@ -120,7 +117,21 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 		runAts[i] = micro(e.RunAt)
 		out[i] = e
 	}
-	rows, err := tx.Query(ctx, insertEventsSQL, ids, topics, data, parents, sources, shopifyTopics, webhooks, requests, taskIDs, runAts, micro(now))
+	return out, []any{ids, topics, data, parents, sources, shopifyTopics, webhooks, requests, taskIDs, runAts, micro(now)}, nil
+}
+
+// insertEvents inserts events (and their event runs) inside tx with one
+// statement, then reads back the events that already existed.
+func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, events []store.NewEvent) ([]store.Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	n := len(events)
+	out, args, err := eventArgs(now, events)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, insertEventsSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert events: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sprocketrun/sprocket/store"
 )
@@ -268,27 +269,12 @@ func (s *Store) Complete(ctx context.Context, job store.Job, res store.Result) (
 	if err := checkEffects(res.Effects); err != nil {
 		return store.Run{}, fmt.Errorf("complete run %s: %w", job.Run.ID, err)
 	}
-	var out store.Run
-	err := s.inTx(ctx, "complete run", func(tx pgx.Tx) error {
-		now := s.now()
-		r, err := scanRun(tx.QueryRow(ctx, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = $1,
+	now := s.now()
+	return s.finish(ctx, job, "complete run", now, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = $1,
 	output = $2, logs = $3, errors = $4, result = $5, result_meta = $6, error = NULL
 WHERE id = $7 AND status = 'running' AND claims = $8 RETURNING `+runCols,
-			micro(now), nullStr(res.Output), nullJSON(res.Logs), nullJSON(res.Errors), nullJSON(res.Result), nullJSON(res.ResultMeta),
-			job.Run.ID, job.Token))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("complete run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
-		}
-		if err != nil {
-			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
-		}
-		if err := s.applyEffects(ctx, tx, now, res.Effects); err != nil {
-			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
-		}
-		out = r
-		return nil
-	})
-	return out, err
+		[]any{micro(now), nullStr(res.Output), nullJSON(res.Logs), nullJSON(res.Errors), nullJSON(res.Result), nullJSON(res.ResultMeta),
+			job.Run.ID, job.Token}, res.Effects)
 }
 
 // Fail records a failed attempt and either reschedules or fails the run.
@@ -311,37 +297,80 @@ func (s *Store) Fail(ctx context.Context, job store.Job, f store.Failure) (store
 			return store.Run{}, fmt.Errorf("fail run %s: %w", job.Run.ID, err)
 		}
 	}
-	var out store.Run
-	err := s.inTx(ctx, "fail run", func(tx pgx.Tx) error {
-		now := s.now()
-		var (
-			status    = store.StatusFailed
-			available any
-			stopped   any = micro(now)
-		)
-		if retry {
-			status, available, stopped = store.StatusPending, micro(now.Add(delay)), nil
-		}
-		r, err := scanRun(tx.QueryRow(ctx, `UPDATE runs SET status = $1, available_at = $2, stopped_at = $3,
+	now := s.now()
+	var (
+		status    = store.StatusFailed
+		available any
+		stopped   any = micro(now)
+		eff           = f.Effects
+	)
+	if retry {
+		status, available, stopped, eff = store.StatusPending, micro(now.Add(delay)), nil, store.Effects{}
+	}
+	return s.finish(ctx, job, "fail run", now, `UPDATE runs SET status = $1, available_at = $2, stopped_at = $3,
 	output = $4, logs = $5, errors = $6, result = $7, result_meta = $8, error = $9
 WHERE id = $10 AND status = 'running' AND claims = $11 RETURNING `+runCols,
-			string(status), available, stopped, nullStr(f.Output), nullJSON(f.Logs), nullJSON(f.Errors), nullJSON(f.Result),
-			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Token))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("fail run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
-		}
-		if err != nil {
-			return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
-		}
-		if !retry {
-			if err := s.applyEffects(ctx, tx, now, f.Effects); err != nil {
-				return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
+		[]any{string(status), available, stopped, nullStr(f.Output), nullJSON(f.Logs), nullJSON(f.Errors), nullJSON(f.Result),
+			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Token}, eff)
+}
+
+// leaseLostCode is the SQLSTATE raised by sprocket_lease_held.
+const leaseLostCode = "SPLOS"
+
+// finish records a run's outcome (update, an UPDATE … RETURNING runCols
+// that matches only while job holds the lease) and its effects atomically.
+// Without cache commands, the outcome and the effects go to the server as
+// one pipelined batch, which PostgreSQL runs as one implicit transaction:
+// a guard fails the batch when the lease was lost, rolling it all back.
+// Cache commands read before they write, so they take an explicit
+// transaction.
+func (s *Store) finish(ctx context.Context, job store.Job, what string, now time.Time, update string, args []any, eff store.Effects) (store.Run, error) {
+	label := fmt.Sprintf("%s %s", what, job.Run.ID)
+	lost := func() error { return fmt.Errorf("%s attempt %d: %w", label, job.Attempt, store.ErrLeaseLost) }
+	if len(eff.Cache) > 0 {
+		var out store.Run
+		err := s.inTx(ctx, label, func(tx pgx.Tx) error {
+			r, err := scanRun(tx.QueryRow(ctx, update, args...))
+			if errors.Is(err, pgx.ErrNoRows) {
+				return lost()
 			}
+			if err != nil {
+				return err
+			}
+			if err := s.applyEffects(ctx, tx, now, eff); err != nil {
+				return err
+			}
+			out = r
+			return nil
+		})
+		return out, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`WITH u AS (`+update+`) SELECT u.* FROM (SELECT 1) AS one LEFT JOIN u ON true WHERE sprocket_lease_held(u.id IS NOT NULL)`, args...)
+	labels, err := queueEffects(b, now, eff)
+	if err != nil {
+		return store.Run{}, fmt.Errorf("%s: %w", label, err)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	r, err := scanRun(br.QueryRow())
+	if err != nil {
+		_ = br.Close()
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == leaseLostCode {
+			return store.Run{}, lost()
 		}
-		out = r
-		return nil
-	})
-	return out, err
+		return store.Run{}, ctxErr(ctx, err, label)
+	}
+	for _, l := range labels {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return store.Run{}, ctxErr(ctx, fmt.Errorf("effects: %s: %w", l, err), label)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return store.Run{}, ctxErr(ctx, err, label)
+	}
+	return r, nil
 }
 
 // checkEffects validates effects before a transaction starts.
@@ -363,17 +392,21 @@ func checkEffects(eff store.Effects) error {
 	return nil
 }
 
-// applyEffects records a finished run's follow-ups inside tx; the run
-// inserts, releases and failures go as one pipelined batch.
-func (s *Store) applyEffects(ctx context.Context, tx pgx.Tx, now time.Time, eff store.Effects) error {
+// queueEffects queues the inserts and updates of eff on b and returns a
+// label per queued statement (for errors). Cache commands are not queued.
+func queueEffects(b *pgx.Batch, now time.Time, eff store.Effects) ([]string, error) {
 	if err := checkEffects(eff); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := s.insertEvents(ctx, tx, now, eff.Events); err != nil {
-		return fmt.Errorf("effects: %w", err)
-	}
-	b := &pgx.Batch{}
 	var labels []string
+	if len(eff.Events) > 0 {
+		_, args, err := eventArgs(now, eff.Events)
+		if err != nil {
+			return nil, fmt.Errorf("effects: %w", err)
+		}
+		b.Queue(insertEventsSQL, args...)
+		labels = append(labels, "insert events")
+	}
 	for _, nr := range eff.Runs {
 		id := nr.ID
 		if id == "" {
@@ -399,6 +432,17 @@ func (s *Store) applyEffects(ctx context.Context, tx pgx.Tx, now time.Time, eff 
 		b.Queue(`UPDATE runs SET status = 'failed', available_at = NULL, stopped_at = $1, error = $2
 WHERE id = $3 AND status = 'pending'`, micro(now), rf.Error, rf.RunID)
 		labels = append(labels, "fail run "+rf.RunID)
+	}
+	return labels, nil
+}
+
+// applyEffects records a finished run's follow-ups inside tx: the inserts
+// and updates as one pipelined batch, then the cache commands.
+func (s *Store) applyEffects(ctx context.Context, tx pgx.Tx, now time.Time, eff store.Effects) error {
+	b := &pgx.Batch{}
+	labels, err := queueEffects(b, now, eff)
+	if err != nil {
+		return err
 	}
 	if b.Len() > 0 {
 		br := tx.SendBatch(ctx, b)
