@@ -48,6 +48,9 @@ func TestClusterKill(t *testing.T) {
 		hitsMu.Lock()
 		hits[body.N]++
 		hitsMu.Unlock()
+		// Slow enough that the killed node has actions in flight: they are
+		// performed, never recorded, and retaken after the lease.
+		time.Sleep(50 * time.Millisecond)
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer target.Close()
