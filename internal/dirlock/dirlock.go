@@ -18,7 +18,7 @@ import (
 const FileName = "sprocket.lock"
 
 // ErrLocked means another process holds the directory's lock.
-var ErrLocked = errors.New("dirlock: directory in use by another process")
+var ErrLocked = errors.New("directory locked")
 
 // Lock is a held directory lock.
 type Lock struct {
@@ -44,7 +44,8 @@ func Acquire(dir string) (*Lock, error) {
 		}
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is locked by another Sprocket process%s; stop it or use another data directory", ErrLocked, dir, holder)
+			return nil, fmt.Errorf("%s is in use by another Sprocket process%s (lock on %s); stop it or use another data directory: %w",
+				dir, holder, path, ErrLocked)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
