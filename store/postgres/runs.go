@@ -17,19 +17,25 @@ import (
 const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attempts, claims, run_at, available_at, created_at, started_at, stopped_at,
 	output, logs, errors, result, result_meta, error, action_type, action_options, action_meta`
 
-// claimSQL leases the due runs of one priority, earliest due first, skipping
-// rows another claimer has locked; $5 lists action types to leave queued.
-// It returns each run as claimed and the time it was due.
+// claimSQL leases up to $3 due runs in one statement: for each priority
+// of $1 in turn (highest first), the earliest due runs, skipping rows
+// another claimer has locked (FOR UPDATE SKIP LOCKED) and, for action runs
+// (priority 3), the action types in $5. It returns, per claimed run, its
+// priority and the time it was due, then the run as claimed.
 const claimSQL = `WITH due AS (
-	SELECT id, available_at FROM runs
-	WHERE priority = $1 AND available_at IS NOT NULL AND available_at <= $2
-	  AND (cardinality($5::text[]) = 0 OR action_type IS NULL OR NOT (action_type = ANY($5::text[])))
-	ORDER BY available_at, seq, id LIMIT $3
-	FOR UPDATE SKIP LOCKED)
+	SELECT d.id, d.available_at, d.priority FROM unnest($1::smallint[]) WITH ORDINALITY AS k(p, ord)
+	CROSS JOIN LATERAL (
+		SELECT id, available_at, priority, seq FROM runs
+		WHERE priority = k.p AND available_at IS NOT NULL AND available_at <= $2
+		  AND (k.p <> 3 OR cardinality($5::text[]) = 0 OR action_type IS NULL OR NOT (action_type = ANY($5::text[])))
+		ORDER BY available_at, seq, id LIMIT $3
+		FOR UPDATE SKIP LOCKED) d
+	ORDER BY k.ord, d.available_at, d.seq, d.id
+	LIMIT $3)
 UPDATE runs r SET status = 'running', attempts = r.attempts + 1, claims = r.claims + 1, available_at = $4, started_at = $2
 FROM due WHERE r.id = due.id
-RETURNING due.available_at, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims, r.run_at,
-	r.available_at, r.created_at, r.started_at, r.stopped_at, r.output, r.logs, r.errors, r.result, r.result_meta, r.error,
+RETURNING due.priority, due.available_at, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims,
+	r.run_at, r.available_at, r.created_at, r.started_at, r.stopped_at, r.output, r.logs, r.errors, r.result, r.result_meta, r.error,
 	r.action_type, r.action_options, r.action_meta`
 
 func scanRun(sc pgx.Row) (store.Run, error) { return scanRunWith(sc) }
@@ -162,10 +168,10 @@ func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([
 	return s.ClaimFiltered(ctx, store.ClaimOptions{Limit: limit, Lease: leaseFor})
 }
 
-// ClaimFiltered is Claim restricted to some kinds and action types. Each
-// priority is claimed by one statement (SELECT … FOR UPDATE SKIP LOCKED
-// feeding an UPDATE), so claimers on any node never lease the same run and
-// never wait for each other's rows.
+// ClaimFiltered is Claim restricted to some kinds and action types. One
+// statement (SELECT … FOR UPDATE SKIP LOCKED per priority feeding an
+// UPDATE) leases the runs, so claimers on any node never lease the same
+// run and never wait for each other's rows.
 func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]store.Job, error) {
 	limit, leaseFor := o.Limit, o.Lease
 	if limit <= 0 {
@@ -174,9 +180,14 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	if leaseFor <= 0 {
 		return nil, fmt.Errorf("claim: %w: lease must be positive", store.ErrInvalid)
 	}
-	kinds := []store.RunKind{store.KindAction, store.KindTask, store.KindEvent}
-	if len(o.Kinds) > 0 {
-		kinds = slices.DeleteFunc(kinds, func(k store.RunKind) bool { return !slices.Contains(o.Kinds, k) })
+	var prios []int16
+	for _, k := range []store.RunKind{store.KindAction, store.KindTask, store.KindEvent} {
+		if len(o.Kinds) == 0 || slices.Contains(o.Kinds, k) {
+			prios = append(prios, int16(k.Priority()))
+		}
+	}
+	if len(prios) == 0 {
+		return nil, nil
 	}
 	skip := o.SkipActionTypes
 	if skip == nil {
@@ -184,59 +195,43 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	}
 	now := s.now()
 	until := now.Add(leaseFor)
-	var jobs []store.Job
-	for _, k := range kinds {
-		if len(jobs) >= limit {
-			break
-		}
-		kskip := skip
-		if k != store.KindAction {
-			kskip = []string{}
-		}
-		rows, err := s.pool.Query(ctx, claimSQL, k.Priority(), micro(now), limit-len(jobs), micro(until), kskip)
-		if err != nil {
-			return s.claimed(jobs, ctxErr(ctx, err, "claim"))
-		}
-		type claimed struct {
-			due int64
-			run store.Run
-		}
-		got, err := collect(ctx, rows, "claim", func(r pgx.Row) (claimed, error) {
-			var c claimed
-			run, err := scanRunWith(r, &c.due)
-			c.run = run
-			return c, err
-		})
-		if err != nil {
-			// Runs leased by a statement whose result was lost come back
-			// when their lease ends.
-			return s.claimed(jobs, err)
-		}
-		sort.Slice(got, func(i, j int) bool {
-			a, b := got[i], got[j]
-			if a.due != b.due {
-				return a.due < b.due
-			}
-			if a.run.Seq != b.run.Seq {
-				return a.run.Seq < b.run.Seq
-			}
-			return a.run.ID < b.run.ID
-		})
-		for _, c := range got {
-			jobs = append(jobs, store.Job{Run: c.run, Attempt: c.run.Attempts, Token: c.run.Claims, LeaseUntil: until})
-		}
+	rows, err := s.pool.Query(ctx, claimSQL, prios, micro(now), limit, micro(until), skip)
+	if err != nil {
+		return nil, ctxErr(ctx, err, "claim")
 	}
-	return jobs, nil
-}
-
-// claimed ends a claim that failed after some kinds were leased: the jobs
-// already leased are handed out (they are valid leases) and the error is
-// logged; with none, the error is returned.
-func (s *Store) claimed(jobs []store.Job, err error) ([]store.Job, error) {
-	if len(jobs) == 0 {
+	type claimed struct {
+		prio int16
+		due  int64
+		run  store.Run
+	}
+	got, err := collect(ctx, rows, "claim", func(r pgx.Row) (claimed, error) {
+		var c claimed
+		run, err := scanRunWith(r, &c.prio, &c.due)
+		c.run = run
+		return c, err
+	})
+	if err != nil {
+		// Runs leased by a statement whose answer was lost come back when
+		// their lease ends.
 		return nil, err
 	}
-	s.log.Warn("claim stopped early; handing out the runs already leased", "jobs", len(jobs), "error", err)
+	sort.Slice(got, func(i, j int) bool {
+		a, b := got[i], got[j]
+		if a.prio != b.prio {
+			return a.prio > b.prio
+		}
+		if a.due != b.due {
+			return a.due < b.due
+		}
+		if a.run.Seq != b.run.Seq {
+			return a.run.Seq < b.run.Seq
+		}
+		return a.run.ID < b.run.ID
+	})
+	jobs := make([]store.Job, 0, len(got))
+	for _, c := range got {
+		jobs = append(jobs, store.Job{Run: c.run, Attempt: c.run.Attempts, Token: c.run.Claims, LeaseUntil: until})
+	}
 	return jobs, nil
 }
 
