@@ -1,4 +1,5 @@
-// Package server composes Sprocket's service: the SQLite store, the event
+// Package server composes Sprocket's service: the store (SQLite in the data
+// directory, or PostgreSQL shared by several nodes with Config.DatabaseURL), the event
 // batcher behind the webhook endpoints, the scheduler, the run pipeline,
 // pruning, and the JSON API under /v1 guarded by a bearer token.
 //

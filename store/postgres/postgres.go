@@ -100,7 +100,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	pc, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error may quote the URL with its password: do not wrap it.
-		return nil, fmt.Errorf("postgres open: %w: bad database URL", store.ErrInvalid)
+		return nil, fmt.Errorf("postgres open: %w: bad database URL (want postgres://user:password@host:port/database?param=value)", store.ErrInvalid)
 	}
 	pc.MaxConns = cfg.maxConns
 	pc.MinConns = 0
