@@ -38,14 +38,11 @@ func (s *Store) InsertEvents(ctx context.Context, events []store.NewEvent) ([]st
 	if len(events) == 0 {
 		return nil, nil
 	}
-	var out []store.Event
-	err := s.inTx(ctx, "insert events", func(tx pgx.Tx) error {
-		var err error
-		out, err = s.insertEvents(ctx, tx, s.now(), events)
-		return err
-	})
+	// One statement, atomic on its own: no explicit transaction (and so
+	// one round trip) on the ack path.
+	out, err := s.insertEvents(ctx, s.pool, s.now(), events)
 	if err != nil {
-		return nil, err
+		return nil, ctxErr(ctx, err, "insert events")
 	}
 	return out, nil
 }
@@ -120,9 +117,10 @@ func eventArgs(now time.Time, events []store.NewEvent) ([]store.Event, []any, er
 	return out, []any{ids, topics, data, parents, sources, shopifyTopics, webhooks, requests, taskIDs, runAts, micro(now)}, nil
 }
 
-// insertEvents inserts events (and their event runs) inside tx with one
-// statement, then reads back the events that already existed.
-func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, events []store.NewEvent) ([]store.Event, error) {
+// insertEvents inserts events (and their event runs) with one statement on
+// q (the pool, or a transaction), then reads back the events that already
+// existed.
+func (s *Store) insertEvents(ctx context.Context, q querier, now time.Time, events []store.NewEvent) ([]store.Event, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -131,7 +129,7 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, insertEventsSQL, args...)
+	rows, err := q.Query(ctx, insertEventsSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert events: %w", err)
 	}
@@ -153,7 +151,7 @@ func (s *Store) insertEvents(ctx context.Context, tx pgx.Tx, now time.Time, even
 			delete(isNew, out[i].ID) // a second occurrence in the batch is "existing"
 			continue
 		}
-		stored, err := scanEvent(tx.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1`, out[i].ID))
+		stored, err := scanEvent(q.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = $1`, out[i].ID))
 		if err != nil {
 			return nil, fmt.Errorf("read existing event %s: %w", out[i].ID, err)
 		}
