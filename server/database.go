@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -66,8 +67,17 @@ func openBackend(ctx context.Context, cfg Config, log *slog.Logger) (backend, er
 	return backend{st: st, kind: "sqlite"}, nil
 }
 
-// pinger is a store that can check its database connection.
-type pinger interface {
+// serviceStore is the store as the service uses it: the store interface
+// plus the methods both drivers offer beyond it. internal/metrics'
+// wrapper provides them all (forwarding to the driver).
+type serviceStore interface {
+	store.Store
+	TaskSubscriptions(ctx context.Context, enabledOnly bool, ids ...string) ([]store.Task, error)
+	SetTaskEnabled(ctx context.Context, id string, enabled bool) (store.Task, error)
+	SetTaskEnabledChecked(ctx context.Context, id string, enabled bool, check func(store.Task) error) (store.Task, error)
+	UpdateTaskContent(ctx context.Context, id, name string, subscriptions []string, definition json.RawMessage,
+		check func(store.Task) error) (store.Task, error)
+	RetryRunChecked(ctx context.Context, id string, check func(store.Run) error) (store.Run, error)
 	Ping(ctx context.Context) error
 }
 
@@ -76,13 +86,7 @@ type pinger interface {
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	var err error
-	if p, ok := s.st.(pinger); ok {
-		err = p.Ping(ctx)
-	} else {
-		_, _, err = s.st.LastTick(ctx, "readyz")
-	}
-	if err != nil {
+	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("readiness check failed", "error", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "store": s.storeKind, "error": "database unreachable"})
 		return

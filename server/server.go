@@ -148,7 +148,7 @@ type Config struct {
 type Service struct {
 	cfg       Config
 	log       *slog.Logger
-	st        store.Store
+	st        serviceStore
 	lock      *dirlock.Lock
 	waker     *postgres.Waker
 	elector   *leader.Elector

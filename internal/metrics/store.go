@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,33 +15,99 @@ type taskLister interface {
 	TaskSubscriptions(ctx context.Context, enabledOnly bool, ids ...string) ([]store.Task, error)
 }
 
-// Store wraps st so that its traffic is measured; the wrapper also offers
-// TaskSubscriptions when st does.
-func (m *Metrics) Store(st store.Store) store.Store {
-	return &instrumented{Store: st, m: m}
+// Store wraps st so that its traffic is measured. The wrapper also
+// forwards the optional methods both stores offer (TaskSubscriptions,
+// SetTaskEnabled, SetTaskEnabledChecked, UpdateTaskContent,
+// RetryRunChecked, Ping); when st lacks one, that method returns an error.
+func (m *Metrics) Store(st store.Store) *Instrumented {
+	return &Instrumented{Store: st, m: m}
 }
 
-type instrumented struct {
+// Instrumented is a store measured by Metrics (see Metrics.Store).
+type Instrumented struct {
 	store.Store
 	m *Metrics
+}
+
+// instrumented is the receiver name used below.
+type instrumented = Instrumented
+
+func unsupported(method string, st store.Store) error {
+	return fmt.Errorf("metrics: the wrapped store (%T) has no %s", st, method)
+}
+
+// SetTaskEnabled forwards to the wrapped store.
+func (s *instrumented) SetTaskEnabled(ctx context.Context, id string, enabled bool) (store.Task, error) {
+	x, ok := s.Store.(interface {
+		SetTaskEnabled(ctx context.Context, id string, enabled bool) (store.Task, error)
+	})
+	if !ok {
+		return store.Task{}, unsupported("SetTaskEnabled", s.Store)
+	}
+	t, err := x.SetTaskEnabled(ctx, id, enabled)
+	s.m.storeError("set_task_enabled", err)
+	return t, err
+}
+
+// SetTaskEnabledChecked forwards to the wrapped store.
+func (s *instrumented) SetTaskEnabledChecked(ctx context.Context, id string, enabled bool, check func(store.Task) error) (store.Task, error) {
+	x, ok := s.Store.(interface {
+		SetTaskEnabledChecked(ctx context.Context, id string, enabled bool, check func(store.Task) error) (store.Task, error)
+	})
+	if !ok {
+		return store.Task{}, unsupported("SetTaskEnabledChecked", s.Store)
+	}
+	t, err := x.SetTaskEnabledChecked(ctx, id, enabled, check)
+	s.m.storeError("set_task_enabled", err)
+	return t, err
+}
+
+// UpdateTaskContent forwards to the wrapped store.
+func (s *instrumented) UpdateTaskContent(ctx context.Context, id, name string, subscriptions []string, definition json.RawMessage,
+	check func(store.Task) error) (store.Task, error) {
+	x, ok := s.Store.(interface {
+		UpdateTaskContent(ctx context.Context, id, name string, subscriptions []string, definition json.RawMessage,
+			check func(store.Task) error) (store.Task, error)
+	})
+	if !ok {
+		return store.Task{}, unsupported("UpdateTaskContent", s.Store)
+	}
+	t, err := x.UpdateTaskContent(ctx, id, name, subscriptions, definition, check)
+	s.m.storeError("update_task_content", err)
+	return t, err
+}
+
+// RetryRunChecked forwards to the wrapped store.
+func (s *instrumented) RetryRunChecked(ctx context.Context, id string, check func(store.Run) error) (store.Run, error) {
+	x, ok := s.Store.(interface {
+		RetryRunChecked(ctx context.Context, id string, check func(store.Run) error) (store.Run, error)
+	})
+	if !ok {
+		return store.Run{}, unsupported("RetryRunChecked", s.Store)
+	}
+	r, err := x.RetryRunChecked(ctx, id, check)
+	s.m.storeError("retry_run", err)
+	return r, err
 }
 
 // TaskSubscriptions forwards to the wrapped store.
 func (s *instrumented) TaskSubscriptions(ctx context.Context, enabledOnly bool, ids ...string) ([]store.Task, error) {
 	tl, ok := s.Store.(taskLister)
 	if !ok {
-		return nil, errors.New("metrics: the wrapped store has no TaskSubscriptions")
+		return nil, unsupported("TaskSubscriptions", s.Store)
 	}
 	ts, err := tl.TaskSubscriptions(ctx, enabledOnly, ids...)
 	s.m.storeError("task_subscriptions", err)
 	return ts, err
 }
 
-// Ping forwards a readiness check to the wrapped store when it has one.
+// Ping forwards a readiness check to the wrapped store; a store without
+// Ping is checked with a cheap read.
 func (s *instrumented) Ping(ctx context.Context) error {
 	p, ok := s.Store.(interface{ Ping(context.Context) error })
 	if !ok {
-		return nil
+		_, _, err := s.Store.LastTick(ctx, "ping")
+		return err
 	}
 	return p.Ping(ctx)
 }

@@ -121,24 +121,30 @@ func runState(ctx context.Context, tx pgx.Tx, id string) (store.RunStatus, error
 func (s *Store) RetryRun(ctx context.Context, id string) (store.Run, error) {
 	var out store.Run
 	err := s.inTx(ctx, "retry run", func(tx pgx.Tx) error {
-		now := s.nowMicro()
-		r, err := scanRun(tx.QueryRow(ctx, `UPDATE runs SET status = 'pending', attempts = 0, run_at = $1, available_at = $1,
-	started_at = NULL, stopped_at = NULL, output = NULL, logs = NULL, errors = NULL, result = NULL, result_meta = NULL, error = NULL
-WHERE id = $2 AND status IN ('success', 'failed') RETURNING `+runCols, now, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			st, err := runState(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("retry run %q: run is %s: %w", id, st, store.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("retry run %q: %w", id, err)
-		}
+		r, err := s.retryRun(ctx, tx, id)
 		out = r
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// retryRun makes a finished run due again inside tx.
+func (s *Store) retryRun(ctx context.Context, tx pgx.Tx, id string) (store.Run, error) {
+	now := s.nowMicro()
+	r, err := scanRun(tx.QueryRow(ctx, `UPDATE runs SET status = 'pending', attempts = 0, run_at = $1, available_at = $1,
+	started_at = NULL, stopped_at = NULL, output = NULL, logs = NULL, errors = NULL, result = NULL, result_meta = NULL, error = NULL
+WHERE id = $2 AND status IN ('success', 'failed') RETURNING `+runCols, now, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		st, err := runState(ctx, tx, id)
+		if err != nil {
+			return store.Run{}, err
+		}
+		return store.Run{}, fmt.Errorf("retry run %q: run is %s: %w", id, st, store.ErrConflict)
+	}
+	if err != nil {
+		return store.Run{}, fmt.Errorf("retry run %q: %w", id, err)
+	}
+	return r, nil
 }
 
 // CancelRun fails a pending run.
