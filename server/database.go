@@ -94,8 +94,14 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "store": s.storeKind})
 }
 
-// withOps serves /metrics and /readyz in front of h.
+// withOps adds /metrics and /readyz to h: registered on h itself when it
+// is a mux (so the handler keeps its type), else served in front of it.
 func (s *Service) withOps(h http.Handler) http.Handler {
+	if mux, ok := h.(interface{ Handle(string, http.Handler) }); ok {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		mux.Handle("GET /readyz", http.HandlerFunc(s.serveReady))
+		return h
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /readyz", s.serveReady)
