@@ -33,9 +33,9 @@ import (
 // failure that classify does not explain fails the test.
 var liveCorpusKnown = map[string]string{
 	"auto-prefix-tracking-numbers-for-each-new-fulfillment": "library bug: uses the argument trackingInfoUpdateInput, renamed trackingInfoInput in the Admin API",
-	"auto-sort-collections-by-product-properties": "its internal user/collection_sort/* events, fired here with preview data, name a collection the shop does not have (the trigger's own chain, also run, uses real ids)",
-	"create-a-draft-order-from-the-cart": "its preview event's cart names variants the shop does not have, so the draft order has no line items",
-	"send-a-message-to-slack": "needs its Slack webhook URL option, which is empty by default and not marked required",
+	"auto-sort-collections-by-product-properties":           "its internal user/collection_sort/* events, fired here with preview data, name a collection the shop does not have (the trigger's own chain, also run, uses real ids)",
+	"create-a-draft-order-from-the-cart":                    "its preview event's cart names variants the shop does not have, so the draft order has no line items",
+	"send-a-message-to-slack":                               "needs its Slack webhook URL option, which is empty by default and not marked required",
 }
 
 // Failure classes that are not Sprocket's.

@@ -1,4 +1,5 @@
-// Package server composes Sprocket's service: the SQLite store, the event
+// Package server composes Sprocket's service: the store (SQLite in the data
+// directory, or PostgreSQL shared by several nodes with Config.DatabaseURL), the event
 // batcher behind the webhook endpoints, the scheduler, the run pipeline,
 // pruning, and the JSON API under /v1 guarded by a bearer token.
 //
@@ -11,7 +12,9 @@
 //     ingress/webhook), answered only after the event is committed.
 //   - /cache/{id}: public cache endpoints serving a cached value with the
 //     endpoint's content type.
-//   - /healthz: an unauthenticated liveness check.
+//   - /healthz: an unauthenticated liveness check; /readyz: readiness (the
+//     database answers; migrations are applied before the service starts);
+//   - /metrics: Prometheus metrics (package internal/metrics), unauthenticated.
 //   - /v1/...: the API, JSON in and out, bearer token required, errors as
 //     {"error": {"message": ..., "field": ...}}. Lists answer
 //     {"<things>": [...], "next_cursor": ...} and take limit and cursor.
@@ -59,11 +62,14 @@ import (
 	"github.com/sprocketrun/sprocket/dialect"
 	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/dirlock"
+	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
-	"github.com/sprocketrun/sprocket/store/sqlite"
+	"github.com/sprocketrun/sprocket/store/leader"
+	"github.com/sprocketrun/sprocket/store/postgres"
 	"github.com/sprocketrun/sprocket/task"
 )
 
@@ -144,6 +150,13 @@ type Config struct {
 	PruneEvery time.Duration
 	// MaxBodyBytes limits webhook request bodies; zero means the webhook default.
 	MaxBodyBytes int64
+	// DatabaseURL, when set, is a postgres:// URL: the store is PostgreSQL,
+	// shared by every node given the same URL; empty means SQLite in DataDir.
+	DatabaseURL string
+	// DatabaseMaxConns is the PostgreSQL connection pool size; zero means the driver default.
+	DatabaseMaxConns int
+	// StatementTimeout bounds each PostgreSQL statement; zero means the driver default.
+	StatementTimeout time.Duration
 	// Synchronous is SQLite's synchronous mode ("" means NORMAL, which
 	// survives process crashes; FULL also survives power loss).
 	Synchronous string
@@ -176,29 +189,34 @@ type Config struct {
 // Service is a running Sprocket instance; create it with Open, run it
 // with Serve, release it with Close.
 type Service struct {
-	cfg      Config
-	log      *slog.Logger
-	st       *sqlite.Store
-	batcher  *store.EventBatcher
-	auth     *authenticator
-	hooks    *registry
-	vault    *Vault
-	box      *seal.Box
-	shop     *shopConn
-	scopes   *taskScopes
-	hookSync *webhookSync
-	bulk     *bulkOps
-	scripts  *scripts
-	files    *files.Store
-	sched    *scheduler.Scheduler
-	pipe     Pipeline
-	handler  http.Handler
-	limits   *limiter // nil: no API rate limits
-	patterns []string // the mux's registered route patterns
-	smtp     *smtpingress.Server
-	smtpLn   net.Listener
-	closeErr error
-	once     sync.Once
+	cfg       Config
+	log       *slog.Logger
+	st        serviceStore
+	lock      *dirlock.Lock
+	waker     *postgres.Waker
+	elector   *leader.Elector
+	metrics   *metrics.Metrics
+	storeKind string
+	batcher   *store.EventBatcher
+	auth      *authenticator
+	hooks     *registry
+	vault     *Vault
+	box       *seal.Box
+	shop      *shopConn
+	scopes    *taskScopes
+	hookSync  *webhookSync
+	bulk      *bulkOps
+	scripts   *scripts
+	files     *files.Store
+	sched     *scheduler.Scheduler
+	pipe      Pipeline
+	handler   http.Handler
+	limits    *limiter // nil: no API rate limits
+	patterns  []string // the mux's registered route patterns
+	smtp      *smtpingress.Server
+	smtpLn    net.Listener
+	closeErr  error
+	once      sync.Once
 }
 
 // Open opens (creating on first start) the data directory and builds the
@@ -220,34 +238,47 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = time.UTC
 	}
 	log := cfg.Logger
+	// One process per data directory (a second serve on it would run a
+	// second scheduler and pruner on the same SQLite file).
+	lock, err := dirlock.Acquire(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
 	auth, err := newAuthenticator(cfg.DataDir, cfg.APIToken, cfg.TokenCreated)
 	if err != nil {
+		_ = lock.Release()
 		return nil, err
 	}
-	opts := []sqlite.Option{sqlite.WithLogger(log)}
-	if cfg.StoreClock != nil {
-		opts = append(opts, sqlite.WithClock(cfg.StoreClock))
-	}
-	if cfg.Synchronous != "" {
-		opts = append(opts, sqlite.WithSynchronous(cfg.Synchronous))
-	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, opts...)
+	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		_ = lock.Release()
+		return nil, err
 	}
+	m := metrics.New(be.st)
+	st := m.Store(be.st)
 	if err := auth.loadTokens(ctx, st); err != nil {
 		_ = st.Close()
+		_ = lock.Release()
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: log, st: st, auth: auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
-	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
+	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
+		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
+		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
+	// fail releases what Open has taken so far.
+	fail := func(err error) (*Service, error) {
+		if s.batcher != nil {
+			_ = s.batcher.Close()
+		}
 		_ = st.Close()
-		return nil, fmt.Errorf("secret key: %w", err)
+		_ = lock.Release()
+		return nil, err
+	}
+	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
+		return fail(fmt.Errorf("secret key: %w", err))
 	}
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
 	if err := s.shop.load(ctx); err != nil {
-		_ = st.Close()
-		return nil, err
+		return fail(err)
 	}
 	scopeRenderer := run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
 	s.hookSync = newWebhookSync(s)
@@ -261,17 +292,13 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	s.files, err = files.NewStore(files.StoreConfig{Dir: filepath.Join(cfg.DataDir, "files"), TTL: cfg.FilesTTL, Logger: log})
 	if err != nil {
-		_ = s.batcher.Close()
-		_ = st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
 		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk, Files: s.files})
 		if err != nil {
-			_ = s.batcher.Close()
-			_ = st.Close()
-			return nil, fmt.Errorf("build pipeline: %w", err)
+			return fail(fmt.Errorf("build pipeline: %w", err))
 		}
 		s.pipe = p
 	}
@@ -284,9 +311,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			Logger:   log,
 		})
 		if err != nil {
-			_ = s.batcher.Close()
-			_ = st.Close()
-			return nil, fmt.Errorf("build scheduler: %w", err)
+			return fail(fmt.Errorf("build scheduler: %w", err))
 		}
 		s.sched = sched
 	}
@@ -298,15 +323,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		Logger: slog.New(minLevel{Handler: log.Handler(), level: slog.LevelWarn}),
 	})
 	if err != nil {
-		_ = s.batcher.Close()
-		_ = st.Close()
-		return nil, fmt.Errorf("build webhook handler: %w", err)
+		return fail(fmt.Errorf("build webhook handler: %w", err))
 	}
-	s.handler = s.routes(hooks)
+	s.handler = s.withOps(s.routes(m.Webhooks(hooks)))
 	if err := s.openSMTP(); err != nil {
-		_ = s.batcher.Close()
-		_ = st.Close()
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
 }
@@ -320,6 +341,9 @@ func (s *Service) Handler() http.Handler { return s.handler }
 func (s *Service) wake() {
 	if s.pipe != nil {
 		s.pipe.Wake()
+	}
+	if s.waker != nil {
+		s.waker.Poke() // the other nodes
 	}
 }
 
@@ -368,6 +392,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 			}
 		})
 	}
+	if s.waker != nil && s.pipe != nil {
+		wg.Go(func() { _ = s.waker.Run(bg, s.pipe.Wake) })
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -393,9 +420,19 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Service) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.PruneEvery)
 	defer t.Stop()
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := s.elector.Resign(rctx); err != nil {
+			s.log.Warn("resign maintenance lease", "error", err)
+		}
+	}()
 	for {
-		if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("prune failed", "error", err)
+		// On PostgreSQL only the node holding the maintenance lease prunes.
+		if s.elector.Leading(ctx) {
+			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("prune failed", "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -429,7 +466,8 @@ func (s *Service) Close() error {
 		}
 		err1 := s.batcher.Close()
 		err2 := s.st.Close()
-		if err := errors.Join(err1, err2); err != nil {
+		err3 := s.lock.Release()
+		if err := errors.Join(err1, err2, err3); err != nil {
 			s.closeErr = fmt.Errorf("close service: %w", err)
 		}
 	})

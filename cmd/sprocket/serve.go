@@ -62,6 +62,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	chromiumPath := fs.String("chromium", os.Getenv(chromium.EnvPath), "Chromium executable for the pdf file generator; empty looks for chromium-headless-shell, chromium or google-chrome on PATH (env "+chromium.EnvPath+")")
 	pdfBrowsers := fs.Int("pdf-browsers", chromium.DefaultBrowsers, "Chromium processes kept for rendering PDFs (each renders two documents at once)")
 	pdfNetwork := fs.Bool("pdf-allow-network", envOr("SPROCKET_PDF_ALLOW_NETWORK", "") == "true", "let PDF documents load http(s) resources such as web fonts, images and scripts; off, every request of the page is refused (env SPROCKET_PDF_ALLOW_NETWORK=true)")
+	database := fs.String("database", os.Getenv("SPROCKET_DATABASE_URL"), "postgres://user:pass@host:5432/db to share one PostgreSQL database between several nodes; empty uses SQLite in --data (env SPROCKET_DATABASE_URL)")
+	dbConns := fs.Int("database-max-conns", 0, "PostgreSQL connection pool size per node (0: 4×CPUs, at least 8)")
+	dbTimeout := fs.Duration("database-statement-timeout", 0, "PostgreSQL statement_timeout for every query (0: 30s)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
@@ -110,6 +113,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
 		return 2
 	}
+	if *database != "" && !server.IsPostgresURL(*database) {
+		fmt.Fprintln(stderr, "sprocket serve: --database (SPROCKET_DATABASE_URL) must be a postgres:// or postgresql:// URL")
+		return 2
+	}
+	if *dbConns < 0 || *dbTimeout < 0 {
+		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -137,9 +148,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		TokenCreated: func(tok string) {
 			fmt.Fprintf(stdout, "sprocket: created the admin API token; it is shown only this once:\n\n    %s\n\nsend it as \"Authorization: Bearer <token>\" (or set SPROCKET_API_TOKEN)\n", tok)
 		},
-		Location:    loc,
-		Retention:   *retention,
-		Synchronous: strings.ToUpper(*sync),
+		Location:         loc,
+		Retention:        *retention,
+		Synchronous:      strings.ToUpper(*sync),
+		DatabaseURL:      *database,
+		DatabaseMaxConns: *dbConns,
+		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
 			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
@@ -180,7 +194,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if a := svc.SMTPAddr(); a != nil {
 		fmt.Fprintf(stdout, "sprocket: receiving email on smtp://%s for %s\n", a, strings.Join(inbound.domains, ", "))
 	}
-	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
+	where := "data in " + *data
+	if *database != "" {
+		where = "database PostgreSQL, node data in " + *data
+	}
+	fmt.Fprintf(stdout, "sprocket: listening on http://%s (%s)\n", ln.Addr(), where)
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
 	if err := svc.Serve(ctx, ln); err != nil {
 		log.Error("serve", "error", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/store/migrate"
 	"github.com/sprocketrun/sprocket/store/sqlite"
 	"github.com/sprocketrun/sprocket/store/storetest"
 )
@@ -93,5 +94,32 @@ func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
 func TestOpenRejectsBadSynchronous(t *testing.T) {
 	if _, err := sqlite.Open(t.Context(), t.TempDir(), sqlite.WithSynchronous("OFF")); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("Open(synchronous=OFF) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	all, err := sqlite.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)`, len(all)+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Open(ctx, dir); !errors.Is(err, migrate.ErrSchemaTooNew) {
+		t.Fatalf("Open on a newer schema = %v, want migrate.ErrSchemaTooNew", err)
 	}
 }
