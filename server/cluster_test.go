@@ -60,6 +60,12 @@ func TestClusterKill(t *testing.T) {
 	ctx := context.Background()
 	loc := time.UTC
 	slot := time.Now().UTC().Truncate(10 * time.Minute) // the latest 10-minute slot
+	if next := slot.Add(10 * time.Minute); time.Until(next) < 20*time.Second {
+		// Too close to the next slot: the nodes might start after it and
+		// fire that one instead. Wait for it.
+		time.Sleep(time.Until(next) + time.Second)
+		slot = next
+	}
 	seed, err := postgres.Open(ctx, dbURL, postgres.WithLogger(quietLogger()))
 	if err != nil {
 		t.Fatal(err)
