@@ -105,7 +105,8 @@ func TestClusterKill(t *testing.T) {
 	}
 	_ = seed.Close()
 
-	env := []string{"SPROCKET_API_TOKEN=" + testToken, "SPROCKET_DATABASE_URL=" + dbURL}
+	env := []string{"SPROCKET_API_TOKEN=" + testToken, "SPROCKET_DATABASE_URL=" + dbURL,
+		"SPROCKET_SECRET_KEY=" + strings.Repeat("ab", 32)} // one key for every node
 	args := []string{"--run-lease", "3s", "--database-max-conns", "6"}
 	dirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	nodes := make([]*proc, 3)

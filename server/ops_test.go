@@ -115,6 +115,6 @@ func testDatabaseURL(t *testing.T) string {
 }
 
 func TestOpsEndpointsPostgres(t *testing.T) {
-	_, c := openTestService(t, Config{DatabaseURL: testDatabaseURL(t)})
+	_, c := openTestService(t, Config{DatabaseURL: testDatabaseURL(t), SecretKey: strings.Repeat("ab", 32)})
 	checkOps(t, c, "postgres")
 }

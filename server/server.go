@@ -238,6 +238,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Location = time.UTC
 	}
 	log := cfg.Logger
+	if cfg.DatabaseURL != "" && cfg.SecretKey == "" {
+		// Each node would seal credentials with its own key file, unreadable
+		// to the other nodes sharing the database.
+		return nil, fmt.Errorf("with a shared database (--database) every node needs the same SPROCKET_SECRET_KEY")
+	}
 	// One process per data directory (a second serve on it would run a
 	// second scheduler and pruner on the same SQLite file).
 	lock, err := dirlock.Acquire(cfg.DataDir)
