@@ -128,6 +128,8 @@ type Config struct {
 	Synchronous string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// UI, when set, builds the web interface served at "/".
+	UI UIFactory
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -226,7 +228,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("build webhook handler: %w", err)
 	}
-	s.handler = s.routes(hooks)
+	var ui http.Handler
+	if cfg.UI != nil {
+		if ui, err = cfg.UI(s); err != nil {
+			_ = s.batcher.Close()
+			_ = st.Close()
+			return nil, fmt.Errorf("build web UI: %w", err)
+		}
+	}
+	s.handler = s.routes(hooks, ui)
 	return s, nil
 }
 
