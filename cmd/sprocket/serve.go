@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/server"
+	"github.com/sprocketrun/sprocket/web"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -40,6 +41,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
+	library := fs.String("library", os.Getenv(web.LibraryDirEnv), "Mechanic task library directory for the web UI (env "+web.LibraryDirEnv+"; default ../shared/corpus/mechanic-tasks/tasks when it exists)")
+	noUI := fs.Bool("no-ui", false, "do not serve the web UI at /")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -83,6 +86,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		<-ctx.Done()
 		stop()
 	}()
+	var ui server.UIFactory
+	if !*noUI {
+		ui = web.Factory(web.Options{LibraryDir: *library, Logger: log})
+	}
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
 		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
@@ -98,6 +105,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}),
 		Previewer: server.NewPreviewer(),
 		Logger:    log,
+		UI:        ui,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -114,6 +122,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return 1
 	}
 	fmt.Fprintf(stdout, "sprocket: listening on http://%s (data in %s)\n", ln.Addr(), *data)
+	if ui != nil {
+		fmt.Fprintf(stdout, "sprocket: web UI at http://%s/ (sign in with the API token)\n", ln.Addr())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
 	if err := svc.Serve(ctx, ln); err != nil {
 		log.Error("serve", "error", err)

@@ -1,0 +1,194 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+)
+
+// maxActivityRecords bounds the events and runs read for the activity page.
+const maxActivityRecords = 20000
+
+// bucket is one bar group of the activity chart.
+type bucket struct {
+	Label                  string
+	Events, Runs, Failures int
+	// Heights in percent of the tallest bar.
+	EH, RH, FH int
+}
+
+type countRow struct {
+	Name, Link    string
+	Count, Failed int
+}
+
+type activityData struct {
+	Range     string
+	Buckets   []bucket
+	Tasks     []countRow
+	Topics    []countRow
+	Events    int
+	Runs      int
+	Failures  int
+	Truncated bool
+}
+
+func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d := activityData{Range: r.URL.Query().Get("range")}
+	span, step, layout := 24*time.Hour, time.Hour, "15:00"
+	if d.Range == "7d" {
+		span, step, layout = 7*24*time.Hour, 24*time.Hour, "Jan 2"
+	} else {
+		d.Range = "24h"
+	}
+	loc := u.svc.Location()
+	now := u.now().In(loc)
+	start := now.Add(-span).Truncate(step)
+	if step == 24*time.Hour {
+		y, m, dd := now.Add(-span).Date()
+		start = time.Date(y, m, dd+1, 0, 0, 0, 0, loc)
+	}
+	n := int(now.Sub(start)/step) + 1
+	d.Buckets = make([]bucket, n)
+	for i := range d.Buckets {
+		d.Buckets[i].Label = start.Add(time.Duration(i) * step).Format(layout)
+	}
+	idx := func(t time.Time) int {
+		i := int(t.In(loc).Sub(start) / step)
+		if i < 0 || i >= n {
+			return -1
+		}
+		return i
+	}
+	ctx := r.Context()
+	topics := map[string]*countRow{}
+	err := u.scanEvents(ctx, start, func(e store.Event) {
+		d.Events++
+		if i := idx(e.CreatedAt); i >= 0 {
+			d.Buckets[i].Events++
+		}
+		c := topics[e.Topic]
+		if c == nil {
+			c = &countRow{Name: e.Topic, Link: query("/events", "topic", e.Topic)}
+			topics[e.Topic] = c
+		}
+		c.Count++
+	}, &d.Truncated)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	tasks := map[string]*countRow{}
+	err = u.scanRuns(ctx, start, func(run store.Run) {
+		d.Runs++
+		i := idx(run.CreatedAt)
+		if i >= 0 {
+			d.Buckets[i].Runs++
+		}
+		c := tasks[run.TaskID]
+		if c == nil {
+			c = &countRow{Name: run.TaskID, Link: "/tasks/" + run.TaskID}
+			tasks[run.TaskID] = c
+		}
+		c.Count++
+		if run.Status == store.StatusFailed {
+			d.Failures++
+			c.Failed++
+			if i >= 0 {
+				d.Buckets[i].Failures++
+			}
+		}
+	}, &d.Truncated)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	top := 1
+	for _, b := range d.Buckets {
+		top = max(top, b.Events, b.Runs)
+	}
+	for i := range d.Buckets {
+		b := &d.Buckets[i]
+		b.EH, b.RH, b.FH = b.Events*100/top, b.Runs*100/top, b.Failures*100/top
+	}
+	for id, c := range tasks {
+		c.Name = "(deleted task)"
+		if t, err := u.st.GetTask(ctx, id); err == nil {
+			c.Name = t.Name
+		}
+		d.Tasks = append(d.Tasks, *c)
+	}
+	for _, c := range topics {
+		d.Topics = append(d.Topics, *c)
+	}
+	byCount := func(a, b countRow) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return cmpString(a.Name, b.Name)
+	}
+	slices.SortFunc(d.Tasks, byCount)
+	slices.SortFunc(d.Topics, byCount)
+	d.Tasks, d.Topics = d.Tasks[:min(len(d.Tasks), 20)], d.Topics[:min(len(d.Topics), 20)]
+	u.render(w, r, s, http.StatusOK, "activity", "Activity", d)
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// scanEvents calls fn for events created since, newest first, up to maxActivityRecords.
+func (u *UI) scanEvents(ctx context.Context, since time.Time, fn func(store.Event), truncated *bool) error {
+	p := store.Page{Limit: store.MaxPageLimit}
+	for seen := 0; ; {
+		evs, next, err := u.st.ListEvents(ctx, store.EventFilter{Since: since, Page: p})
+		if err != nil {
+			return fmt.Errorf("list events: %w", err)
+		}
+		for _, e := range evs {
+			fn(e)
+		}
+		seen += len(evs)
+		if next == "" {
+			return nil
+		}
+		if seen >= maxActivityRecords {
+			*truncated = true
+			return nil
+		}
+		p.Cursor = next
+	}
+}
+
+// scanRuns calls fn for task runs created since, up to maxActivityRecords.
+func (u *UI) scanRuns(ctx context.Context, since time.Time, fn func(store.Run), truncated *bool) error {
+	p := store.Page{Limit: store.MaxPageLimit}
+	for seen := 0; ; {
+		runs, next, err := u.st.ListRuns(ctx, store.RunFilter{Kind: store.KindTask, Since: since, Page: p})
+		if err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		for _, r := range runs {
+			fn(r)
+		}
+		seen += len(runs)
+		if next == "" {
+			return nil
+		}
+		if seen >= maxActivityRecords {
+			*truncated = true
+			return nil
+		}
+		p.Cursor = next
+	}
+}

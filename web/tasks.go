@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// taskCache keeps parsed task definitions keyed by id and update time, so
+// that listing and filtering tasks does not parse every definition on
+// every request. It holds at most max entries.
+type taskCache struct {
+	max int
+	mu  sync.Mutex
+	m   map[string]cachedTask
+}
+
+type cachedTask struct {
+	updated time.Time
+	t       *task.Task
+	err     error
+}
+
+func newTaskCache(max int) *taskCache { return &taskCache{max: max, m: map[string]cachedTask{}} }
+
+// get parses st's definition, or returns the cached parse. The returned
+// task must not be modified.
+func (c *taskCache) get(st store.Task) (*task.Task, error) {
+	c.mu.Lock()
+	x, ok := c.m[st.ID]
+	c.mu.Unlock()
+	if ok && x.updated.Equal(st.UpdatedAt) {
+		return x.t, x.err
+	}
+	t, err := task.Parse(st.Definition)
+	if err != nil {
+		err = fmt.Errorf("task %s: stored definition: %w", st.ID, err)
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[st.ID] = cachedTask{updated: st.UpdatedAt, t: t, err: err}
+	c.mu.Unlock()
+	return t, err
+}
+
+// maxListedTasks bounds the tasks read for the task list.
+const maxListedTasks = 10 * store.MaxPageLimit
+
+// allTasks reads every task (bounded by maxListedTasks), newest first.
+func (u *UI) allTasks(ctx context.Context) ([]store.Task, error) {
+	var out []store.Task
+	p := store.Page{Limit: store.MaxPageLimit}
+	for {
+		ts, next, err := u.st.ListTasks(ctx, store.TaskFilter{Page: p})
+		if err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		out = append(out, ts...)
+		if next == "" || len(out) >= maxListedTasks {
+			return out, nil
+		}
+		p.Cursor = next
+	}
+}
+
+// taskRow is one line of the task list.
+type taskRow struct {
+	ID, Name      string
+	Enabled       bool
+	Tags          []string
+	Subscriptions []string
+	UpdatedAt     time.Time
+	Problem       string
+}
+
+type homeData struct {
+	Q, Tag, Topic, Enabled string
+	Tasks                  []taskRow
+	Total                  int
+	Tags, Topics           []string
+	Events                 []store.Event
+	Failed                 int
+}
+
+func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
+	q := r.URL.Query()
+	d := homeData{Q: strings.TrimSpace(q.Get("q")), Tag: q.Get("tag"), Topic: q.Get("topic"), Enabled: q.Get("enabled")}
+	ts, err := u.allTasks(r.Context())
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	d.Total = len(ts)
+	tags, topics := map[string]bool{}, map[string]bool{}
+	needle := strings.ToLower(d.Q)
+	for _, st := range ts {
+		row := taskRow{ID: st.ID, Name: st.Name, Enabled: st.Enabled, Subscriptions: st.Subscriptions, UpdatedAt: st.UpdatedAt}
+		if t, err := u.parsed.get(st); err != nil {
+			row.Problem = err.Error()
+		} else {
+			row.Tags = t.Tags
+		}
+		for _, t := range row.Tags {
+			tags[t] = true
+		}
+		for _, sub := range st.Subscriptions {
+			topics[topicOf(sub)] = true
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(st.Name), needle) && !slices.ContainsFunc(row.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), needle) }) {
+			continue
+		}
+		if d.Tag != "" && !slices.Contains(row.Tags, d.Tag) {
+			continue
+		}
+		if d.Topic != "" && !slices.ContainsFunc(st.Subscriptions, func(s string) bool { return topicOf(s) == d.Topic }) {
+			continue
+		}
+		if (d.Enabled == "true" && !st.Enabled) || (d.Enabled == "false" && st.Enabled) {
+			continue
+		}
+		d.Tasks = append(d.Tasks, row)
+	}
+	d.Tags, d.Topics = sortedKeys(tags), sortedKeys(topics)
+	evs, _, err := u.st.ListEvents(r.Context(), store.EventFilter{Page: store.Page{Limit: 8}})
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	d.Events = evs
+	u.render(w, r, s, http.StatusOK, "home", "Tasks", d)
+}
+
+// topicOf strips a subscription's delay offset ("shopify/orders/paid+1.day").
+func topicOf(sub string) string {
+	t, _, _ := strings.Cut(strings.TrimSpace(sub), "+")
+	return t
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// setEnabled flips a task's enabled flag, retrying on concurrent updates.
+func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, error) {
+	for range 3 {
+		cur, err := u.st.GetTask(ctx, id)
+		if err != nil {
+			return cur, fmt.Errorf("get task: %w", err)
+		}
+		if cur.Enabled == on {
+			return cur, nil
+		}
+		cur.Enabled = on
+		t, err := u.st.UpdateTask(ctx, cur)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return t, fmt.Errorf("update task: %w", err)
+		}
+		return t, nil
+	}
+	return store.Task{}, fmt.Errorf("task %s kept changing: %w", id, store.ErrConflict)
+}
+
+func (u *UI) enableTask(on bool) handler {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		t, err := u.setEnabled(r.Context(), r.PathValue("id"), on)
+		if err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		state := "disabled"
+		if on {
+			state = "enabled"
+		}
+		u.sess.addFlash(s, "ok", fmt.Sprintf("Task %q %s.", t.Name, state))
+		u.redirect(w, r, backTo(r, "/"))
+	}
+}
+
+// backTo returns the form's "back" path when it is a local path, else def.
+func backTo(r *http.Request, def string) string {
+	b := r.PostFormValue("back")
+	if strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && !strings.HasPrefix(b, "/\\") {
+		return b
+	}
+	return def
+}
+
+func (u *UI) bulkTasks(w http.ResponseWriter, r *http.Request, s *session) {
+	ids := r.PostForm["ids"]
+	action := r.PostFormValue("action")
+	if len(ids) == 0 {
+		u.sess.addFlash(s, "error", "Select at least one task.")
+		u.redirect(w, r, backTo(r, "/"))
+		return
+	}
+	if len(ids) > maxListedTasks {
+		ids = ids[:maxListedTasks]
+	}
+	var done, failed int
+	var firstErr error
+	for _, id := range ids {
+		var err error
+		switch action {
+		case "enable", "disable":
+			_, err = u.setEnabled(r.Context(), id, action == "enable")
+		case "delete":
+			err = u.st.DeleteTask(r.Context(), id)
+		default:
+			u.sess.addFlash(s, "error", fmt.Sprintf("Unknown bulk action %q.", action))
+			u.redirect(w, r, backTo(r, "/"))
+			return
+		}
+		if err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		done++
+	}
+	if failed > 0 {
+		u.sess.addFlash(s, "error", fmt.Sprintf("%s: %d done, %d failed (first error: %v).", action, done, failed, firstErr))
+	} else {
+		u.sess.addFlash(s, "ok", fmt.Sprintf("%s: %d task(s).", action, done))
+	}
+	u.redirect(w, r, backTo(r, "/"))
+}
+
+// query builds a URL with query parameters, skipping empty values.
+func query(path string, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
