@@ -134,11 +134,11 @@ func TestLibraryInstall(t *testing.T) {
 // the validation of submitted values.
 func TestOptionsForm(t *testing.T) {
 	tests := []struct {
-		key      string
-		input    string // a fragment the rendered field must contain
-		submit   []string
-		want     string // JSON of the stored value, or "" when an error is expected
-		wantErr  string
+		key     string
+		input   string // a fragment the rendered field must contain
+		submit  []string
+		want    string // JSON of the stored value, or "" when an error is expected
+		wantErr string
 	}{
 		{key: "title", input: `<input id="opt-0" name="opt:title" value="" type="text"`, submit: []string{"Hi"}, want: `"Hi"`},
 		{key: "title__required", input: `<span class="req"`, submit: []string{" "}, wantErr: "is required"},
