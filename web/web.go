@@ -154,6 +154,9 @@ func (u *UI) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	fsrv := http.FileServer(http.FS(static))
 	m.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(fsrv)))
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	m.HandleFunc("GET /signin", u.signinPage)
 	m.HandleFunc("POST /signin", u.signin)
 	m.Handle("POST /signout", u.auth(u.signout))
@@ -269,7 +272,13 @@ func (u *UI) signinPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) showSignin(w http.ResponseWriter, r *http.Request, msg string, status int) {
+	// Reuse the form token of this browser, so that a second sign-in page
+	// (another tab, or a favicon request redirected here) does not make
+	// the first one stale.
 	tok := randomToken()
+	if c, err := r.Cookie(preCookie); err == nil && len(c.Value) == len(tok) {
+		tok = c.Value
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: preCookie, Value: tok, Path: "/signin", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: secureRequest(r, u.opts.SecureCookies), MaxAge: 3600,
