@@ -145,7 +145,9 @@ func js(s string) string {
 }
 
 // bodyHas is a condition: the page's text contains s.
-func bodyHas(s string) string { return "document.body && document.body.innerText.includes(" + js(s) + ")" }
+func bodyHas(s string) string {
+	return "document.body && document.body.innerText.includes(" + js(s) + ")"
+}
 
 // signIn signs in through the sign-in page.
 func (c *chrome) signIn() {
