@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sprocketrun/sprocket/store"
@@ -35,15 +36,51 @@ type activityData struct {
 	Runs      int
 	Failures  int
 	Truncated bool
+	// At is when the summary was computed.
+	At time.Time
+}
+
+// activityTTL is how long a computed activity summary is reused: the
+// page aggregates up to maxActivityRecords records, which takes longer
+// than a page should when the store is busy.
+const activityTTL = 30 * time.Second
+
+// activityCache keeps the latest summary of each range.
+type activityCache struct {
+	mu sync.Mutex
+	m  map[string]activityData
 }
 
 func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d := activityData{Range: r.URL.Query().Get("range")}
+	rng := r.URL.Query().Get("range")
+	if rng != "7d" {
+		rng = "24h"
+	}
+	u.act.mu.Lock()
+	d, ok := u.act.m[rng]
+	u.act.mu.Unlock()
+	if !ok || u.now().Sub(d.At) >= u.activityTTL || r.URL.Query().Get("fresh") == "1" {
+		var err error
+		if d, err = u.activity(r.Context(), rng); err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		u.act.mu.Lock()
+		if u.act.m == nil {
+			u.act.m = map[string]activityData{}
+		}
+		u.act.m[rng] = d
+		u.act.mu.Unlock()
+	}
+	u.render(w, r, s, http.StatusOK, "activity", "Activity", d)
+}
+
+// activity counts the events and task runs of the range ("24h" or "7d").
+func (u *UI) activity(ctx context.Context, rng string) (activityData, error) {
+	d := activityData{Range: rng, At: u.now()}
 	span, step, layout := 24*time.Hour, time.Hour, "15:00"
 	if d.Range == "7d" {
 		span, step, layout = 7*24*time.Hour, 24*time.Hour, "Jan 2"
-	} else {
-		d.Range = "24h"
 	}
 	loc := u.svc.Location()
 	now := u.now().In(loc)
@@ -64,7 +101,6 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		return i
 	}
-	ctx := r.Context()
 	topics := map[string]*countRow{}
 	err := u.scanEvents(ctx, start, func(e store.Event) {
 		d.Events++
@@ -79,8 +115,7 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
 		c.Count++
 	}, &d.Truncated)
 	if err != nil {
-		u.internal(w, r, s, err)
-		return
+		return d, err
 	}
 	tasks := map[string]*countRow{}
 	err = u.scanRuns(ctx, start, func(run store.Run) {
@@ -104,8 +139,7 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}, &d.Truncated)
 	if err != nil {
-		u.internal(w, r, s, err)
-		return
+		return d, err
 	}
 	top := 1
 	for _, b := range d.Buckets {
@@ -115,10 +149,18 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
 		b := &d.Buckets[i]
 		b.EH, b.RH, b.FH = b.Events*100/top, b.Runs*100/top, b.Failures*100/top
 	}
+	all, err := u.allTasks(ctx)
+	if err != nil {
+		return d, err
+	}
+	names := make(map[string]string, len(all))
+	for _, t := range all {
+		names[t.ID] = t.Name
+	}
 	for id, c := range tasks {
-		c.Name = "(deleted task)"
-		if t, err := u.st.GetTask(ctx, id); err == nil {
-			c.Name = t.Name
+		c.Name = names[id]
+		if c.Name == "" {
+			c.Name = "(deleted task)"
 		}
 		d.Tasks = append(d.Tasks, *c)
 	}
@@ -134,7 +176,7 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
 	slices.SortFunc(d.Tasks, byCount)
 	slices.SortFunc(d.Topics, byCount)
 	d.Tasks, d.Topics = d.Tasks[:min(len(d.Tasks), 20)], d.Topics[:min(len(d.Topics), 20)]
-	u.render(w, r, s, http.StatusOK, "activity", "Activity", d)
+	return d, nil
 }
 
 func cmpString(a, b string) int {

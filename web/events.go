@@ -50,49 +50,15 @@ func (u *UI) eventsPage(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusBadRequest, "status must be pending, running, success or failed")
 		return
 	}
-	filtering := d.Q != "" || d.Status != ""
-	if filtering {
-		f.Page.Limit = store.MaxPageLimit
+	var err error
+	if d.Status != "" {
+		err = u.eventsByStatus(r, &d, f)
+	} else {
+		err = u.eventsByTime(r, &d, f)
 	}
-	needle := []byte(strings.ToLower(d.Q))
-	for {
-		evs, next, err := u.st.ListEvents(r.Context(), f)
-		if err != nil {
-			u.internal(w, r, s, err)
-			return
-		}
-		d.Scanned += len(evs)
-		for _, e := range evs {
-			if len(needle) > 0 && !containsFold(e.Data, needle) && !strings.Contains(strings.ToLower(e.Topic), string(needle)) && e.ID != d.Q {
-				continue
-			}
-			row := eventRow{Event: e}
-			runs, _, err := u.st.ListRuns(r.Context(), store.RunFilter{EventID: e.ID, Kind: store.KindEvent, Page: store.Page{Limit: 1}})
-			if err != nil {
-				u.internal(w, r, s, err)
-				return
-			}
-			if len(runs) > 0 {
-				row.Status = overallStatus(runs[0])
-			}
-			if d.Status != "" && string(row.Status) != d.Status {
-				continue
-			}
-			d.Events = append(d.Events, row)
-			if len(d.Events) >= eventsPageSize {
-				break
-			}
-		}
-		if len(d.Events) >= eventsPageSize || next == "" {
-			d.Next = next
-			break
-		}
-		if !filtering || d.Scanned >= maxScannedEvents {
-			d.Truncated = filtering && next != ""
-			d.Next = next
-			break
-		}
-		f.Page.Cursor = next
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
 	}
 	if d.Next != "" {
 		d.Next = query("/events", "q", d.Q, "topic", d.Topic, "task_id", d.TaskID, "status", d.Status, "since", d.Since, "cursor", d.Next)
@@ -105,6 +71,104 @@ func (u *UI) eventsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	slices.SortFunc(ts, func(a, b store.Task) int { return strings.Compare(a.Name, b.Name) })
 	d.Tasks = ts
 	u.render(w, r, s, http.StatusOK, "events", "Events", d)
+}
+
+// eventsByTime lists events newest first, filtered by their data when
+// searching (scanning at most maxScannedEvents).
+func (u *UI) eventsByTime(r *http.Request, d *eventsData, f store.EventFilter) error {
+	ctx := r.Context()
+	if d.Q != "" {
+		f.Page.Limit = store.MaxPageLimit
+	}
+	needle := []byte(strings.ToLower(d.Q))
+	for {
+		evs, next, err := u.st.ListEvents(ctx, f)
+		if err != nil {
+			return fmt.Errorf("list events: %w", err)
+		}
+		d.Scanned += len(evs)
+		for _, e := range evs {
+			if len(needle) > 0 && !containsFold(e.Data, needle) && !strings.Contains(strings.ToLower(e.Topic), string(needle)) && e.ID != d.Q {
+				continue
+			}
+			row := eventRow{Event: e}
+			runs, _, err := u.st.ListRuns(ctx, store.RunFilter{EventID: e.ID, Kind: store.KindEvent, Page: store.Page{Limit: 1}})
+			if err != nil {
+				return fmt.Errorf("list event runs: %w", err)
+			}
+			if len(runs) > 0 {
+				row.Status = overallStatus(runs[0])
+			}
+			d.Events = append(d.Events, row)
+			if len(d.Events) >= eventsPageSize {
+				break
+			}
+		}
+		if len(d.Events) >= eventsPageSize || next == "" || d.Q == "" {
+			d.Next = next
+			return nil
+		}
+		if d.Scanned >= maxScannedEvents {
+			d.Truncated, d.Next = true, next
+			return nil
+		}
+		f.Page.Cursor = next
+	}
+}
+
+// eventsByStatus lists the events whose event run has the chosen status,
+// newest first, through the runs (scanning at most maxScannedEvents).
+func (u *UI) eventsByStatus(r *http.Request, d *eventsData, f store.EventFilter) error {
+	ctx := r.Context()
+	rf := store.RunFilter{Kind: store.KindEvent, Status: store.RunStatus(d.Status), Since: f.Since, Page: f.Page}
+	if d.Q != "" || d.Topic != "" || d.TaskID != "" {
+		rf.Page.Limit = store.MaxPageLimit
+	}
+	needle := []byte(strings.ToLower(d.Q))
+	for {
+		runs, next, err := u.st.ListRuns(ctx, rf)
+		if err != nil {
+			return fmt.Errorf("list event runs: %w", err)
+		}
+		d.Scanned += len(runs)
+		for _, run := range runs {
+			e, err := u.st.GetEvent(ctx, run.EventID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("get event: %w", err)
+			}
+			if d.Topic != "" && e.Topic != d.Topic {
+				continue
+			}
+			if len(needle) > 0 && !containsFold(e.Data, needle) && !strings.Contains(strings.ToLower(e.Topic), string(needle)) && e.ID != d.Q {
+				continue
+			}
+			if d.TaskID != "" {
+				tr, _, err := u.st.ListRuns(ctx, store.RunFilter{EventID: e.ID, TaskID: d.TaskID, Page: store.Page{Limit: 1}})
+				if err != nil {
+					return fmt.Errorf("list task runs: %w", err)
+				}
+				if len(tr) == 0 {
+					continue
+				}
+			}
+			d.Events = append(d.Events, eventRow{Event: e, Status: run.Status})
+			if len(d.Events) >= eventsPageSize {
+				break
+			}
+		}
+		if len(d.Events) >= eventsPageSize || next == "" {
+			d.Next = next
+			return nil
+		}
+		if d.Scanned >= maxScannedEvents {
+			d.Truncated, d.Next = true, next
+			return nil
+		}
+		rf.Page.Cursor = next
+	}
 }
 
 // overallStatus is an event run's status as the list shows it.

@@ -98,6 +98,9 @@ type UI struct {
 	eng      *liquid.Engine
 	parsed   *taskCache
 	complete []byte // editor completion JSON (tags, filters, variables)
+	act      activityCache
+	// activityTTL is how long an activity summary is reused.
+	activityTTL time.Duration
 }
 
 // New builds the interface on svc.
@@ -123,7 +126,7 @@ func New(svc Service, o Options) (*UI, error) {
 		svc: svc, st: svc.Store(), opts: o, log: o.Logger, now: o.Now,
 		sess:   newSessions(o.SessionTTL, o.Now),
 		eng:    dialect.NewEngine(dialect.Options{}),
-		parsed: newTaskCache(4096),
+		parsed: newTaskCache(4096), activityTTL: activityTTL,
 	}
 	pages, err := parsePages()
 	if err != nil {
