@@ -138,6 +138,25 @@ func (c *chrome) waitFor(what, cond string) {
 	c.t.Fatalf("waiting for %s: timed out (last error: %v)", what, last)
 }
 
+// saveDocShot saves a screenshot of the viewport as name in
+// $SPROCKET_DOCS_SCREENSHOTS, when set (used to refresh docs/*.png).
+func (c *chrome) saveDocShot(name string) {
+	c.t.Helper()
+	dir := os.Getenv("SPROCKET_DOCS_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, actionTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		c.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // js quotes s as a JavaScript string.
 func js(s string) string {
 	b, _ := json.Marshal(s)
@@ -255,6 +274,7 @@ func TestBrowserEditorPreviewAndLint(t *testing.T) {
 
 	c.replaceCode("script", "{% assign n = 2 | plus: 3 %}\n{% action \"echo\", second: n %}\n{% log \"typed\" %}")
 	c.waitFor("the preview to follow the edit", `(() => { const p = document.getElementById("preview").innerText; return p.includes('"second": 5') && p.includes('"typed"') && !p.includes('"first"'); })()`)
+	c.saveDocShot("web-ui-editor.png")
 
 	c.replaceCode("script", "{% log \"a\" %}\n{{ event.topic }}\n{% endif %}\n{% log \"b\" %}")
 	c.waitFor("a lint marker", `document.querySelector('.cm-editor[data-editor-for="script"] .cm-gutter-lint .cm-lint-marker-error') !== null`)
@@ -332,6 +352,8 @@ func TestBrowserRunAndRetry(t *testing.T) {
 			t.Errorf("event tree lacks %q", want)
 		}
 	}
+	c.do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("#run-tree details").forEach(d => d.open = d.querySelector(".error") !== null); window.scrollTo(0, 0)`))
+	c.saveDocShot("web-ui-event-tree.png")
 	okRun := `li[data-kind="action_run"][data-status="success"]`
 	failedRun := `li[data-kind="action_run"][data-status="failed"]`
 	if eval[bool](c, `document.querySelector('`+okRun+` > .run-head button.retry') !== null`) {
