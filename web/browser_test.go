@@ -446,3 +446,50 @@ func TestBrowserSearchEvents(t *testing.T) {
 		t.Errorf("opened the wrong event")
 	}
 }
+
+// TestBrowserLayoutWidths loads every page at 1280 px and at phone width
+// and checks that nothing overflows horizontally and that every form
+// control has an accessible name.
+func TestBrowserLayoutWidths(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	ctx := context.Background()
+	tk := task.New("A task with a rather long name to see how it wraps on a narrow screen")
+	tk.Script = "{{ event.data | json }}\n{% action \"echo\", very_long_option_name_without_spaces: \"https://example.com/a/very/long/url/that/does/not/wrap/easily/at/all\" %}"
+	tk.Tags = []string{"Orders", "Reporting"}
+	tk.Subscriptions = []string{"shopify/orders/create", "mechanic/user/trigger"}
+	stored, _, err := server.CreateTask(ctx, env.svc.Store(), tk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := env.svc.Store().InsertEvents(ctx, []store.NewEvent{{Topic: "user/orders/new", Data: json.RawMessage(`{"a": 1}`), Source: "user"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"/", "/library", "/events", "/events/" + evs[0].ID, "/activity", "/console", "/settings", "/tasks/new", "/tasks/import",
+		"/tasks/" + stored.ID, "/tasks/" + stored.ID + "?mode=advanced", "/tasks/" + stored.ID + "/versions"}
+	for _, width := range []int{1280, 390} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			c := startChrome(t, env)
+			c.do(chromedp.EmulateViewport(int64(width), 844))
+			c.signIn()
+			if got := eval[int](c, `window.innerWidth`); got != width {
+				t.Fatalf("viewport %d px wide, want %d", got, width)
+			}
+			for _, p := range pages {
+				c.do(chromedp.Navigate(env.base + p))
+				c.waitFor("the page", `document.readyState === "complete" && (!document.querySelector("[data-editor]") || document.querySelector(".cm-editor") !== null)`)
+				if eval[bool](c, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+					t.Errorf("%s overflows horizontally at %d px (%d px wide)", p, width, eval[int](c, `document.documentElement.scrollWidth`))
+				}
+				unnamed := eval[[]string](c, `Array.from(document.querySelectorAll("input:not([type=hidden]), select, textarea")).filter(e => {
+					if (e.offsetParent === null && e.type !== "checkbox" && e.type !== "radio") return false;
+					if (e.getAttribute("aria-label") || (e.labels && e.labels.length > 0)) return false;
+					return true;
+				}).map(e => e.name || e.id || e.outerHTML.slice(0, 80))`)
+				if len(unnamed) > 0 {
+					t.Errorf("%s: controls without a label: %v", p, unnamed)
+				}
+			}
+		})
+	}
+}
