@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -31,6 +32,7 @@ type consoleResult struct {
 	Logs    []json.RawMessage
 	Errors  []json.RawMessage
 	Error   string
+	Note    string
 	Event   string
 }
 
@@ -134,7 +136,12 @@ func (u *UI) evalConsole(ctx context.Context, src string, ev *run.Event, res *co
 			}
 		}
 	}
-	if err != nil {
+	var re *run.Error
+	switch {
+	case errors.As(err, &re) && re.Kind == run.KindOutput:
+		// Plain text is the usual console output; a task run would fail on it.
+		res.Note = "The output is not only action, log and error objects; a task run would fail on it (" + re.Err.Error() + ")."
+	case err != nil:
 		res.Error = err.Error()
 	}
 }
