@@ -493,3 +493,37 @@ func TestBrowserLayoutWidths(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserShortcutsAndDarkEditor uses Mechanic's keyboard shortcuts and
+// switches the code editor to its dark theme.
+func TestBrowserShortcutsAndDarkEditor(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	c := startChrome(t, env)
+	c.signIn()
+	keys := []struct{ keys, wantPath string }{
+		{"ge", "/events"}, {"gs", "/settings"}, {"ga", "/activity"}, {"gt", "/library"}, {"gg", "/"}, {"nt", "/tasks/new"},
+	}
+	for _, k := range keys {
+		c.waitFor("the page", `document.readyState === "complete"`)
+		c.do(chromedp.KeyEvent(k.keys[:1]), chromedp.KeyEvent(k.keys[1:]))
+		c.waitFor(k.keys+" to open "+k.wantPath, `location.pathname === `+js(k.wantPath))
+	}
+	// Shortcuts are off while typing in the editor.
+	c.waitFor("the editor", `document.querySelector('.cm-editor[data-editor-for="script"]') !== null`)
+	c.do(chromedp.Click(chromedp.CSS(`.cm-editor[data-editor-for="script"] .cm-content`)), chromedp.KeyEvent("ge"))
+	time.Sleep(300 * time.Millisecond)
+	if got := eval[string](c, `location.pathname`); got != "/tasks/new" {
+		t.Errorf("typing in the editor navigated to %s", got)
+	}
+	bg := func() string {
+		return eval[string](c, `getComputedStyle(document.querySelector('.cm-editor[data-editor-for="script"]')).backgroundColor`)
+	}
+	light := bg()
+	c.do(chromedp.Click(chromedp.CSS(`[data-theme-toggle]`)))
+	c.waitFor("the dark theme", `getComputedStyle(document.querySelector('.cm-editor[data-editor-for="script"]')).backgroundColor === "rgb(40, 44, 52)"`)
+	if light == "rgb(40, 44, 52)" || eval[string](c, `document.querySelector("[data-theme-toggle]").getAttribute("aria-pressed")`) != "true" {
+		t.Errorf("theme toggle: light background %s", light)
+	}
+	c.do(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`), chromedp.KeyEvent("?"))
+	c.waitFor("the shortcuts sheet", `document.getElementById("shortcuts").open`)
+}

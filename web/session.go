@@ -29,8 +29,11 @@ const maxSessions = 1000
 
 // session is one signed-in browser.
 type session struct {
-	id      [sha256.Size]byte // hash of the cookie value
-	csrf    string
+	id   [sha256.Size]byte // hash of the cookie value
+	csrf string
+	// token is the API token the session signed in with; the session ends
+	// when the token is no longer valid (a revoked API token).
+	token   string
 	created time.Time
 	expires time.Time
 	flash   []flash
@@ -62,11 +65,11 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session and returns its cookie value.
-func (s *sessions) create() (string, *session) {
+// create starts a session for a token and returns its cookie value.
+func (s *sessions) create(token string) (string, *session) {
 	val := randomToken()
 	now := s.now()
-	sess := &session{id: sha256.Sum256([]byte(val)), csrf: randomToken(), created: now, expires: now.Add(s.ttl)}
+	sess := &session{id: sha256.Sum256([]byte(val)), csrf: randomToken(), token: token, created: now, expires: now.Add(s.ttl)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, x := range s.m {
@@ -174,4 +177,46 @@ func sameOrigin(r *http.Request) bool {
 	}
 	host, _, _ := strings.Cut(rest, "/")
 	return strings.EqualFold(host, r.Host)
+}
+
+// Sign-in throttling: after maxFailures failed sign-ins within
+// failureWindow, sign-ins are refused until the window has passed.
+const (
+	maxFailures   = 20
+	failureWindow = time.Minute
+)
+
+// throttle counts failed sign-ins.
+type throttle struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	failures []time.Time
+}
+
+// blocked reports whether sign-ins are currently refused.
+func (t *throttle) blocked() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.trim()
+	return len(t.failures) >= maxFailures
+}
+
+// fail records a failed sign-in.
+func (t *throttle) fail() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.trim()
+	if len(t.failures) < maxFailures {
+		t.failures = append(t.failures, t.now())
+	}
+}
+
+func (t *throttle) trim() {
+	cut := t.now().Add(-failureWindow)
+	i := 0
+	for i < len(t.failures) && !t.failures[i].After(cut) {
+		i++
+	}
+	t.failures = t.failures[i:]
 }

@@ -92,6 +92,7 @@ type UI struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sess     *sessions
+	limit    *throttle
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	lib      *library
@@ -125,6 +126,7 @@ func New(svc Service, o Options) (*UI, error) {
 	u := &UI{
 		svc: svc, st: svc.Store(), opts: o, log: o.Logger, now: o.Now,
 		sess:   newSessions(o.SessionTTL, o.Now),
+		limit:  &throttle{now: o.Now},
 		eng:    dialect.NewEngine(dialect.Options{}),
 		parsed: newTaskCache(4096), activityTTL: activityTTL,
 	}
@@ -234,6 +236,10 @@ func (u *UI) auth(h handler) http.Handler {
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			s = u.sess.get(c.Value)
 		}
+		if s != nil && !u.svc.CheckToken(s.token) {
+			u.sess.remove(s) // its API token was revoked
+			s = nil
+		}
 		if s == nil {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				http.Error(w, "your session has ended; sign in again", http.StatusUnauthorized)
@@ -300,13 +306,18 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 		u.showSignin(w, r, "The sign-in form expired; please try again.", http.StatusForbidden)
 		return
 	}
+	if u.limit.blocked() {
+		u.showSignin(w, r, "Too many failed sign-ins; wait a minute and try again.", http.StatusTooManyRequests)
+		return
+	}
 	tok := strings.TrimSpace(r.PostFormValue("token"))
 	if tok == "" || !u.svc.CheckToken(tok) {
+		u.limit.fail()
 		u.log.Warn("web sign-in failed", "remote", r.RemoteAddr)
 		u.showSignin(w, r, "That token is not valid. Use the admin API token printed at first start (or SPROCKET_API_TOKEN), or an API token.", http.StatusUnauthorized)
 		return
 	}
-	val, _ := u.sess.create()
+	val, _ := u.sess.create(tok)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: secureRequest(r, u.opts.SecureCookies), MaxAge: int(u.opts.SessionTTL / time.Second),

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sprocketrun/sprocket/store"
 )
@@ -216,4 +217,44 @@ func (b *browser) getRedirect(path string) (int, string, string) {
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Location"), ""
+}
+
+// TestRevokedTokenEndsSession signs in with an API token and revokes it.
+func TestRevokedTokenEndsSession(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	tok, secret, err := env.svc.CreateAPIToken(context.Background(), "ui")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := env.browser()
+	if st, _, body := b.signIn(secret); st != http.StatusSeeOther {
+		t.Fatalf("sign in with an API token: %d %s", st, body)
+	}
+	if st, _ := b.get("/"); st != http.StatusOK {
+		t.Fatalf("home: %d", st)
+	}
+	if err := env.svc.RevokeAPIToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, loc, _ := b.getRedirect("/"); st != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin") {
+		t.Errorf("after revoking the token: %d %q, want a redirect to sign in", st, loc)
+	}
+}
+
+// TestSignInThrottle refuses sign-ins after many failures, for a minute.
+func TestSignInThrottle(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	b := env.browser()
+	for i := range maxFailures {
+		if st, _, _ := b.signIn("wrong"); st != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d", i, st)
+		}
+	}
+	if st, _, body := b.signIn(testToken); st != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins") {
+		t.Fatalf("after %d failures: %d, want 429", maxFailures, st)
+	}
+	env.clock.Add(failureWindow + time.Second)
+	if st, _, _ := b.signIn(testToken); st != http.StatusSeeOther {
+		t.Errorf("after the window: %d", st)
+	}
 }
