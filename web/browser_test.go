@@ -262,6 +262,7 @@ func TestBrowserEditorPreviewAndLint(t *testing.T) {
 	tk := task.New("Editor test")
 	tk.Script = "{% action \"echo\", first: \"one\" %}"
 	tk.Subscriptions = []string{"mechanic/user/trigger"}
+	tk.Options.Set("greeting__required", "hello")
 	stored, _, err := server.CreateTask(context.Background(), env.svc.Store(), tk, "")
 	if err != nil {
 		t.Fatal(err)
@@ -271,6 +272,15 @@ func TestBrowserEditorPreviewAndLint(t *testing.T) {
 	c.do(chromedp.Navigate(env.base + "/tasks/" + stored.ID + "?mode=advanced"))
 	c.waitFor("the code editor", `document.querySelector('.cm-editor[data-editor-for="script"]') !== null`)
 	c.waitFor("the first preview", `document.getElementById("preview").innerText.includes('"first": "one"')`)
+
+	// Completion offers the dialect's filters and the task's options.
+	c.replaceCode("script", "{{ event.topic | hmac_sha")
+	c.waitFor("filter completion", `(() => { const t = document.querySelector(".cm-tooltip-autocomplete"); return t && t.innerText.includes("hmac_sha256"); })()`)
+	c.do(chromedp.KeyEvent("\x1b")) // Escape
+	c.replaceCode("script", "{{ options.")
+	c.do(chromedp.KeyEvent(" ", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	c.waitFor("option completion", `(() => { const t = document.querySelector(".cm-tooltip-autocomplete"); return t && t.innerText.includes("greeting__required"); })()`)
+	c.do(chromedp.KeyEvent("\x1b"))
 
 	c.replaceCode("script", "{% assign n = 2 | plus: 3 %}\n{% action \"echo\", second: n %}\n{% log \"typed\" %}")
 	c.waitFor("the preview to follow the edit", `(() => { const p = document.getElementById("preview").innerText; return p.includes('"second": 5') && p.includes('"typed"') && !p.includes('"first"'); })()`)
