@@ -129,10 +129,20 @@ func keyvalText(v any) string {
 
 // readOptions reads the options form of t's keys into a new options map
 // with values coerced by their flags; errs maps keys to inline messages.
-// Keys absent from the form keep their stored values.
+// Keys absent from the form keep their stored values, and a form without
+// the options form (no options_form field) keeps them all.
 func readOptions(t *task.Task, form url.Values, now time.Time) (*value.Map, map[string]string) {
 	out := value.NewMap(8)
 	errs := map[string]string{}
+	if form.Get("options_form") == "" {
+		if t.Options != nil {
+			t.Options.Each(func(k string, v any) bool {
+				out.Set(k, v)
+				return true
+			})
+		}
+		return out, errs
+	}
 	keys := t.OptionKeys()
 	for _, key := range keys {
 		name := optionFormPrefix + key

@@ -100,7 +100,7 @@ func TestLibraryInstall(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(body, `name="opt:customer_tag_to_apply__required"`) || !strings.Contains(body, `<textarea id="opt-0" name="opt:customer_email_domains__required_array"`) {
 		t.Fatalf("install form lacks the option inputs: %d", st)
 	}
-	form := url.Values{"opt:customer_email_domains__required_array": {"example.com\nexample.org"}, "opt:customer_tag_to_apply__required": {""}, "enable": {"true"}}
+	form := url.Values{"options_form": {"1"}, "opt:customer_email_domains__required_array": {"example.com\nexample.org"}, "opt:customer_tag_to_apply__required": {""}, "enable": {"true"}}
 	code, _, body := b.post("/library/auto-tag-customers-by-email-domain", form)
 	if code != http.StatusUnprocessableEntity || !regexp.MustCompile(`data-option="customer_tag_to_apply__required"[\s\S]*?is required`).MatchString(body) {
 		t.Fatalf("empty required option: %d, inline error missing", code)
@@ -176,7 +176,7 @@ func TestOptionsForm(t *testing.T) {
 				t.Fatalf("%d fields", len(fields))
 			}
 			u := &UI{}
-			pages, err := parsePages()
+			pages, err := parsePages(func(n string) string { return "/static/" + n })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +188,7 @@ func TestOptionsForm(t *testing.T) {
 			if !strings.Contains(sb.String(), tt.input) {
 				t.Errorf("field lacks %q:\n%s", tt.input, sb.String())
 			}
-			opts, errs := readOptions(tk, url.Values{"opt:" + tt.key: tt.submit}, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+			opts, errs := readOptions(tk, url.Values{"opt:" + tt.key: tt.submit, "options_form": {"1"}}, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 			if tt.wantErr != "" {
 				if !strings.Contains(errs[tt.key], tt.wantErr) {
 					t.Errorf("error %q, want it to mention %q", errs[tt.key], tt.wantErr)
@@ -287,5 +287,79 @@ func TestAssetsSum(t *testing.T) {
 		if !strings.Contains(string(raw), filepath.ToSlash(s)) {
 			t.Errorf("%s is not in assets.sum; rebuild the bundle", s)
 		}
+	}
+}
+
+// TestStaticAssets serves the embedded assets compressed and, by their
+// versioned URL, cacheable for good.
+func TestStaticAssets(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	b := env.browser()
+	b.mustSignIn()
+	_, home := b.get("/")
+	m := regexp.MustCompile(`src="(/static/htmx\.min\.js\?v=[0-9a-f]{12})"`).FindStringSubmatch(home)
+	if m == nil {
+		t.Fatal("the layout does not load htmx by its versioned URL")
+	}
+	tests := []struct {
+		path, accept                string
+		wantStatus                  int
+		wantEncoding, wantCacheHint string
+	}{
+		{path: m[1], accept: "gzip", wantStatus: 200, wantEncoding: "gzip", wantCacheHint: "immutable"},
+		{path: m[1], wantStatus: 200, wantCacheHint: "immutable"},
+		{path: "/static/htmx.min.js", accept: "gzip", wantStatus: 200, wantEncoding: "gzip", wantCacheHint: "max-age=300"},
+		{path: "/static/nope.js", wantStatus: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.accept, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", env.base+tt.path, nil)
+			req.Header.Set("Accept-Encoding", tt.accept) // set explicitly: no transparent decompression
+			resp, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || resp.Header.Get("Content-Encoding") != tt.wantEncoding || !strings.Contains(resp.Header.Get("Cache-Control"), tt.wantCacheHint) {
+				t.Errorf("%d %q %q", resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("Cache-Control"))
+			}
+			if tt.wantStatus == 200 {
+				req.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+				resp2, err := http.DefaultTransport.RoundTrip(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp2.Body.Close()
+				if resp2.StatusCode != http.StatusNotModified {
+					t.Errorf("revalidation: %d", resp2.StatusCode)
+				}
+			}
+		})
+	}
+}
+
+// TestReadOptionsWithoutOptionsForm keeps stored values when a form has
+// no options form (an unchecked box is otherwise indistinguishable from
+// an absent one).
+func TestReadOptionsWithoutOptionsForm(t *testing.T) {
+	tk := task.New("t")
+	tk.Options.Set("on__boolean", true)
+	tk.Options.Set("days__multiselect_o1_mon_o2_tue", []any{"mon"})
+	tests := []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{name: "no options form", form: url.Values{"name": {"t"}}, want: `{"on__boolean":true,"days__multiselect_o1_mon_o2_tue":["mon"]}`},
+		{name: "options form with nothing checked", form: url.Values{"options_form": {"1"}, "opt:on__boolean": {"false"}}, want: `{"on__boolean":false,"days__multiselect_o1_mon_o2_tue":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, errs := readOptions(tk, tt.form, time.Now())
+			got, _ := json.Marshal(opts)
+			if len(errs) > 0 || string(got) != tt.want {
+				t.Errorf("got %s %v, want %s", got, errs, tt.want)
+			}
+		})
 	}
 }

@@ -60,8 +60,8 @@ var funcs = template.FuncMap{
 }
 
 // parsePages parses every page template together with the layout.
-func parsePages() (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+func parsePages(assetURL func(string) string) (map[string]*template.Template, error) {
+	base, err := template.New("layout").Funcs(funcs).Funcs(template.FuncMap{"asset": assetURL}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}

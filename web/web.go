@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -99,6 +98,7 @@ type UI struct {
 	eng      *liquid.Engine
 	parsed   *taskCache
 	complete []byte // editor completion JSON (tags, filters, variables)
+	assets   *assets
 	act      activityCache
 	// activityTTL is how long an activity summary is reused.
 	activityTTL time.Duration
@@ -123,6 +123,7 @@ func New(svc Service, o Options) (*UI, error) {
 			o.LibraryDir = DefaultLibraryDir()
 		}
 	}
+	var err error
 	u := &UI{
 		svc: svc, st: svc.Store(), opts: o, log: o.Logger, now: o.Now,
 		sess:   newSessions(o.SessionTTL, o.Now),
@@ -130,7 +131,10 @@ func New(svc Service, o Options) (*UI, error) {
 		eng:    dialect.NewEngine(dialect.Options{}),
 		parsed: newTaskCache(4096), activityTTL: activityTTL,
 	}
-	pages, err := parsePages()
+	if u.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	pages, err := parsePages(u.assets.url)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +160,7 @@ type handler func(w http.ResponseWriter, r *http.Request, s *session)
 
 func (u *UI) routes() {
 	m := http.NewServeMux()
-	static, _ := fs.Sub(staticFS, "static")
-	fsrv := http.FileServer(http.FS(static))
-	m.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(fsrv)))
+	m.Handle("GET /static/", u.assets)
 	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -219,13 +221,6 @@ func (u *UI) routes() {
 		u.fail(w, r, s, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 	}))
 	u.mux = m
-}
-
-func cacheStatic(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		h.ServeHTTP(w, r)
-	})
 }
 
 // auth requires a live session, and on state changes a same-origin
