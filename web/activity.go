@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,46 +39,66 @@ type activityData struct {
 	Truncated bool
 	// At is when the summary was computed.
 	At time.Time
+	// Filter is what was counted.
+	Filter activityFilter
+	// AllTasks lists the tasks to filter by.
+	AllTasks []store.Task
 }
+
 
 // activityTTL is how long a computed activity summary is reused: the
 // page aggregates up to maxActivityRecords records, which takes longer
 // than a page should when the store is busy.
 const activityTTL = 30 * time.Second
 
-// activityCache keeps the latest summary of each range.
+// maxActivityCache bounds the cached summaries.
+const maxActivityCache = 64
+
+// activityFilter selects what the activity page counts.
+type activityFilter struct {
+	// Range is "24h" or "7d".
+	Range string
+	// TaskID, when set, counts only this task's runs and the events it ran for.
+	TaskID string
+	// Topic, when set, counts only events of this topic and their runs.
+	Topic string
+}
+
+// activityCache keeps the latest summary of each filter.
 type activityCache struct {
 	mu sync.Mutex
-	m  map[string]activityData
+	m  map[activityFilter]activityData
 }
 
 func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session) {
-	rng := r.URL.Query().Get("range")
-	if rng != "7d" {
-		rng = "24h"
+	q := r.URL.Query()
+	f := activityFilter{Range: q.Get("range"), TaskID: q.Get("task_id"), Topic: strings.TrimSpace(q.Get("topic"))}
+	if f.Range != "7d" {
+		f.Range = "24h"
 	}
 	u.act.mu.Lock()
-	d, ok := u.act.m[rng]
+	d, ok := u.act.m[f]
 	u.act.mu.Unlock()
-	if !ok || u.now().Sub(d.At) >= u.activityTTL || r.URL.Query().Get("fresh") == "1" {
+	if !ok || u.now().Sub(d.At) >= u.activityTTL || q.Get("fresh") == "1" {
 		var err error
-		if d, err = u.activity(r.Context(), rng); err != nil {
+		if d, err = u.activity(r.Context(), f); err != nil {
 			u.internal(w, r, s, err)
 			return
 		}
 		u.act.mu.Lock()
-		if u.act.m == nil {
-			u.act.m = map[string]activityData{}
+		if u.act.m == nil || len(u.act.m) >= maxActivityCache {
+			u.act.m = map[activityFilter]activityData{}
 		}
-		u.act.m[rng] = d
+		u.act.m[f] = d
 		u.act.mu.Unlock()
 	}
 	u.render(w, r, s, http.StatusOK, "activity", "Activity", d)
 }
 
-// activity counts the events and task runs of the range ("24h" or "7d").
-func (u *UI) activity(ctx context.Context, rng string) (activityData, error) {
-	d := activityData{Range: rng, At: u.now()}
+// activity counts the events and task runs of a range ("24h" or "7d"),
+// optionally of one task or topic.
+func (u *UI) activity(ctx context.Context, f activityFilter) (activityData, error) {
+	d := activityData{Range: f.Range, Filter: f, At: u.now()}
 	span, step, layout := 24*time.Hour, time.Hour, "15:00"
 	if d.Range == "7d" {
 		span, step, layout = 7*24*time.Hour, 24*time.Hour, "Jan 2"
@@ -102,44 +123,75 @@ func (u *UI) activity(ctx context.Context, rng string) (activityData, error) {
 		return i
 	}
 	topics := map[string]*countRow{}
-	err := u.scanEvents(ctx, start, func(e store.Event) {
-		d.Events++
-		if i := idx(e.CreatedAt); i >= 0 {
-			d.Buckets[i].Events++
-		}
-		c := topics[e.Topic]
-		if c == nil {
-			c = &countRow{Name: e.Topic, Link: query("/events", "topic", e.Topic)}
-			topics[e.Topic] = c
-		}
-		c.Count++
-	}, &d.Truncated)
-	if err != nil {
-		return d, err
+	topicOfEvent := map[string]string{}
+	taskEvents := map[string]bool{}
+	countEvents := func() error {
+		return u.scanEvents(ctx, start, func(e store.Event) {
+			topicOfEvent[e.ID] = e.Topic
+			if f.Topic != "" && e.Topic != f.Topic {
+				return
+			}
+			if f.TaskID != "" && !taskEvents[e.ID] {
+				return
+			}
+			d.Events++
+			if i := idx(e.CreatedAt); i >= 0 {
+				d.Buckets[i].Events++
+			}
+			c := topics[e.Topic]
+			if c == nil {
+				c = &countRow{Name: e.Topic, Link: query("/activity", "range", f.Range, "topic", e.Topic)}
+				topics[e.Topic] = c
+			}
+			c.Count++
+		}, &d.Truncated)
 	}
 	tasks := map[string]*countRow{}
-	err = u.scanRuns(ctx, start, func(run store.Run) {
-		d.Runs++
-		i := idx(run.CreatedAt)
-		if i >= 0 {
-			d.Buckets[i].Runs++
-		}
-		c := tasks[run.TaskID]
-		if c == nil {
-			c = &countRow{Name: run.TaskID, Link: "/tasks/" + run.TaskID}
-			tasks[run.TaskID] = c
-		}
-		c.Count++
-		if run.Status == store.StatusFailed {
-			d.Failures++
-			c.Failed++
-			if i >= 0 {
-				d.Buckets[i].Failures++
+	countRuns := func() error {
+		return u.scanRuns(ctx, start, f.TaskID, func(run store.Run) {
+			taskEvents[run.EventID] = true
+			if f.Topic != "" {
+				tp, ok := topicOfEvent[run.EventID]
+				if !ok {
+					if e, err := u.st.GetEvent(ctx, run.EventID); err == nil {
+						tp = e.Topic
+					}
+					topicOfEvent[run.EventID] = tp
+				}
+				if tp != f.Topic {
+					return
+				}
 			}
+			d.Runs++
+			i := idx(run.CreatedAt)
+			if i >= 0 {
+				d.Buckets[i].Runs++
+			}
+			c := tasks[run.TaskID]
+			if c == nil {
+				c = &countRow{Name: run.TaskID, Link: query("/activity", "range", f.Range, "task_id", run.TaskID)}
+				tasks[run.TaskID] = c
+			}
+			c.Count++
+			if run.Status == store.StatusFailed {
+				d.Failures++
+				c.Failed++
+				if i >= 0 {
+					d.Buckets[i].Failures++
+				}
+			}
+		}, &d.Truncated)
+	}
+	// With a task, its runs (read through the store's task filter) pick
+	// the events; otherwise the events give the runs' topics.
+	steps := []func() error{countEvents, countRuns}
+	if f.TaskID != "" {
+		steps = []func() error{countRuns, countEvents}
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return d, err
 		}
-	}, &d.Truncated)
-	if err != nil {
-		return d, err
 	}
 	top := 1
 	for _, b := range d.Buckets {
@@ -153,6 +205,7 @@ func (u *UI) activity(ctx context.Context, rng string) (activityData, error) {
 	if err != nil {
 		return d, err
 	}
+	d.AllTasks = all
 	names := make(map[string]string, len(all))
 	for _, t := range all {
 		names[t.ID] = t.Name
@@ -212,11 +265,12 @@ func (u *UI) scanEvents(ctx context.Context, since time.Time, fn func(store.Even
 	}
 }
 
-// scanRuns calls fn for task runs created since, up to maxActivityRecords.
-func (u *UI) scanRuns(ctx context.Context, since time.Time, fn func(store.Run), truncated *bool) error {
+// scanRuns calls fn for task runs (of one task, when taskID is set)
+// created since, up to maxActivityRecords.
+func (u *UI) scanRuns(ctx context.Context, since time.Time, taskID string, fn func(store.Run), truncated *bool) error {
 	p := store.Page{Limit: store.MaxPageLimit}
 	for seen := 0; ; {
-		runs, next, err := u.st.ListRuns(ctx, store.RunFilter{Kind: store.KindTask, Since: since, Page: p})
+		runs, next, err := u.st.ListRuns(ctx, store.RunFilter{Kind: store.KindTask, TaskID: taskID, Since: since, Page: p})
 		if err != nil {
 			return fmt.Errorf("list runs: %w", err)
 		}

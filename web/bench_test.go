@@ -19,13 +19,13 @@ import (
 // benchTaskRuns is how many task runs the page benchmark's store holds.
 const benchTaskRuns = 10000
 
-// fillStore creates 360 tasks and 2,000 events, each with five finished
-// task runs (one in ten failed), through the store's queue as the
-// pipeline would: 10,000 task runs in all.
-func fillStore(b *testing.B, st store.Store) (taskID, eventID string) {
+// fillStore creates nTasks tasks and runs/5 events, each with five
+// finished task runs (one in ten failed), through the store's queue as
+// the pipeline would. Task runs go to the tasks round-robin.
+func fillStore(b testing.TB, st store.Store, nTasks, runs int) (taskIDs []string, eventID string) {
 	ctx := context.Background()
 	var ids []string
-	for i := range 360 {
+	for i := range nTasks {
 		t := task.New(fmt.Sprintf("Bench task %03d", i))
 		t.Script = `{% action "echo", n: event.data.n %}`
 		t.Subscriptions = []string{fmt.Sprintf("user/bench/t%d", i%20)}
@@ -38,7 +38,7 @@ func fillStore(b *testing.B, st store.Store) (taskID, eventID string) {
 		}
 		ids = append(ids, s.ID)
 	}
-	const events = benchTaskRuns / 5
+	events := runs / 5
 	var evs []store.NewEvent
 	for i := range events {
 		evs = append(evs, store.NewEvent{Topic: fmt.Sprintf("user/bench/t%d", i%20), Data: json.RawMessage(fmt.Sprintf(`{"n": %d, "email": "c%d@example.com"}`, i, i)), Source: "user"})
@@ -88,10 +88,10 @@ func fillStore(b *testing.B, st store.Store) (taskID, eventID string) {
 			}
 		}
 	}
-	if done != benchTaskRuns {
-		b.Fatalf("%d task runs, want %d", done, benchTaskRuns)
+	if done != runs {
+		b.Fatalf("%d task runs, want %d", done, runs)
 	}
-	return ids[0], eventID
+	return ids, eventID
 }
 
 // BenchmarkPages measures the server time of each page (handler to
@@ -105,7 +105,8 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer svc.Close()
-	taskID, eventID := fillStore(b, svc.Store())
+	ids, eventID := fillStore(b, svc.Store(), 360, benchTaskRuns)
+	taskID := ids[0]
 	h := svc.Handler()
 	cookie := benchSignIn(b, h)
 	pages := []struct{ name, path string }{
@@ -118,6 +119,7 @@ func BenchmarkPages(b *testing.B) {
 		{"activity", "/activity"},
 		{"activity_7d", "/activity?range=7d"},
 		{"activity_uncached", "/activity?fresh=1"},
+		{"activity_task_uncached", "/activity?fresh=1&task_id=" + taskID},
 		{"editor", "/tasks/" + taskID + "?mode=advanced"},
 		{"settings", "/settings"},
 		{"console", "/console"},

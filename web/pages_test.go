@@ -176,7 +176,7 @@ func TestOptionsForm(t *testing.T) {
 				t.Fatalf("%d fields", len(fields))
 			}
 			u := &UI{}
-			pages, err := parsePages(func(n string) string { return "/static/" + n })
+			pages, err := parsePages(func(n string) string { return "/static/" + n }, time.UTC)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,6 @@ type queueCounts struct {
 
 var funcs = template.FuncMap{
 	"ago":      ago,
-	"when":     when,
 	"json":     prettyJSON,
 	"short":    shortID,
 	"join":     strings.Join,
@@ -60,8 +59,21 @@ var funcs = template.FuncMap{
 }
 
 // parsePages parses every page template together with the layout.
-func parsePages(assetURL func(string) string) (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(funcs).Funcs(template.FuncMap{"asset": assetURL}).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+// parsePages parses the templates; times are shown in loc.
+func parsePages(assetURL func(string) string, loc *time.Location) (map[string]*template.Template, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	local := template.FuncMap{
+		"asset": assetURL,
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format("2006-01-02 15:04:05 MST")
+		},
+	}
+	base, err := template.New("layout").Funcs(funcs).Funcs(local).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -154,13 +166,6 @@ func roundDur(d time.Duration) string {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
 // prettyJSON indents JSON (raw bytes, strings holding JSON, or values).

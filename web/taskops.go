@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/server"
@@ -18,7 +19,7 @@ import (
 type versionRow struct {
 	Version int
 	Name    string
-	SavedAt any
+	SavedAt time.Time
 	Current bool
 	Diff    []diffLine
 }

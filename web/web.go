@@ -134,7 +134,7 @@ func New(svc Service, o Options) (*UI, error) {
 	if u.assets, err = loadAssets(); err != nil {
 		return nil, err
 	}
-	pages, err := parsePages(u.assets.url)
+	pages, err := parsePages(u.assets.url, svc.Location())
 	if err != nil {
 		return nil, err
 	}
