@@ -45,7 +45,6 @@ type activityData struct {
 	AllTasks []store.Task
 }
 
-
 // activityTTL is how long a computed activity summary is reused: the
 // page aggregates up to maxActivityRecords records, which takes longer
 // than a page should when the store is busy.
