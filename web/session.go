@@ -140,7 +140,7 @@ func (s *sessions) takeFlash(sess *session) []flash {
 // HTTP except to localhost, where plain HTTP is the usual way to open a
 // self-hosted service.
 func secureRequest(r *http.Request, always bool) bool {
-	if always || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+	if always || isHTTPS(r) {
 		return true
 	}
 	host := r.Host
@@ -152,6 +152,20 @@ func secureRequest(r *http.Request, always bool) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip == nil || !ip.IsLoopback()
+}
+
+// isHTTPS reports whether the request came over TLS, directly or through
+// a proxy that says so.
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// cookieSecure decides the Secure flag of the UI's cookies.
+func (u *UI) cookieSecure(r *http.Request) bool {
+	if u.opts.PlainHTTPCookies && !isHTTPS(r) {
+		return false
+	}
+	return secureRequest(r, u.opts.SecureCookies)
 }
 
 func equalTokens(a, b string) bool {

@@ -60,7 +60,7 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, st
 		return
 	}
 	scheme := "http"
-	if secureRequest(r, false) && r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+	if isHTTPS(r) {
 		scheme = "https"
 	}
 	for _, h := range hooks {

@@ -66,6 +66,10 @@ type Options struct {
 	SessionTTL time.Duration
 	// SecureCookies forces the Secure cookie flag even for plain HTTP on loopback.
 	SecureCookies bool
+	// PlainHTTPCookies drops the Secure flag for plain HTTP from any
+	// address (browsers ignore Secure cookies sent over plain HTTP, except
+	// to localhost); only for trusted networks.
+	PlainHTTPCookies bool
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 	// Logger receives errors; nil means slog.Default().
@@ -285,13 +289,15 @@ func (u *UI) showSignin(w http.ResponseWriter, r *http.Request, msg string, stat
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: preCookie, Value: tok, Path: "/signin", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: secureRequest(r, u.opts.SecureCookies), MaxAge: 3600,
+		Secure: u.cookieSecure(r), MaxAge: 3600,
 	})
 	next := r.FormValue("next")
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		next = "/"
 	}
-	u.render(w, r, nil, status, "signin", "Sign in", map[string]any{"CSRF": tok, "Next": next, "Error": msg})
+	// A Secure cookie over plain HTTP would be dropped by the browser.
+	plain := u.cookieSecure(r) && !isHTTPS(r)
+	u.render(w, r, nil, status, "signin", "Sign in", map[string]any{"CSRF": tok, "Next": next, "Error": msg, "PlainHTTP": plain})
 }
 
 func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
@@ -315,7 +321,7 @@ func (u *UI) signin(w http.ResponseWriter, r *http.Request) {
 	val, _ := u.sess.create(tok)
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: val, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: secureRequest(r, u.opts.SecureCookies), MaxAge: int(u.opts.SessionTTL / time.Second),
+		Secure: u.cookieSecure(r), MaxAge: int(u.opts.SessionTTL / time.Second),
 	})
 	http.SetCookie(w, &http.Cookie{Name: preCookie, Path: "/signin", MaxAge: -1})
 	next := r.PostFormValue("next")

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,6 +68,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	}{
 		{name: "plain http on loopback", wantSecure: false},
 		{name: "behind a TLS proxy", header: []string{"X-Forwarded-Proto", "https"}, wantSecure: true},
+		{name: "plain http to a LAN address", header: []string{"Host", "192.168.1.5:8080"}, wantSecure: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,16 +79,20 @@ func TestSessionCookieAttributes(t *testing.T) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			for i := 0; i+1 < len(tt.header); i += 2 {
 				req.Header.Set(tt.header[i], tt.header[i+1])
+				if tt.header[i] == "Host" {
+					req.Host = tt.header[i+1]
+					req.Header.Set("Origin", "http://"+tt.header[i+1])
+				}
 			}
-			u, _ := url.Parse(env.base)
+			u, _ := url.Parse(env.base + "/signin")
 			for _, c := range b.c.Jar.Cookies(u) {
 				req.AddCookie(c)
 			}
-			resp, err := b.c.Do(req)
+			resp, err := http.DefaultTransport.RoundTrip(req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			defer resp.Body.Close()
 			var sc *http.Cookie
 			for _, c := range resp.Cookies() {
 				if c.Name == sessionCookie {
@@ -94,7 +100,8 @@ func TestSessionCookieAttributes(t *testing.T) {
 				}
 			}
 			if sc == nil {
-				t.Fatalf("no session cookie (status %d)", resp.StatusCode)
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("no session cookie (status %d) %s", resp.StatusCode, b)
 			}
 			if !sc.HttpOnly || sc.SameSite != http.SameSiteStrictMode || sc.Path != "/" || sc.Secure != tt.wantSecure {
 				t.Errorf("cookie HttpOnly=%v SameSite=%v Path=%q Secure=%v", sc.HttpOnly, sc.SameSite, sc.Path, sc.Secure)

@@ -43,6 +43,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
 	library := fs.String("library", os.Getenv(web.LibraryDirEnv), "Mechanic task library directory for the web UI (env "+web.LibraryDirEnv+"; default ../shared/corpus/mechanic-tasks/tasks when it exists)")
 	noUI := fs.Bool("no-ui", false, "do not serve the web UI at /")
+	uiPlainHTTP := fs.Bool("ui-plain-http", false, "let the web UI sign in over plain HTTP from other machines (session cookie without the Secure flag; trusted networks only)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nflags:")
@@ -88,7 +89,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}()
 	var ui server.UIFactory
 	if !*noUI {
-		ui = web.Factory(web.Options{LibraryDir: *library, Logger: log})
+		ui = web.Factory(web.Options{LibraryDir: *library, PlainHTTPCookies: *uiPlainHTTP, Logger: log})
 	}
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
