@@ -38,7 +38,7 @@ func errorf(status int, field, format string, args ...any) *apiError {
 type apiHandler func(r *http.Request) (int, any, error)
 
 // routes builds the service's mux.
-func (s *Service) routes(hooks, ui http.Handler) http.Handler {
+func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", hooks)
 	mux.HandleFunc("GET /cache/{id}", s.serveCacheEndpoint)
@@ -106,8 +106,8 @@ func (s *Service) routes(hooks, ui http.Handler) http.Handler {
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
-	if ui != nil {
-		mux.Handle("/", ui)
+	if s.ui != nil {
+		mux.Handle("/", s.ui)
 	}
 	return mux
 }

@@ -116,6 +116,8 @@ type Config struct {
 	NewPipeline PipelineFactory
 	// Previewer serves POST /v1/tasks/preview; nil answers 501.
 	Previewer Previewer
+	// UI, when set, builds the web interface served at "/".
+	UI UIFactory
 	// Retention is how old finished events and runs get before they are
 	// pruned; zero means DefaultRetention, negative disables pruning.
 	Retention time.Duration
@@ -128,8 +130,6 @@ type Config struct {
 	Synchronous string
 	// Logger receives the service's logs; nil means slog.Default().
 	Logger *slog.Logger
-	// UI, when set, builds the web interface served at "/".
-	UI UIFactory
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -140,6 +140,7 @@ type Service struct {
 	st       *sqlite.Store
 	batcher  *store.EventBatcher
 	auth     *authenticator
+	ui       http.Handler // the web interface at "/", or nil
 	hooks    *registry
 	vault    *Vault
 	sched    *scheduler.Scheduler
@@ -228,15 +229,14 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = st.Close()
 		return nil, fmt.Errorf("build webhook handler: %w", err)
 	}
-	var ui http.Handler
 	if cfg.UI != nil {
-		if ui, err = cfg.UI(s); err != nil {
+		if s.ui, err = cfg.UI(s); err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()
 			return nil, fmt.Errorf("build web UI: %w", err)
 		}
 	}
-	s.handler = s.routes(hooks, ui)
+	s.handler = s.routes(hooks)
 	return s, nil
 }
 
