@@ -9,10 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
 )
 
 // UIFactory builds the web interface served at "/" on the service's parts
@@ -176,4 +181,66 @@ func (s *Service) RevokeAPIToken(ctx context.Context, id string) error {
 		return s.auth.loadTokens(ctx, s.st)
 	}
 	return fmt.Errorf("API token %q: %w", id, store.ErrNotFound)
+}
+
+// TaskProblem is a reason a task cannot be saved or enabled.
+type TaskProblem struct {
+	// Field is the task field ("script", "options.<key>", …).
+	Field string
+	// Line is the line within the field, or 0.
+	Line int
+	// Message says what is wrong, naming the field.
+	Message string
+}
+
+// TaskSaveProblems returns the Liquid syntax errors of every template of
+// t (code, subscriptions template, JavaScript, option values holding
+// Liquid), which refuse a save as in Mechanic's editor.
+func TaskSaveProblems(t *task.Task) []TaskProblem {
+	eng := dialect.NewEngine(dialect.Options{})
+	var out []TaskProblem
+	check := func(field, src string) {
+		if _, err := eng.Parse(src); err != nil {
+			p := TaskProblem{Field: field, Message: fmt.Sprintf("%s: %v", field, err)}
+			var se *liquid.SyntaxError
+			if errors.As(err, &se) && se.Line > 0 {
+				p.Line = se.Line
+				p.Message = fmt.Sprintf("%s line %d: Liquid syntax error: %s", field, se.Line, se.Msg)
+			}
+			out = append(out, p)
+		}
+	}
+	check(task.FieldScript, t.Script)
+	for field, src := range map[string]*string{
+		task.FieldSubscriptionsTemplate: t.SubscriptionsTemplate,
+		task.FieldOnlineStoreJavaScript: t.OnlineStoreJavaScript,
+		task.FieldOrderStatusJavaScript: t.OrderStatusJavaScript,
+	} {
+		if src != nil {
+			check(field, *src)
+		}
+	}
+	t.Options.Each(func(k string, v any) bool {
+		if s, ok := v.(string); ok && (strings.Contains(s, "{{") || strings.Contains(s, "{%")) {
+			check("options."+k, s)
+		}
+		return true
+	})
+	slices.SortStableFunc(out, func(a, b TaskProblem) int { return strings.Compare(a.Field, b.Field) })
+	return out
+}
+
+// TaskEnableProblems returns what refuses enabling t: its save problems,
+// required options left empty and option values invalid for their keys.
+func TaskEnableProblems(t *task.Task, now time.Time) []TaskProblem {
+	out := TaskSaveProblems(t)
+	opts := value.NewMap(t.Options.Len())
+	for _, k := range t.OptionKeys() {
+		v, _ := t.Options.Get(k)
+		opts.Set(k, v)
+	}
+	for _, fe := range task.ValidateAt(opts, now) {
+		out = append(out, TaskProblem{Field: "options." + fe.Key, Message: fe.Error()})
+	}
+	return out
 }

@@ -286,6 +286,20 @@ func fieldOf(f string) string {
 	return f
 }
 
+// saveProblems adds the problems that refuse saving t (Liquid syntax
+// errors) to errs: option values under their key, others under their field.
+func saveProblems(t *task.Task, errs map[string]string) {
+	for _, p := range server.TaskSaveProblems(t) {
+		key := p.Field
+		if k, ok := strings.CutPrefix(key, "options."); ok {
+			key = k
+		}
+		if errs[key] == "" {
+			errs[key] = p.Message
+		}
+	}
+}
+
 // resolve renders the subscriptions; problems become field errors.
 func resolve(ctx context.Context, t *task.Task, errs map[string]string) {
 	if err := server.ResolveSubscriptions(ctx, t); err != nil {
@@ -303,6 +317,9 @@ func (u *UI) createTask(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		u.internal(w, r, s, err)
 		return
+	}
+	if t != nil && len(errs) == 0 {
+		saveProblems(t, errs)
 	}
 	if t != nil && len(errs) == 0 {
 		resolve(r.Context(), t, errs)
@@ -355,6 +372,9 @@ func (u *UI) saveTask(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	if t != nil && len(errs) == 0 {
+		saveProblems(t, errs)
+	}
+	if t != nil && len(errs) == 0 {
 		resolve(r.Context(), t, errs)
 	}
 	if t != nil && strings.TrimSpace(t.Name) == "" {
@@ -395,13 +415,21 @@ func (u *UI) saveTask(w http.ResponseWriter, r *http.Request, s *session) {
 		u.internal(w, r, s, err)
 		return
 	}
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Saved %q.", saved.Name))
 	if r.PostFormValue("enable") == "true" && !saved.Enabled {
-		if saved, err = u.setEnabled(r.Context(), saved.ID, true); err != nil {
+		en, err := u.setEnabled(r.Context(), saved.ID, true)
+		var pe *problemsError
+		switch {
+		case errors.As(err, &pe):
+			u.sess.addFlash(s, "error", "Saved, but not enabled: "+pe.Error()+".")
+		case err != nil:
 			u.internal(w, r, s, err)
 			return
+		default:
+			saved = en
+			u.sess.addFlash(s, "ok", "Enabled.")
 		}
 	}
-	u.sess.addFlash(s, "ok", fmt.Sprintf("Saved %q.", saved.Name))
 	to := "/tasks/" + saved.ID
 	if r.PostFormValue("mode") == "advanced" {
 		to += "?mode=advanced"

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -219,6 +220,18 @@ func (u *UI) installLibraryTask(w http.ResponseWriter, r *http.Request, s *sessi
 	opts, errs := readOptions(t, r.PostForm, u.now())
 	t.Options = opts
 	if len(errs) == 0 {
+		saveProblems(t, errs)
+	}
+	if len(errs) == 0 && r.PostFormValue("enable") == "true" {
+		// Refuse before installing anything, naming each option.
+		for _, p := range server.TaskEnableProblems(t, u.now()) {
+			key, _ := strings.CutPrefix(p.Field, "options.")
+			if errs[key] == "" {
+				errs[key] = p.Message
+			}
+		}
+	}
+	if len(errs) == 0 {
 		// Render the subscriptions with the chosen options.
 		if t.SubscriptionsTemplate != nil && strings.TrimSpace(*t.SubscriptionsTemplate) != "" {
 			t.Subscriptions = nil
@@ -236,11 +249,18 @@ func (u *UI) installLibraryTask(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	msg := fmt.Sprintf("Installed %q (disabled).", st.Name)
 	if r.PostFormValue("enable") == "true" {
-		if st, err = u.setEnabled(r.Context(), st.ID, true); err != nil {
+		en, err := u.setEnabled(r.Context(), st.ID, true)
+		var pe *problemsError
+		switch {
+		case errors.As(err, &pe):
+			msg = fmt.Sprintf("Installed %q, but it could not be enabled: %v.", st.Name, pe)
+		case err != nil:
 			u.internal(w, r, s, err)
 			return
+		default:
+			st = en
+			msg = fmt.Sprintf("Installed and enabled %q.", st.Name)
 		}
-		msg = fmt.Sprintf("Installed and enabled %q.", st.Name)
 	}
 	u.sess.addFlash(s, "ok", msg)
 	u.redirect(w, r, "/tasks/"+st.ID)

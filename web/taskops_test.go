@@ -173,7 +173,7 @@ func TestRunTopicsAndCancel(t *testing.T) {
 	tk := task.New("Ask")
 	tk.Script = `{% log input %}`
 	tk.Subscriptions = []string{"mechanic/user/text", "mechanic/user/form"}
-	tk.Options.Set("color__userform_required", nil)
+	tk.Options.Set("color__userform_required", "blue")
 	stored, _, err := server.CreateTask(ctx, st, tk, "")
 	if err != nil {
 		t.Fatal(err)
@@ -284,5 +284,58 @@ func TestConsole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSaveAndEnableRules refuses saving Liquid syntax errors (named with
+// their line) and enabling a task whose required option is empty.
+func TestSaveAndEnableRules(t *testing.T) {
+	env := startEnv(t, envOptions{})
+	ctx := context.Background()
+	tk := task.New("Rules")
+	tk.Script = `{% log options.who__required %}`
+	tk.Subscriptions = []string{"mechanic/user/trigger"}
+	tk.Options.Set("who__required", nil)
+	stored, _, err := server.CreateTask(ctx, env.svc.Store(), tk, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := env.browser()
+	b.mustSignIn()
+	b.get("/tasks/" + stored.ID)
+	code, _, body := b.post("/tasks/"+stored.ID, url.Values{"name": {"Rules"}, "script": {"{% log 1 %}\n{% if %}"}, "mode": {"advanced"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "script line 2: Liquid syntax error") {
+		t.Errorf("save with a syntax error: %d", code)
+	}
+	if cur, _ := env.svc.Store().GetTask(ctx, stored.ID); !strings.Contains(string(cur.Definition), "options.who__required") {
+		t.Errorf("the broken script was saved")
+	}
+	tests := []struct {
+		name, path string
+		form       url.Values
+	}{
+		{name: "enable", path: "/tasks/" + stored.ID + "/enable"},
+		{name: "bulk enable", path: "/tasks/bulk", form: url.Values{"ids": {stored.ID}, "action": {"enable"}}},
+		{name: "save and enable", path: "/tasks/" + stored.ID, form: url.Values{"name": {"Rules"}, "enable": {"true"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b.get("/tasks/" + stored.ID)
+			code, loc, _ := b.post(tt.path, tt.form)
+			if code != http.StatusSeeOther {
+				t.Fatalf("%d", code)
+			}
+			if _, page := b.get(loc); !strings.Contains(page, "is required") {
+				t.Errorf("no message naming the empty required option")
+			}
+			if cur, _ := env.svc.Store().GetTask(ctx, stored.ID); cur.Enabled {
+				t.Errorf("the task was enabled")
+			}
+		})
+	}
+	b.get("/tasks/" + stored.ID)
+	b.post("/tasks/"+stored.ID, url.Values{"name": {"Rules"}, "options_form": {"1"}, "opt:who__required": {"me"}, "enable": {"true"}})
+	if cur, _ := env.svc.Store().GetTask(ctx, stored.ID); !cur.Enabled {
+		t.Errorf("filled in, the task was not enabled")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -156,7 +157,24 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// setEnabled flips a task's enabled flag, retrying on concurrent updates.
+// problemsError refuses a save or an enable, listing the problems.
+type problemsError struct {
+	what  string
+	probs []server.TaskProblem
+}
+
+// Error lists the problems.
+func (e *problemsError) Error() string {
+	msgs := make([]string, len(e.probs))
+	for i, p := range e.probs {
+		msgs[i] = p.Message
+	}
+	return e.what + ": " + strings.Join(msgs, "; ")
+}
+
+// setEnabled flips a task's enabled flag, retrying on concurrent updates;
+// enabling a task with Liquid syntax errors, empty required options or
+// invalid option values is refused with a *problemsError.
 func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, error) {
 	for range 3 {
 		cur, err := u.st.GetTask(ctx, id)
@@ -165,6 +183,15 @@ func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, er
 		}
 		if cur.Enabled == on {
 			return cur, nil
+		}
+		if on {
+			t, err := task.Parse(cur.Definition)
+			if err != nil {
+				return cur, fmt.Errorf("task %s: stored definition: %w", id, err)
+			}
+			if probs := server.TaskEnableProblems(t, u.now()); len(probs) > 0 {
+				return cur, &problemsError{what: fmt.Sprintf("%q cannot be enabled", cur.Name), probs: probs}
+			}
 		}
 		cur.Enabled = on
 		t, err := u.st.UpdateTask(ctx, cur)
@@ -182,6 +209,12 @@ func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, er
 func (u *UI) enableTask(on bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
 		t, err := u.setEnabled(r.Context(), r.PathValue("id"), on)
+		var pe *problemsError
+		if errors.As(err, &pe) {
+			u.sess.addFlash(s, "error", pe.Error()+".")
+			u.redirect(w, r, backTo(r, "/"))
+			return
+		}
 		if err != nil {
 			u.internal(w, r, s, err)
 			return
