@@ -24,6 +24,8 @@ type consoleData struct {
 	Sample   string
 	Events   []store.Event
 	Result   *consoleResult
+	// Completions feed the editor's completion.
+	Completions string
 }
 
 type consoleResult struct {
@@ -47,6 +49,7 @@ func (u *UI) consolePage(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) consoleEvents(ctx context.Context, d *consoleData) {
+	d.Completions = u.completionsFor(nil)
 	evs, _, err := u.st.ListEvents(ctx, store.EventFilter{Page: store.Page{Limit: 25}})
 	if err == nil {
 		d.Events = evs
