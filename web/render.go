@@ -105,7 +105,9 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, s *session, status i
 	if s != nil {
 		p.Signed = true
 		p.CSRF = s.csrf
-		p.Flash = u.sess.takeFlash(s)
+		if r.Header.Get("HX-Request") != "true" { // htmx swaps part of a page: keep messages for the next full one
+			p.Flash = u.sess.takeFlash(s)
+		}
 		if qs, err := u.st.Stats(r.Context()); err == nil {
 			sum := func(m map[store.RunKind]int) (n int) {
 				for _, v := range m {
