@@ -116,11 +116,16 @@ func (u *UI) eventsByTime(r *http.Request, d *eventsData, f store.EventFilter) e
 	}
 }
 
-// eventsByStatus lists the events whose event run has the chosen status,
+// eventsByStatus lists the events whose event run has the chosen status
+// or, for "failed", any of whose runs failed (Mechanic's errors view),
 // newest first, through the runs (scanning at most maxScannedEvents).
 func (u *UI) eventsByStatus(r *http.Request, d *eventsData, f store.EventFilter) error {
 	ctx := r.Context()
 	rf := store.RunFilter{Kind: store.KindEvent, Status: store.RunStatus(d.Status), Since: f.Since, Page: f.Page}
+	if rf.Status == store.StatusFailed {
+		rf.Kind = ""
+	}
+	seen := map[string]bool{}
 	if d.Q != "" || d.Topic != "" || d.TaskID != "" {
 		rf.Page.Limit = store.MaxPageLimit
 	}
@@ -132,6 +137,10 @@ func (u *UI) eventsByStatus(r *http.Request, d *eventsData, f store.EventFilter)
 		}
 		d.Scanned += len(runs)
 		for _, run := range runs {
+			if seen[run.EventID] {
+				continue
+			}
+			seen[run.EventID] = true
 			e, err := u.st.GetEvent(ctx, run.EventID)
 			if errors.Is(err, store.ErrNotFound) {
 				continue

@@ -90,6 +90,14 @@ func TestEventTreeAndRetryRules(t *testing.T) {
 			t.Errorf("event page lacks %q", want)
 		}
 	}
+	// The errors view lists the event: one of its action runs failed,
+	// though its event run succeeded.
+	if _, list := b.get("/events?status=failed"); !strings.Contains(list, `href="/events/`+eventID+`"`) {
+		t.Errorf("the errors view lacks the event")
+	}
+	if _, list := b.get("/events?status=running"); strings.Contains(list, `href="/events/`+eventID+`"`) {
+		t.Errorf("a finished event is listed as running")
+	}
 	// retryForm reports whether the run's heading offers a retry.
 	retryForm := func(id string) bool {
 		head := regexp.MustCompile(`id="run-` + id + `"[^>]*>\s*<div class="run-head">[\s\S]*?</div>`).FindString(body)

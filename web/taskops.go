@@ -148,6 +148,9 @@ func (u *UI) exportTask(w http.ResponseWriter, r *http.Request, s *session) {
 	_, _ = w.Write(b)
 }
 
+// maxImportTasks bounds one import.
+const maxImportTasks = 1000
+
 func (u *UI) importPage(w http.ResponseWriter, r *http.Request, s *session) {
 	u.render(w, r, s, http.StatusOK, "import", "Import a task", map[string]any{})
 }
@@ -173,20 +176,38 @@ func (u *UI) importTask(w http.ResponseWriter, r *http.Request, s *session) {
 		fail("Paste a task's JSON or choose a file.")
 		return
 	}
-	t, err := task.Parse(raw)
+	ts, err := task.ParseAll(raw)
 	if err != nil {
 		fail(err.Error())
 		return
 	}
-	if err := server.ResolveSubscriptions(r.Context(), t); err != nil {
-		fail(err.Error())
+	if len(ts) > maxImportTasks {
+		fail(fmt.Sprintf("At most %d tasks can be imported at once; this file has %d.", maxImportTasks, len(ts)))
 		return
 	}
-	st, _, err := server.CreateTask(r.Context(), u.st, t, "")
-	if err != nil {
-		u.internal(w, r, s, err)
+	for i, t := range ts {
+		if err := server.ResolveSubscriptions(r.Context(), t); err != nil {
+			fail(fmt.Sprintf("task %d (%q): %v", i+1, t.Name, err))
+			return
+		}
+		if probs := server.TaskSaveProblems(t); len(probs) > 0 {
+			fail(fmt.Sprintf("task %d (%q): %s", i+1, t.Name, probs[0].Message))
+			return
+		}
+	}
+	var last store.Task
+	for _, t := range ts {
+		if last, _, err = server.CreateTask(r.Context(), u.st, t, ""); err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+	}
+	if len(ts) > 1 {
+		u.sess.addFlash(s, "ok", fmt.Sprintf("Imported %d tasks (disabled until you enable them).", len(ts)))
+		u.redirect(w, r, "/")
 		return
 	}
+	st := last
 	u.sess.addFlash(s, "ok", fmt.Sprintf("Imported %q (disabled until you enable it).", st.Name))
 	u.redirect(w, r, "/tasks/"+st.ID)
 }

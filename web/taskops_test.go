@@ -339,3 +339,66 @@ func TestSaveAndEnableRules(t *testing.T) {
 		t.Errorf("filled in, the task was not enabled")
 	}
 }
+
+// TestHomeExtras searches code and options, filters by API version,
+// retags and exports selected tasks, and lists current activity.
+func TestHomeExtras(t *testing.T) {
+	env := startEnv(t, envOptions{}) // no pipeline: event runs stay queued
+	ctx := context.Background()
+	a := task.New("Alpha")
+	a.Script = `{% log "needle-in-code" %}`
+	a.Subscriptions = []string{"mechanic/user/trigger"}
+	a.ShopifyAPIVersion = "2025-10"
+	sa, _, _ := server.CreateTask(ctx, env.svc.Store(), a, "")
+	bt := task.New("Beta")
+	bt.Script = `{{ options.x }}`
+	bt.Options.Set("x", "needle-in-options")
+	bt.Subscriptions = []string{"mechanic/user/trigger"}
+	sb, _, _ := server.CreateTask(ctx, env.svc.Store(), bt, "")
+	if _, err := env.svc.Store().InsertEvents(ctx, []store.NewEvent{{Topic: "user/x/y", Data: json.RawMessage(`{}`), Source: "user"}}); err != nil {
+		t.Fatal(err)
+	}
+	b := env.browser()
+	b.mustSignIn()
+	for _, tt := range []struct{ query, want, notWant string }{
+		{"q=needle-in-code", "Alpha", "Beta"},
+		{"q=NEEDLE-IN-OPTIONS", "Beta", "Alpha"},
+		{"api_version=2025-10", "Alpha", "Beta"},
+	} {
+		_, body := b.get("/?" + tt.query)
+		if !strings.Contains(body, `class="task-name">`+tt.want+`<`) || strings.Contains(body, `class="task-name">`+tt.notWant+`<`) {
+			t.Errorf("%s: want only %s", tt.query, tt.want)
+		}
+	}
+	_, body := b.get("/")
+	if !strings.Contains(body, "1 queued") || !strings.Contains(body, "event_run") {
+		t.Errorf("current activity does not list the queued event run")
+	}
+	b.post("/tasks/bulk", url.Values{"ids": {sa.ID, sb.ID}, "action": {"add_tag"}, "tag": {"Batch"}})
+	_, body = b.get("/?tag=Batch")
+	if !strings.Contains(body, `class="task-name">Alpha<`) || !strings.Contains(body, `class="task-name">Beta<`) {
+		t.Errorf("tag not added to both")
+	}
+	b.post("/tasks/bulk", url.Values{"ids": {sb.ID}, "action": {"remove_tag"}, "tag": {"Batch"}})
+	_, body = b.get("/?tag=Batch")
+	if strings.Contains(body, `class="task-name">Beta<`) {
+		t.Errorf("tag not removed")
+	}
+	code, _, exported := b.post("/tasks/bulk", url.Values{"ids": {sa.ID, sb.ID}, "action": {"export"}})
+	if code != http.StatusOK {
+		t.Fatalf("export: %d", code)
+	}
+	ts, err := task.ParseAll([]byte(exported))
+	if err != nil || len(ts) != 2 || ts[0].Name != "Alpha" || ts[1].Name != "Beta" {
+		t.Fatalf("exported %d tasks: %v", len(ts), err)
+	}
+	// The export imports back in one go.
+	b.get("/tasks/import")
+	if code, loc, _ := b.post("/tasks/import", url.Values{"json": {exported}}); code != http.StatusSeeOther || loc != "/" {
+		t.Fatalf("import of two: %d %q", code, loc)
+	}
+	all, _, _ := env.svc.Store().ListTasks(ctx, store.TaskFilter{})
+	if len(all) != 4 {
+		t.Errorf("%d tasks after importing two, want 4", len(all))
+	}
+}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,31 +88,47 @@ type taskRow struct {
 }
 
 type homeData struct {
-	Q, Tag, Topic, Enabled string
-	Tasks                  []taskRow
-	Total                  int
-	Tags, Topics           []string
-	Events                 []store.Event
-	Failed                 int
+	Q, Tag, Topic, Enabled, APIVersion string
+	Tasks                              []taskRow
+	Total                              int
+	Tags, Topics, APIVersions          []string
+	Events                             []store.Event
+	// Running and Queued are runs in progress and due, with task names.
+	Running, Queued []activeRun
 }
+
+// activeRun is a run shown under current activity.
+type activeRun struct {
+	store.Run
+	TaskName string
+}
+
+// maxActiveShown bounds the runs listed under current activity.
+const maxActiveShown = 10
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
-	d := homeData{Q: strings.TrimSpace(q.Get("q")), Tag: q.Get("tag"), Topic: q.Get("topic"), Enabled: q.Get("enabled")}
+	d := homeData{Q: strings.TrimSpace(q.Get("q")), Tag: q.Get("tag"), Topic: q.Get("topic"), Enabled: q.Get("enabled"), APIVersion: q.Get("api_version")}
 	ts, err := u.allTasks(r.Context())
 	if err != nil {
 		u.internal(w, r, s, err)
 		return
 	}
 	d.Total = len(ts)
-	tags, topics := map[string]bool{}, map[string]bool{}
+	tags, topics, versions := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	needle := strings.ToLower(d.Q)
+	names := make(map[string]string, len(ts))
 	for _, st := range ts {
+		names[st.ID] = st.Name
 		row := taskRow{ID: st.ID, Name: st.Name, Enabled: st.Enabled, Subscriptions: st.Subscriptions, UpdatedAt: st.UpdatedAt}
-		if t, err := u.parsed.get(st); err != nil {
+		t, err := u.parsed.get(st)
+		if err != nil {
 			row.Problem = err.Error()
 		} else {
 			row.Tags = t.Tags
+			if t.ShopifyAPIVersion != "" {
+				versions[t.ShopifyAPIVersion] = true
+			}
 		}
 		for _, t := range row.Tags {
 			tags[t] = true
@@ -118,7 +136,13 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
 		for _, sub := range st.Subscriptions {
 			topics[topicOf(sub)] = true
 		}
-		if needle != "" && !strings.Contains(strings.ToLower(st.Name), needle) && !slices.ContainsFunc(row.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), needle) }) {
+		// Search names, tags, code and options (as Mechanic does).
+		if needle != "" && !strings.Contains(strings.ToLower(st.Name), needle) &&
+			!slices.ContainsFunc(row.Tags, func(t string) bool { return strings.Contains(strings.ToLower(t), needle) }) &&
+			(t == nil || !strings.Contains(strings.ToLower(t.Script), needle)) && !containsFold(optionsJSON(t), []byte(needle)) {
+			continue
+		}
+		if d.APIVersion != "" && (t == nil || t.ShopifyAPIVersion != d.APIVersion) {
 			continue
 		}
 		if d.Tag != "" && !slices.Contains(row.Tags, d.Tag) {
@@ -132,14 +156,36 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		d.Tasks = append(d.Tasks, row)
 	}
-	d.Tags, d.Topics = sortedKeys(tags), sortedKeys(topics)
+	d.Tags, d.Topics, d.APIVersions = sortedKeys(tags), sortedKeys(topics), sortedKeys(versions)
 	evs, _, err := u.st.ListEvents(r.Context(), store.EventFilter{Page: store.Page{Limit: 8}})
 	if err != nil {
 		u.internal(w, r, s, err)
 		return
 	}
 	d.Events = evs
+	for _, x := range []struct {
+		status store.RunStatus
+		into   *[]activeRun
+	}{{store.StatusRunning, &d.Running}, {store.StatusPending, &d.Queued}} {
+		runs, _, err := u.st.ListRuns(r.Context(), store.RunFilter{Status: x.status, Page: store.Page{Limit: maxActiveShown}})
+		if err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		for _, run := range runs {
+			*x.into = append(*x.into, activeRun{Run: run, TaskName: names[run.TaskID]})
+		}
+	}
 	u.render(w, r, s, http.StatusOK, "home", "Tasks", d)
+}
+
+// optionsJSON is a task's options as JSON, for searching; nil without a task.
+func optionsJSON(t *task.Task) []byte {
+	if t == nil || t.Options == nil {
+		return nil
+	}
+	b, _ := json.Marshal(t.Options)
+	return b
 }
 
 // topicOf strips a subscription's delay offset ("shopify/orders/paid+1.day").
@@ -248,6 +294,16 @@ func (u *UI) bulkTasks(w http.ResponseWriter, r *http.Request, s *session) {
 	if len(ids) > maxListedTasks {
 		ids = ids[:maxListedTasks]
 	}
+	if action == "export" {
+		u.exportTasks(w, r, s, ids)
+		return
+	}
+	tag := strings.TrimSpace(r.PostFormValue("tag"))
+	if (action == "add_tag" || action == "remove_tag") && tag == "" {
+		u.sess.addFlash(s, "error", "Enter the tag to add or remove.")
+		u.redirect(w, r, backTo(r, "/"))
+		return
+	}
 	var done, failed int
 	var firstErr error
 	for _, id := range ids {
@@ -257,6 +313,8 @@ func (u *UI) bulkTasks(w http.ResponseWriter, r *http.Request, s *session) {
 			_, err = u.setEnabled(r.Context(), id, action == "enable")
 		case "delete":
 			err = u.st.DeleteTask(r.Context(), id)
+		case "add_tag", "remove_tag":
+			err = u.retag(r.Context(), id, tag, action == "add_tag")
 		default:
 			u.sess.addFlash(s, "error", fmt.Sprintf("Unknown bulk action %q.", action))
 			u.redirect(w, r, backTo(r, "/"))
@@ -291,4 +349,59 @@ func query(path string, kv ...string) string {
 		return path
 	}
 	return path + "?" + v.Encode()
+}
+
+// retag adds or removes a tag of a task (a new version of the task).
+func (u *UI) retag(ctx context.Context, id, tag string, add bool) error {
+	cur, t, err := u.loadTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	has := slices.Contains(t.Tags, tag)
+	switch {
+	case add && !has:
+		t.Tags = append(t.Tags, tag)
+	case !add && has:
+		t.Tags = slices.DeleteFunc(t.Tags, func(x string) bool { return x == tag })
+	default:
+		return nil
+	}
+	if t.Tags == nil {
+		t.Tags = []string{}
+	}
+	def, err := t.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encode task: %w", err)
+	}
+	cur.Definition = def
+	if _, err := u.st.UpdateTask(ctx, cur); err != nil {
+		return fmt.Errorf("update task: %w", err)
+	}
+	return nil
+}
+
+// exportTasks answers the chosen tasks as a JSON array of task exports.
+func (u *UI) exportTasks(w http.ResponseWriter, r *http.Request, s *session, ids []string) {
+	var buf bytes.Buffer
+	buf.WriteString("[\n")
+	for i, id := range ids {
+		_, t, err := u.loadTask(r.Context(), id)
+		if err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		b, err := t.Export()
+		if err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		if i > 0 {
+			buf.WriteString(",\n")
+		}
+		buf.Write(bytes.TrimSpace(b))
+	}
+	buf.WriteString("\n]\n")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="sprocket-tasks.json"`)
+	_, _ = w.Write(buf.Bytes())
 }
