@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,11 @@ func (u *UI) consoleEvents(ctx context.Context, d *consoleData) {
 	evs, _, err := u.st.ListEvents(ctx, store.EventFilter{Page: store.Page{Limit: 25}})
 	if err == nil {
 		d.Events = evs
+	}
+	if d.EventID != "" && !slices.ContainsFunc(d.Events, func(e store.Event) bool { return e.ID == d.EventID }) {
+		if e, err := u.st.GetEvent(ctx, d.EventID); err == nil {
+			d.Events = append([]store.Event{e}, d.Events...)
+		}
 	}
 }
 
