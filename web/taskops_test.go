@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
@@ -373,6 +375,29 @@ func TestHomeExtras(t *testing.T) {
 	_, body := b.get("/")
 	if !strings.Contains(body, "1 queued") || !strings.Contains(body, "event_run") {
 		t.Errorf("current activity does not list the queued event run")
+	}
+	// A queued task run is counted on its task's row.
+	if _, err := env.svc.Store().InsertEvents(ctx, []store.NewEvent{{Topic: "mechanic/user/trigger", Data: json.RawMessage(`null`), Source: "user", TaskIDs: []string{sb.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := env.svc.Store().ClaimFiltered(ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute, Kinds: []store.RunKind{store.KindEvent}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		// The trigger event's run creates a task run due in an hour.
+		var eff store.Effects
+		if e, err := env.svc.Store().GetEvent(ctx, j.Run.EventID); err == nil && e.Topic == "mechanic/user/trigger" {
+			eff.Runs = []store.NewRun{{ID: store.DerivedID(j.Run.ID, "t"), Kind: store.KindTask, EventID: j.Run.EventID, TaskID: sb.ID, ParentRunID: j.Run.ID, RunAt: time.Now().Add(time.Hour)}}
+		}
+		if _, err := env.svc.Store().Complete(ctx, j, store.Result{Result: json.RawMessage(`[]`), Effects: eff}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body = b.get("/")
+	row := regexp.MustCompile(`class="task-name">Beta</a>[\s\S]*?</tr>`).FindString(body)
+	if !strings.Contains(row, "1 queued") {
+		t.Errorf("Beta's row does not count its queued task run: %s", row)
 	}
 	b.post("/tasks/bulk", url.Values{"ids": {sa.ID, sb.ID}, "action": {"add_tag"}, "tag": {"Batch"}})
 	_, body = b.get("/?tag=Batch")

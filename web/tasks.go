@@ -85,6 +85,9 @@ type taskRow struct {
 	Subscriptions []string
 	UpdatedAt     time.Time
 	Problem       string
+	// Running and Queued count the task's runs in progress and waiting
+	// (task and action runs, among the most recent store.MaxPageLimit).
+	Running, Queued int
 }
 
 type homeData struct {
@@ -163,17 +166,30 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d.Events = evs
+	rowOf := make(map[string]*taskRow, len(d.Tasks))
+	for i := range d.Tasks {
+		rowOf[d.Tasks[i].ID] = &d.Tasks[i]
+	}
 	for _, x := range []struct {
 		status store.RunStatus
 		into   *[]activeRun
 	}{{store.StatusRunning, &d.Running}, {store.StatusPending, &d.Queued}} {
-		runs, _, err := u.st.ListRuns(r.Context(), store.RunFilter{Status: x.status, Page: store.Page{Limit: maxActiveShown}})
+		runs, _, err := u.st.ListRuns(r.Context(), store.RunFilter{Status: x.status, Page: store.Page{Limit: store.MaxPageLimit}})
 		if err != nil {
 			u.internal(w, r, s, err)
 			return
 		}
-		for _, run := range runs {
-			*x.into = append(*x.into, activeRun{Run: run, TaskName: names[run.TaskID]})
+		for i, run := range runs {
+			if i < maxActiveShown {
+				*x.into = append(*x.into, activeRun{Run: run, TaskName: names[run.TaskID]})
+			}
+			if row := rowOf[run.TaskID]; row != nil {
+				if x.status == store.StatusRunning {
+					row.Running++
+				} else {
+					row.Queued++
+				}
+			}
 		}
 	}
 	u.render(w, r, s, http.StatusOK, "home", "Tasks", d)
