@@ -170,10 +170,27 @@ func (u *UI) home(w http.ResponseWriter, r *http.Request, s *session) {
 	for i := range d.Tasks {
 		rowOf[d.Tasks[i].ID] = &d.Tasks[i]
 	}
+	// The queue's counts skip the run listings (a scan of the runs) when
+	// nothing is running or waiting.
+	qs, err := u.st.Stats(r.Context())
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	total := func(m map[store.RunKind]int) (n int) {
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
 	for _, x := range []struct {
 		status store.RunStatus
 		into   *[]activeRun
-	}{{store.StatusRunning, &d.Running}, {store.StatusPending, &d.Queued}} {
+		n      int
+	}{{store.StatusRunning, &d.Running, total(qs.Running)}, {store.StatusPending, &d.Queued, total(qs.Due) + total(qs.Scheduled)}} {
+		if x.n == 0 {
+			continue
+		}
 		runs, _, err := u.st.ListRuns(r.Context(), store.RunFilter{Status: x.status, Page: store.Page{Limit: store.MaxPageLimit}})
 		if err != nil {
 			u.internal(w, r, s, err)
