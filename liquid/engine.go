@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 
 	"github.com/sprocketrun/sprocket/liquid/filter"
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -181,3 +182,11 @@ type InternalError struct {
 
 // Error returns the message Ruby shows for internal errors.
 func (e *InternalError) Error() string { return "Liquid error: internal" }
+
+// FilterNames returns the names of the registered filters, sorted (for
+// editor completion).
+func (e *Engine) FilterNames() []string { return slices.Sorted(maps.Keys(e.filters)) }
+
+// TagNames returns the names of the registered tags, sorted (for editor
+// completion).
+func (e *Engine) TagNames() []string { return slices.Sorted(maps.Keys(e.tags)) }

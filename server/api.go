@@ -143,6 +143,9 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
 		return 0, nil, errorf(http.StatusNotFound, "", "no API endpoint %s %s", r.Method, r.URL.Path)
 	}))
+	if s.ui != nil {
+		mux.Handle("/", s.ui)
+	}
 	return mux
 }
 

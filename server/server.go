@@ -143,6 +143,8 @@ type Config struct {
 	NewPipeline PipelineFactory
 	// Previewer serves POST /v1/tasks/preview; nil answers 501.
 	Previewer Previewer
+	// UI, when set, builds the web interface served at "/".
+	UI UIFactory
 	// Retention is how old finished events and runs get before they are
 	// pruned; zero means DefaultRetention, negative disables pruning.
 	Retention time.Duration
@@ -199,6 +201,7 @@ type Service struct {
 	storeKind string
 	batcher   *store.EventBatcher
 	auth      *authenticator
+	ui        http.Handler // the web interface at "/", or nil
 	hooks     *registry
 	vault     *Vault
 	box       *seal.Box
@@ -329,6 +332,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	})
 	if err != nil {
 		return fail(fmt.Errorf("build webhook handler: %w", err))
+	}
+	if cfg.UI != nil {
+		if s.ui, err = cfg.UI(s); err != nil {
+			return fail(fmt.Errorf("build web UI: %w", err))
+		}
 	}
 	s.handler = s.withOps(s.routes(m.Webhooks(hooks)))
 	if err := s.openSMTP(); err != nil {

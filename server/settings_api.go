@@ -1,9 +1,6 @@
 package server
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -293,35 +290,11 @@ func (s *Service) createAPIToken(r *http.Request) (int, any, error) {
 	if err := decodeBody(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if strings.TrimSpace(in.Name) == "" {
-		return 0, nil, errorf(http.StatusBadRequest, "name", "name is required")
-	}
-	list, err := s.st.ListSettings(r.Context(), store.SettingAPIToken)
+	t, token, err := s.CreateAPIToken(r.Context(), in.Name)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list API tokens: %w", err)
-	}
-	if len(list) >= MaxAPITokens {
-		return 0, nil, errorf(http.StatusConflict, "", "there are already %d API tokens; revoke one first", MaxAPITokens)
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return 0, nil, fmt.Errorf("generate API token: %w", err)
-	}
-	token := newToken(b)
-	sum := sha256.Sum256([]byte(token))
-	key := hex.EncodeToString(sum[:])
-	meta, err := json.Marshal(map[string]string{"name": in.Name})
-	if err != nil {
-		return 0, nil, fmt.Errorf("encode API token: %w", err)
-	}
-	x, err := s.st.PutSetting(r.Context(), store.SettingAPIToken, key, meta)
-	if err != nil {
-		return 0, nil, fmt.Errorf("store API token: %w", err)
-	}
-	if err := s.auth.loadTokens(r.Context(), s.st); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusCreated, apiTokenJSON{ID: key[:apiTokenIDLen], Name: in.Name, CreatedAt: x.CreatedAt, Token: token}, nil
+	return http.StatusCreated, apiTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, Token: token}, nil
 }
 
 // revokeAPIToken deletes a token created through the API.

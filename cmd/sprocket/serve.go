@@ -19,6 +19,7 @@ import (
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/web"
 )
 
 // envOr returns the environment variable name, or def when it is unset or empty.
@@ -65,6 +66,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	database := fs.String("database", os.Getenv("SPROCKET_DATABASE_URL"), "postgres://user:pass@host:5432/db to share one PostgreSQL database between several nodes; empty uses SQLite in --data (env SPROCKET_DATABASE_URL)")
 	dbConns := fs.Int("database-max-conns", 0, "PostgreSQL connection pool size per node (0: 4×CPUs, at least 8)")
 	dbTimeout := fs.Duration("database-statement-timeout", 0, "PostgreSQL statement_timeout for every query (0: 30s)")
+	library := fs.String("library", os.Getenv(web.LibraryDirEnv), "Mechanic task library directory for the web UI (env "+web.LibraryDirEnv+"; default ../shared/corpus/mechanic-tasks/tasks when it exists)")
+	noUI := fs.Bool("no-ui", false, "do not serve the web UI at /")
+	uiPlainHTTP := fs.Bool("ui-plain-http", false, "let the web UI sign in over plain HTTP from other machines (session cookie without the Secure flag; trusted networks only)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
@@ -142,6 +146,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if _, err := chromium.FindBrowser(*chromiumPath); err != nil {
 		log.Warn("pdf file generator: no browser; pdf generators will fail until one is installed", "error", err)
 	}
+	var ui server.UIFactory
+	if !*noUI {
+		ui = web.Factory(web.Options{LibraryDir: *library, PlainHTTPCookies: *uiPlainHTTP, Logger: log})
+	}
 	svc, err := server.Open(ctx, server.Config{
 		DataDir:  *data,
 		APIToken: os.Getenv("SPROCKET_API_TOKEN"),
@@ -176,6 +184,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			BaseURL: *shopBase, APIVersion: *shopVersion, PublicURL: *publicURL,
 		},
 		SecretKey: os.Getenv("SPROCKET_SECRET_KEY"),
+		UI:        ui,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -199,6 +208,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		where = "database PostgreSQL, node data in " + *data
 	}
 	fmt.Fprintf(stdout, "sprocket: listening on http://%s (%s)\n", ln.Addr(), where)
+	if ui != nil {
+		fmt.Fprintf(stdout, "sprocket: web UI at http://%s/ (sign in with the API token)\n", ln.Addr())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
 	if err := svc.Serve(ctx, ln); err != nil {
 		log.Error("serve", "error", err)

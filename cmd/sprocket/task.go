@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
@@ -18,6 +14,7 @@ import (
 	taskrun "github.com/sprocketrun/sprocket/run"
 	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/task"
+	"github.com/sprocketrun/sprocket/task/lint"
 )
 
 // Exit codes of "sprocket task": like Mechanic's CLI, 1 means a run of the
@@ -254,13 +251,6 @@ func previewDocument(p *taskrun.Preview) *value.Map {
 	return doc
 }
 
-// lintProblem is one finding of "sprocket task lint".
-type lintProblem struct {
-	where string // "script", "subscriptions_template", "options"
-	line  int
-	msg   string
-}
-
 // taskLint reports Liquid syntax errors, unknown filters and tags, and
 // options the code references without declaring them.
 func taskLint(args []string, stdout, stderr io.Writer) int {
@@ -278,13 +268,13 @@ func taskLint(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	eng := dialect.NewEngine(dialect.Options{})
-	probs := lintTask(eng, t)
+	probs := lint.Check(eng, t)
 	probs = append(probs, lintGraphQL(eng, t, stderr)...)
 	for _, p := range probs {
-		if p.line > 0 {
-			fmt.Fprintf(stdout, "%s: %s line %d: %s\n", args[0], p.where, p.line, p.msg)
+		if p.Line > 0 {
+			fmt.Fprintf(stdout, "%s: %s line %d: %s\n", args[0], p.Where, p.Line, p.Message)
 		} else {
-			fmt.Fprintf(stdout, "%s: %s: %s\n", args[0], p.where, p.msg)
+			fmt.Fprintf(stdout, "%s: %s: %s\n", args[0], p.Where, p.Message)
 		}
 	}
 	if len(probs) > 0 {
@@ -294,131 +284,12 @@ func taskLint(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func lintTask(eng *liquid.Engine, t *task.Task) []lintProblem {
-	var out []lintProblem
-	sources := []struct {
-		where string
-		src   *string
-	}{
-		{"script", &t.Script},
-		{"subscriptions_template", t.SubscriptionsTemplate},
-		{"online_store_javascript", t.OnlineStoreJavaScript},
-		{"order_status_javascript", t.OrderStatusJavaScript},
-	}
-	for _, s := range sources {
-		if s.src == nil {
-			continue
-		}
-		if _, err := eng.Parse(*s.src); err != nil {
-			p := lintProblem{where: s.where, msg: err.Error()}
-			var se *liquid.SyntaxError
-			if errors.As(err, &se) {
-				p.line, p.msg = se.Line, "Liquid syntax error: "+se.Msg
-			}
-			out = append(out, p)
-		}
-		for _, f := range unknownFilters(eng, *s.src) {
-			out = append(out, lintProblem{where: s.where, line: f.line, msg: "unknown filter " + f.name})
-		}
-	}
-	t.Options.Each(func(k string, v any) bool {
-		if _, err := task.ParseOptionKey(k); err != nil {
-			out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q: %v", k, err)})
-		}
-		if s, ok := v.(string); ok && (strings.Contains(s, "{{") || strings.Contains(s, "{%")) {
-			if _, err := eng.Parse(s); err != nil {
-				out = append(out, lintProblem{where: "options", msg: fmt.Sprintf("option %q: %v", k, err)})
-			}
-		}
-		return true
-	})
-	for _, k := range t.MissingOptions() {
-		p := lintProblem{where: "options", msg: fmt.Sprintf("option %q is referenced but not declared", k)}
-		for _, s := range sources {
-			if s.src == nil {
-				continue
-			}
-			if line := optionRefLine(*s.src, k); line > 0 {
-				p.where, p.line = s.where, line
-				break
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// optionRefLine returns the line of the first options.key or
-// options["key"] reference in src, or 0 when there is none.
-func optionRefLine(src, key string) int {
-	q := regexp.QuoteMeta(key)
-	re := regexp.MustCompile(`(?:^|[^\w.\-])options(?:\.` + q + `(?:[^\w\-]|$)|\[\s*"` + q + `"\s*\]|\[\s*'` + q + `'\s*\])`)
-	loc := re.FindStringIndex(src)
-	if loc == nil {
-		return 0
-	}
-	return 1 + strings.Count(src[:loc[0]], "\n")
-}
-
-var (
-	reLiquidMarkup = regexp.MustCompile(`(?s)\{\{-?(.*?)-?\}\}|\{%-?\s*(\w+)(.*?)-?%\}`)
-	reFilterName   = regexp.MustCompile(`\|\s*([A-Za-z_][\w-]*)`)
-	reQuoted       = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-)
-
-type filterUse struct {
-	name string
-	line int
-}
-
-// unknownFilters finds "| name" filter uses in outputs and tags that the
-// engine does not know, skipping raw and comment blocks.
-func unknownFilters(eng *liquid.Engine, src string) []filterUse {
-	var out []filterUse
-	seen := map[string]bool{}
-	skipUntil := ""
-	for _, m := range reLiquidMarkup.FindAllStringSubmatchIndex(src, -1) {
-		markup := ""
-		if m[2] >= 0 {
-			markup = src[m[2]:m[3]]
-		} else {
-			tag := src[m[4]:m[5]]
-			if skipUntil != "" {
-				if tag == skipUntil {
-					skipUntil = ""
-				}
-				continue
-			}
-			switch tag {
-			case "raw", "comment":
-				skipUntil = "end" + tag
-				continue
-			}
-			markup = src[m[6]:m[7]]
-		}
-		if skipUntil != "" {
-			continue
-		}
-		line := 1 + strings.Count(src[:m[0]], "\n")
-		clean := reQuoted.ReplaceAllString(markup, `""`)
-		for _, f := range reFilterName.FindAllStringSubmatch(clean, -1) {
-			if _, ok := eng.Filter(f[1]); ok || seen[f[1]] {
-				continue
-			}
-			seen[f[1]] = true
-			out = append(out, filterUse{name: f[1], line: line})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].line < out[j].line })
-	return out
-}
-
 // lintGraphQL validates the Shopify GraphQL the task's preview renders
 // against the Admin schema of its API version (found by schema.Locate:
 // $SPROCKET_SHOPIFY_SCHEMA_DIR or the shared corpus). Without a schema it
 // says so on stderr and checks nothing. Nulls where the schema needs a
 // value depend on the preview's data and are not reported.
-func lintGraphQL(eng *liquid.Engine, t *task.Task, stderr io.Writer) []lintProblem {
+func lintGraphQL(eng *liquid.Engine, t *task.Task, stderr io.Writer) []lint.Problem {
 	pv, err := (&taskrun.Renderer{Engine: eng}).Preview(context.Background(), taskrun.PreviewInput{Task: t})
 	if err != nil {
 		return nil // the Liquid problems are reported already
@@ -433,13 +304,13 @@ func lintGraphQL(eng *liquid.Engine, t *task.Task, stderr io.Writer) []lintProbl
 		fmt.Fprintf(stderr, "sprocket task lint: GraphQL not checked: %v\n", err)
 		return nil
 	}
-	var out []lintProblem
+	var out []lint.Problem
 	for _, f := range gqllint.Check(sch, t.Script, docs) {
 		if f.DataDependent {
 			continue
 		}
-		out = append(out, lintProblem{where: "script", line: f.TaskLine,
-			msg: fmt.Sprintf("GraphQL (%s, %d:%d): %s", f.Source, f.Line, f.Column, f.Message)})
+		out = append(out, lint.Problem{Where: "script", Line: f.TaskLine,
+			Message: fmt.Sprintf("GraphQL (%s, %d:%d): %s", f.Source, f.Line, f.Column, f.Message)})
 	}
 	return out
 }

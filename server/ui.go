@@ -1,0 +1,246 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/store"
+	"github.com/sprocketrun/sprocket/task"
+)
+
+// UIFactory builds the web interface served at "/" on the service's parts
+// (see package web); it is called once by Open.
+type UIFactory func(s *Service) (http.Handler, error)
+
+// CheckToken reports whether token is the admin token or an API token.
+func (s *Service) CheckToken(token string) bool { return s.auth.checkToken(token) }
+
+// Wake tells the pipeline that new work may be due.
+func (s *Service) Wake() { s.wake() }
+
+// Location returns the shop's time zone.
+func (s *Service) Location() *time.Location { return s.cfg.Location }
+
+// Retention returns how long finished events and runs are kept (negative:
+// forever).
+func (s *Service) Retention() time.Duration { return s.cfg.Retention }
+
+// Previewer returns the task previewer, or nil when previews are not available.
+func (s *Service) Previewer() Previewer { return s.cfg.Previewer }
+
+// Vault returns the service's globals and secrets.
+func (s *Service) Vault() *Vault { return s.vault }
+
+// SettingsChanged drops cached globals, secrets and event filters after
+// they were changed directly in the store.
+func (s *Service) SettingsChanged() { s.vault.invalidate() }
+
+// Variables returns the globals and secrets Liquid variables (secrets as
+// references, never their values).
+func (v *Vault) Variables(ctx context.Context) (globals, secrets map[string]any, err error) {
+	return v.variables(ctx)
+}
+
+// ValidSettingKey reports whether key is a valid global or secret key.
+func ValidSettingKey(key string) bool { return settingKey.MatchString(key) }
+
+// ErrorField returns the request field an error of this package names,
+// or "".
+func ErrorField(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.field
+	}
+	return ""
+}
+
+// WebhookFields are the editable fields of a Mechanic webhook.
+type WebhookFields struct {
+	// Name is the display name.
+	Name string
+	// Topic is the user/... topic of the events it creates.
+	Topic string
+	// DataMode is "auto" or "full_request".
+	DataMode string
+	// Secret optionally signs requests.
+	Secret string
+	// SignatureHeader names the header carrying the signature.
+	SignatureHeader string
+}
+
+// CreateWebhook validates f as POST /v1/webhooks does and stores the
+// webhook; validation errors name their field (ErrorField).
+func (s *Service) CreateWebhook(ctx context.Context, f WebhookFields) (store.Webhook, error) {
+	in := webhookInput{Name: &f.Name, Topic: &f.Topic, DataMode: &f.DataMode, Secret: &f.Secret, SignatureHeader: &f.SignatureHeader}
+	var w store.Webhook
+	if err := in.apply(&w); err != nil {
+		return w, err
+	}
+	w, err := s.st.CreateWebhook(ctx, w)
+	if err != nil {
+		return w, fmt.Errorf("create webhook: %w", err)
+	}
+	return w, nil
+}
+
+// DeleteWebhook deletes a webhook and forgets its cached lookup.
+func (s *Service) DeleteWebhook(ctx context.Context, id string) error {
+	err := s.st.DeleteWebhook(ctx, id)
+	s.hooks.forget(id)
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	return nil
+}
+
+// APIToken describes a token created through the API or the web interface.
+type APIToken struct {
+	// ID is the first hex digits of the token's hash.
+	ID string
+	// Name is the label given at creation.
+	Name string
+	// CreatedAt is when it was created.
+	CreatedAt time.Time
+}
+
+// ListAPITokens lists the created API tokens (never their values).
+func (s *Service) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	list, err := s.st.ListSettings(ctx, store.SettingAPIToken)
+	if err != nil {
+		return nil, fmt.Errorf("list API tokens: %w", err)
+	}
+	out := make([]APIToken, 0, len(list))
+	for _, x := range list {
+		var meta struct{ Name string }
+		_ = json.Unmarshal(x.Value, &meta)
+		out = append(out, APIToken{ID: x.Key[:min(apiTokenIDLen, len(x.Key))], Name: meta.Name, CreatedAt: x.CreatedAt})
+	}
+	return out, nil
+}
+
+// CreateAPIToken creates a named token and returns it (shown once; only
+// its hash is stored).
+func (s *Service) CreateAPIToken(ctx context.Context, name string) (APIToken, string, error) {
+	if strings.TrimSpace(name) == "" {
+		return APIToken{}, "", errorf(http.StatusBadRequest, "name", "name is required")
+	}
+	list, err := s.st.ListSettings(ctx, store.SettingAPIToken)
+	if err != nil {
+		return APIToken{}, "", fmt.Errorf("list API tokens: %w", err)
+	}
+	if len(list) >= MaxAPITokens {
+		return APIToken{}, "", errorf(http.StatusConflict, "", "there are already %d API tokens; revoke one first", MaxAPITokens)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return APIToken{}, "", fmt.Errorf("generate API token: %w", err)
+	}
+	token := newToken(b)
+	sum := sha256.Sum256([]byte(token))
+	key := hex.EncodeToString(sum[:])
+	meta, err := json.Marshal(map[string]string{"name": name})
+	if err != nil {
+		return APIToken{}, "", fmt.Errorf("encode API token: %w", err)
+	}
+	x, err := s.st.PutSetting(ctx, store.SettingAPIToken, key, meta)
+	if err != nil {
+		return APIToken{}, "", fmt.Errorf("store API token: %w", err)
+	}
+	if err := s.auth.loadTokens(ctx, s.st); err != nil {
+		return APIToken{}, "", err
+	}
+	return APIToken{ID: key[:apiTokenIDLen], Name: name, CreatedAt: x.CreatedAt}, token, nil
+}
+
+// RevokeAPIToken deletes the API token with this id; store.ErrNotFound
+// when there is none.
+func (s *Service) RevokeAPIToken(ctx context.Context, id string) error {
+	list, err := s.st.ListSettings(ctx, store.SettingAPIToken)
+	if err != nil {
+		return fmt.Errorf("list API tokens: %w", err)
+	}
+	for _, x := range list {
+		if len(id) < apiTokenIDLen || !strings.HasPrefix(x.Key, id) {
+			continue
+		}
+		if err := s.st.DeleteSetting(ctx, store.SettingAPIToken, x.Key); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("revoke API token: %w", err)
+		}
+		return s.auth.loadTokens(ctx, s.st)
+	}
+	return fmt.Errorf("API token %q: %w", id, store.ErrNotFound)
+}
+
+// TaskProblem is a reason a task cannot be saved or enabled.
+type TaskProblem struct {
+	// Field is the task field ("script", "options.<key>", …).
+	Field string
+	// Line is the line within the field, or 0.
+	Line int
+	// Message says what is wrong, naming the field.
+	Message string
+}
+
+// TaskSaveProblems returns the Liquid syntax errors of every template of
+// t (code, subscriptions template, JavaScript, option values holding
+// Liquid), which refuse a save as in Mechanic's editor.
+func TaskSaveProblems(t *task.Task) []TaskProblem {
+	eng := dialect.NewEngine(dialect.Options{})
+	var out []TaskProblem
+	check := func(field, src string) {
+		if _, err := eng.Parse(src); err != nil {
+			p := TaskProblem{Field: field, Message: fmt.Sprintf("%s: %v", field, err)}
+			var se *liquid.SyntaxError
+			if errors.As(err, &se) && se.Line > 0 {
+				p.Line = se.Line
+				p.Message = fmt.Sprintf("%s line %d: Liquid syntax error: %s", field, se.Line, se.Msg)
+			}
+			out = append(out, p)
+		}
+	}
+	check(task.FieldScript, t.Script)
+	for field, src := range map[string]*string{
+		task.FieldSubscriptionsTemplate: t.SubscriptionsTemplate,
+		task.FieldOnlineStoreJavaScript: t.OnlineStoreJavaScript,
+		task.FieldOrderStatusJavaScript: t.OrderStatusJavaScript,
+	} {
+		if src != nil {
+			check(field, *src)
+		}
+	}
+	t.Options.Each(func(k string, v any) bool {
+		if s, ok := v.(string); ok && (strings.Contains(s, "{{") || strings.Contains(s, "{%")) {
+			check("options."+k, s)
+		}
+		return true
+	})
+	slices.SortStableFunc(out, func(a, b TaskProblem) int { return strings.Compare(a.Field, b.Field) })
+	return out
+}
+
+// TaskEnableProblems returns what refuses enabling t: its save problems,
+// required options left empty and option values invalid for their keys.
+func TaskEnableProblems(t *task.Task, now time.Time) []TaskProblem {
+	out := TaskSaveProblems(t)
+	opts := value.NewMap(t.Options.Len())
+	for _, k := range t.OptionKeys() {
+		v, _ := t.Options.Get(k)
+		opts.Set(k, v)
+	}
+	for _, fe := range task.ValidateAt(opts, now) {
+		out = append(out, TaskProblem{Field: "options." + fe.Key, Message: fe.Error()})
+	}
+	return out
+}

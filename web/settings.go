@@ -1,0 +1,290 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/liquid/value"
+	"github.com/sprocketrun/sprocket/server"
+	"github.com/sprocketrun/sprocket/store"
+)
+
+type settingsData struct {
+	Webhooks       []webhookRow
+	Globals        []globalRow
+	Secrets        []store.Setting
+	Filters        []filterRow
+	CacheEndpoints []store.CacheEndpoint
+	Tokens         []server.APIToken
+	NewToken       string
+	TimeZone       string
+	Retention      string
+	Errors         map[string]string
+	Form           map[string]string
+}
+
+type webhookRow struct {
+	store.Webhook
+	URL string
+}
+
+type globalRow struct {
+	Key   string
+	Value string
+}
+
+type filterRow struct {
+	Name, Template string
+}
+
+func (u *UI) settingsPage(w http.ResponseWriter, r *http.Request, s *session) {
+	u.showSettings(w, r, s, http.StatusOK, nil, nil, "")
+}
+
+// showSettings renders the settings page, with a form's errors and values.
+func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, status int, errs, form map[string]string, newToken string) {
+	ctx := r.Context()
+	d := settingsData{Errors: errs, Form: form, NewToken: newToken, TimeZone: u.svc.Location().String()}
+	if ret := u.svc.Retention(); ret < 0 {
+		d.Retention = "kept forever"
+	} else {
+		d.Retention = fmt.Sprintf("%d days", int(ret.Hours()/24))
+	}
+	hooks, err := u.st.ListWebhooks(ctx)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	scheme := "http"
+	if isHTTPS(r) {
+		scheme = "https"
+	}
+	for _, h := range hooks {
+		d.Webhooks = append(d.Webhooks, webhookRow{Webhook: h, URL: scheme + "://" + r.Host + webhook.DefaultPrefix + h.ID})
+	}
+	gs, err := u.st.ListSettings(ctx, store.SettingGlobal)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	for _, g := range gs {
+		d.Globals = append(d.Globals, globalRow{Key: g.Key, Value: string(g.Value)})
+	}
+	if d.Secrets, err = u.st.ListSettings(ctx, store.SettingSecret); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	fs, err := u.st.ListSettings(ctx, store.SettingEventFilter)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	for _, f := range fs {
+		var v struct{ Name, Template string }
+		if json.Unmarshal(f.Value, &v) == nil {
+			d.Filters = append(d.Filters, filterRow{Name: f.Key, Template: v.Template})
+		}
+	}
+	if d.CacheEndpoints, err = u.st.ListCacheEndpoints(ctx); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	if d.Tokens, err = u.svc.ListAPITokens(ctx); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.render(w, r, s, status, "settings", "Settings", d)
+}
+
+func formValues(r *http.Request, names ...string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		m[n] = r.PostFormValue(n)
+	}
+	return m
+}
+
+func (u *UI) createWebhook(w http.ResponseWriter, r *http.Request, s *session) {
+	f := server.WebhookFields{
+		Name: strings.TrimSpace(r.PostFormValue("name")), Topic: strings.TrimSpace(r.PostFormValue("topic")),
+		DataMode: r.PostFormValue("data_mode"), Secret: r.PostFormValue("secret"), SignatureHeader: strings.TrimSpace(r.PostFormValue("signature_header")),
+	}
+	hook, err := u.svc.CreateWebhook(r.Context(), f)
+	if err != nil {
+		field := server.ErrorField(err)
+		if field == "" && !errors.Is(err, store.ErrInvalid) {
+			u.internal(w, r, s, err)
+			return
+		}
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, map[string]string{"webhook." + field: err.Error()}, formValues(r, "name", "topic", "data_mode", "signature_header"), "")
+		return
+	}
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Webhook %q created: POST to %s%s.", hook.Name, webhook.DefaultPrefix, hook.ID))
+	u.redirect(w, r, "/settings#webhooks")
+}
+
+func (u *UI) deleteWebhook(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := u.svc.DeleteWebhook(r.Context(), r.PathValue("id")); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.sess.addFlash(s, "ok", "Webhook deleted.")
+	u.redirect(w, r, "/settings#webhooks")
+}
+
+func (u *UI) putGlobal(w http.ResponseWriter, r *http.Request, s *session) {
+	key := strings.TrimSpace(r.PostFormValue("key"))
+	raw := strings.TrimSpace(r.PostFormValue("value"))
+	errs := map[string]string{}
+	if !server.ValidSettingKey(key) {
+		errs["global.key"] = "Keys are lower snake case starting with a letter (a-z, 0-9, _)."
+	}
+	var val []byte
+	if raw == "" {
+		errs["global.value"] = "A value is required (JSON, or plain text stored as a string)."
+	} else if v, err := value.FromJSON([]byte(raw)); err == nil {
+		val, _ = value.ToJSON(v)
+	} else {
+		val, _ = json.Marshal(r.PostFormValue("value"))
+	}
+	if len(errs) > 0 {
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"global.key": key, "global.value": raw}, "")
+		return
+	}
+	if _, err := u.st.PutSetting(r.Context(), store.SettingGlobal, key, val); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.svc.SettingsChanged()
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Global %q saved.", key))
+	u.redirect(w, r, "/settings#globals")
+}
+
+// putSecret stores a secret; its value is never shown again.
+func (u *UI) putSecret(w http.ResponseWriter, r *http.Request, s *session) {
+	key := strings.TrimSpace(r.PostFormValue("key"))
+	val := r.PostFormValue("value")
+	errs := map[string]string{}
+	if !server.ValidSettingKey(key) {
+		errs["secret.key"] = "Keys are lower snake case starting with a letter (a-z, 0-9, _)."
+	}
+	if val == "" {
+		errs["secret.value"] = "A value is required."
+	}
+	if len(errs) > 0 {
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"secret.key": key}, "")
+		return
+	}
+	raw, err := json.Marshal(val)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	if _, err := u.st.PutSetting(r.Context(), store.SettingSecret, key, raw); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.svc.SettingsChanged()
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Secret %q saved. Its value is write-only: tasks see it as secrets.%s.", key, key))
+	u.redirect(w, r, "/settings#secrets")
+}
+
+func (u *UI) putEventFilter(w http.ResponseWriter, r *http.Request, s *session) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	tmpl := strings.ReplaceAll(r.PostFormValue("template"), "\r\n", "\n")
+	errs := map[string]string{}
+	if name == "" {
+		errs["filter.name"] = "A name is required."
+	}
+	if _, err := u.eng.Parse(tmpl); err != nil {
+		errs["filter.template"] = "Liquid: " + err.Error()
+	}
+	if len(errs) > 0 {
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"filter.name": name, "filter.template": tmpl}, "")
+		return
+	}
+	raw, err := json.Marshal(map[string]string{"name": name, "template": tmpl})
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	if _, err := u.st.PutSetting(r.Context(), store.SettingEventFilter, name, raw); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.svc.SettingsChanged()
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Event filter %q saved.", name))
+	u.redirect(w, r, "/settings#filters")
+}
+
+func (u *UI) deleteSetting(kind store.SettingKind, what string) handler {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		key := r.PathValue("key")
+		if err := u.st.DeleteSetting(r.Context(), kind, key); err != nil {
+			u.internal(w, r, s, err)
+			return
+		}
+		u.svc.SettingsChanged()
+		u.sess.addFlash(s, "ok", fmt.Sprintf("Deleted %s %q.", what, key))
+		u.redirect(w, r, "/settings")
+	}
+}
+
+func (u *UI) createCacheEndpoint(w http.ResponseWriter, r *http.Request, s *session) {
+	key := strings.TrimSpace(r.PostFormValue("key"))
+	ct := strings.TrimSpace(r.PostFormValue("content_type"))
+	if ct == "" {
+		ct = "application/json"
+	}
+	errs := map[string]string{}
+	if key == "" {
+		errs["cache.key"] = "A cache key is required."
+	}
+	if strings.ContainsAny(ct, "\r\n") || !strings.Contains(ct, "/") {
+		errs["cache.content_type"] = "Use a media type such as application/json."
+	}
+	if len(errs) > 0 {
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"cache.key": key, "cache.content_type": ct}, "")
+		return
+	}
+	e, err := u.st.CreateCacheEndpoint(r.Context(), store.CacheEndpoint{Key: key, ContentType: ct})
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Cache endpoint created at /cache/%s.", e.ID))
+	u.redirect(w, r, "/settings#cache")
+}
+
+func (u *UI) deleteCacheEndpoint(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := u.st.DeleteCacheEndpoint(r.Context(), r.PathValue("id")); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.sess.addFlash(s, "ok", "Cache endpoint deleted.")
+	u.redirect(w, r, "/settings#cache")
+}
+
+func (u *UI) createAPIToken(w http.ResponseWriter, r *http.Request, s *session) {
+	_, tok, err := u.svc.CreateAPIToken(r.Context(), strings.TrimSpace(r.PostFormValue("name")))
+	if err != nil {
+		u.log.WarnContext(r.Context(), "create API token", "error", err)
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, map[string]string{"token.name": err.Error()}, nil, "")
+		return
+	}
+	// The token is shown once, on this response only.
+	u.showSettings(w, r, s, http.StatusOK, nil, nil, tok)
+}
+
+func (u *UI) revokeAPIToken(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := u.svc.RevokeAPIToken(r.Context(), r.PathValue("id")); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	u.sess.addFlash(s, "ok", "API token revoked.")
+	u.redirect(w, r, "/settings#tokens")
+}
