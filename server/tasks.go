@@ -332,6 +332,7 @@ func listBody(name string, items any, next string) map[string]any {
 // write are one store transaction, so concurrent writers never make an
 // update fail spuriously.
 func (s *Service) updateTask(r *http.Request) (int, any, error) {
+	defer s.tasksChanged()
 	raw, err := readBody(r)
 	if err != nil {
 		return 0, nil, err
@@ -401,6 +402,7 @@ func withWarnings(t store.Task, warnings []problem) (json.RawMessage, error) {
 }
 
 func (s *Service) deleteTask(r *http.Request) (int, any, error) {
+	defer s.tasksChanged()
 	err := s.st.DeleteTask(r.Context(), pathID(r))
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("task", pathID(r))
@@ -419,37 +421,62 @@ func (s *Service) deleteTask(r *http.Request) (int, any, error) {
 func (s *Service) enableTask(on bool) apiHandler {
 	return func(r *http.Request) (int, any, error) {
 		id := pathID(r)
-		var probs []problem
-		var check func(store.Task) error
-		if on {
-			now := time.Now()
-			check = func(cur store.Task) error {
-				def, err := task.Parse(cur.Definition)
-				if err != nil {
-					return fmt.Errorf("stored task definition: %w", err)
-				}
-				if probs = enableProblems(def, now); len(probs) > 0 {
-					return errCannotEnable
-				}
-				return nil
-			}
-		}
-		t, err := s.st.SetTaskEnabledChecked(r.Context(), id, on, check)
+		t, probs, err := s.setTaskEnabled(r.Context(), id, on)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return 0, nil, notFound("task", id)
 		case errors.Is(err, errCannotEnable):
 			return 0, nil, problemsError("the task cannot be enabled", probs)
 		case err != nil:
-			return 0, nil, fmt.Errorf("set task enabled: %w", err)
-		}
-		if on {
-			if err := s.clearPause(r.Context(), id); err != nil {
-				return 0, nil, err
-			}
+			return 0, nil, err
 		}
 		return taskResponse(t)
 	}
+}
+
+// SetTaskEnabled enables or disables a task as the task API does: in one
+// checked write that refuses enabling a task with problems (returned,
+// with an error wrapping ErrCannotEnable), and clearing the pause of a
+// task the event-rate guard stopped.
+func (s *Service) SetTaskEnabled(ctx context.Context, id string, on bool) (store.Task, []TaskProblem, error) {
+	t, probs, err := s.setTaskEnabled(ctx, id, on)
+	return t, taskProblems(probs), err
+}
+
+// ErrCannotEnable is wrapped by SetTaskEnabled's error for a task whose
+// problems refuse enabling it.
+var ErrCannotEnable = errCannotEnable
+
+func (s *Service) setTaskEnabled(ctx context.Context, id string, on bool) (store.Task, []problem, error) {
+	var probs []problem
+	var check func(store.Task) error
+	if on {
+		now := time.Now()
+		check = func(cur store.Task) error {
+			def, err := task.Parse(cur.Definition)
+			if err != nil {
+				return fmt.Errorf("stored task definition: %w", err)
+			}
+			if probs = enableProblems(def, now); len(probs) > 0 {
+				return errCannotEnable
+			}
+			return nil
+		}
+	}
+	t, err := s.st.SetTaskEnabledChecked(ctx, id, on, check)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, errCannotEnable) {
+			return t, probs, err
+		}
+		return t, probs, fmt.Errorf("set task enabled: %w", err)
+	}
+	if on {
+		if err := s.clearPause(ctx, id); err != nil {
+			return t, nil, err
+		}
+	}
+	s.tasksChanged()
+	return t, nil, nil
 }
 
 // errCannotEnable refuses enabling a task with problems.
@@ -537,6 +564,7 @@ func (s *Service) listTaskVersions(r *http.Request) (int, any, error) {
 // restoreTaskVersion makes a saved version the task's current content
 // (recorded as a new version); the enabled flag is kept.
 func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
+	defer s.tasksChanged()
 	n, err := strconv.Atoi(r.PathValue("version"))
 	if err != nil || n < 1 {
 		return 0, nil, errorf(http.StatusBadRequest, "version", "version must be a positive integer")
@@ -562,4 +590,11 @@ func (s *Service) restoreTaskVersion(r *http.Request) (int, any, error) {
 		return taskResponse(t)
 	}
 	return 0, nil, errorf(http.StatusNotFound, "version", "task %q has no version %d", pathID(r), n)
+}
+
+// tasksChanged tells the parts that follow the enabled tasks (the shop's
+// webhook subscriptions, the storefront scripts) to look again.
+func (s *Service) tasksChanged() {
+	s.hookSync.Kick()
+	s.scripts.invalidate()
 }

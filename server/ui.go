@@ -9,13 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/sprocketrun/sprocket/dialect"
-	"github.com/sprocketrun/sprocket/liquid"
-	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -195,52 +191,23 @@ type TaskProblem struct {
 
 // TaskSaveProblems returns the Liquid syntax errors of every template of
 // t (code, subscriptions template, JavaScript, option values holding
-// Liquid), which refuse a save as in Mechanic's editor.
+// Liquid), which refuse a save as in Mechanic's editor: the rules of the
+// task API (syntaxProblems), for the web UI.
 func TaskSaveProblems(t *task.Task) []TaskProblem {
-	eng := dialect.NewEngine(dialect.Options{})
-	var out []TaskProblem
-	check := func(field, src string) {
-		if _, err := eng.Parse(src); err != nil {
-			p := TaskProblem{Field: field, Message: fmt.Sprintf("%s: %v", field, err)}
-			var se *liquid.SyntaxError
-			if errors.As(err, &se) && se.Line > 0 {
-				p.Line = se.Line
-				p.Message = fmt.Sprintf("%s line %d: Liquid syntax error: %s", field, se.Line, se.Msg)
-			}
-			out = append(out, p)
-		}
-	}
-	check(task.FieldScript, t.Script)
-	for field, src := range map[string]*string{
-		task.FieldSubscriptionsTemplate: t.SubscriptionsTemplate,
-		task.FieldOnlineStoreJavaScript: t.OnlineStoreJavaScript,
-		task.FieldOrderStatusJavaScript: t.OrderStatusJavaScript,
-	} {
-		if src != nil {
-			check(field, *src)
-		}
-	}
-	t.Options.Each(func(k string, v any) bool {
-		if s, ok := v.(string); ok && (strings.Contains(s, "{{") || strings.Contains(s, "{%")) {
-			check("options."+k, s)
-		}
-		return true
-	})
-	slices.SortStableFunc(out, func(a, b TaskProblem) int { return strings.Compare(a.Field, b.Field) })
-	return out
+	return taskProblems(syntaxProblems(t))
 }
 
 // TaskEnableProblems returns what refuses enabling t: its save problems,
-// required options left empty and option values invalid for their keys.
+// required options left empty and option values invalid for their keys
+// (the task API's enableProblems).
 func TaskEnableProblems(t *task.Task, now time.Time) []TaskProblem {
-	out := TaskSaveProblems(t)
-	opts := value.NewMap(t.Options.Len())
-	for _, k := range t.OptionKeys() {
-		v, _ := t.Options.Get(k)
-		opts.Set(k, v)
-	}
-	for _, fe := range task.ValidateAt(opts, now) {
-		out = append(out, TaskProblem{Field: "options." + fe.Key, Message: fe.Error()})
+	return taskProblems(enableProblems(t, now))
+}
+
+func taskProblems(ps []problem) []TaskProblem {
+	out := make([]TaskProblem, len(ps))
+	for i, p := range ps {
+		out[i] = TaskProblem(p)
 	}
 	return out
 }

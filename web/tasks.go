@@ -255,34 +255,18 @@ func (e *problemsError) Error() string {
 // enabling a task with Liquid syntax errors, empty required options or
 // invalid option values is refused with a *problemsError.
 func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, error) {
-	for range 3 {
-		cur, err := u.st.GetTask(ctx, id)
-		if err != nil {
-			return cur, fmt.Errorf("get task: %w", err)
-		}
-		if cur.Enabled == on {
-			return cur, nil
-		}
-		if on {
-			t, err := task.Parse(cur.Definition)
-			if err != nil {
-				return cur, fmt.Errorf("task %s: stored definition: %w", id, err)
-			}
-			if probs := server.TaskEnableProblems(t, u.now()); len(probs) > 0 {
-				return cur, &problemsError{what: fmt.Sprintf("%q cannot be enabled", cur.Name), probs: probs}
-			}
-		}
-		cur.Enabled = on
-		t, err := u.st.UpdateTask(ctx, cur)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return t, fmt.Errorf("update task: %w", err)
-		}
-		return t, nil
+	cur, err := u.st.GetTask(ctx, id)
+	if err != nil {
+		return cur, fmt.Errorf("get task: %w", err)
 	}
-	return store.Task{}, fmt.Errorf("task %s kept changing: %w", id, store.ErrConflict)
+	t, probs, err := u.svc.SetTaskEnabled(ctx, id, on)
+	if errors.Is(err, server.ErrCannotEnable) {
+		return cur, &problemsError{what: fmt.Sprintf("%q cannot be enabled", cur.Name), probs: probs}
+	}
+	if err != nil {
+		return t, err
+	}
+	return t, nil
 }
 
 func (u *UI) enableTask(on bool) handler {

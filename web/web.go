@@ -49,6 +49,7 @@ type Service interface {
 	ListAPITokens(ctx context.Context) ([]server.APIToken, error)
 	CreateAPIToken(ctx context.Context, name string) (server.APIToken, string, error)
 	RevokeAPIToken(ctx context.Context, id string) error
+	SetTaskEnabled(ctx context.Context, id string, on bool) (store.Task, []server.TaskProblem, error)
 }
 
 // DefaultSessionTTL is how long a sign-in lasts.
