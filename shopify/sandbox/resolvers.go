@@ -246,6 +246,7 @@ func resolverTable() map[string]resolver {
 			}
 			return filtered(l), nil
 		},
+		"QueryRoot.webhookSubscriptions": resolveWebhookSubscriptions,
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},
