@@ -115,6 +115,8 @@ func mutationTable() map[string]mutationFunc {
 		"orderEditAddLineItemDiscount":               mOrderEditAddLineItemDiscount,
 		"orderEditSetQuantity":                       mOrderEditSetQuantity,
 		"orderEditCommit":                            mOrderEditCommit,
+		"stagedUploadsCreate":                        mStagedUploadsCreate,
+		"bulkOperationRunMutation":                   mBulkRunMutation,
 		"refundCreate":                               mRefundCreate,
 		"webhookSubscriptionCreate":                  mWebhookCreate,
 		"webhookSubscriptionUpdate":                  mWebhookUpdate,

@@ -173,6 +173,8 @@ type Sandbox struct {
 	invites     []string
 	host        string
 	hooks       *deliverer
+	// staged holds staged uploads by key (nil until the file is POSTed).
+	staged map[string][]byte
 	// bulkTimers complete delayed bulk operations; Reset and Close stop them.
 	bulkTimers []*time.Timer
 }
@@ -262,6 +264,7 @@ func (sb *Sandbox) Reset() {
 	}
 	sb.bulkTimers = nil
 	sb.hooks.resetCounts()
+	sb.staged = map[string][]byte{}
 	sb.epoch = sb.now().UTC().AddDate(-3, 0, 0).Truncate(24 * time.Hour)
 	sb.seed()
 }
@@ -417,6 +420,10 @@ func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	if strings.HasPrefix(r.URL.Path, bulkPathPrefix) {
 		sb.serveBulkFile(w, r)
+		return
+	}
+	if r.URL.Path == stagedPathPrefix || r.URL.Path == stagedPathPrefix+"/" {
+		sb.serveStaged(w, r)
 		return
 	}
 	if r.Header.Get("X-Shopify-Access-Token") != sb.opts.AccessToken {
