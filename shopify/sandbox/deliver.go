@@ -298,7 +298,7 @@ func (sb *Sandbox) emit(topic string, o object) (string, int) {
 var topicTypes = map[string]string{
 	"orders": "Order", "products": "Product", "customers": "Customer", "draft_orders": "DraftOrder",
 	"inventory_levels": "InventoryLevel", "fulfillments": "Fulfillment", "refunds": "Refund",
-	"collections": "Collection", "bulk_operations": "BulkOperation",
+	"collections": "Collection", "bulk_operations": "BulkOperation", "returns": "Return",
 }
 
 // CoveredTopics are the webhook topics the sandbox sends when its state
@@ -308,7 +308,7 @@ var CoveredTopics = []string{
 	"products/create", "products/update", "customers/create", "customers/update",
 	"draft_orders/create", "draft_orders/update", "inventory_levels/update",
 	"fulfillments/create", "fulfillments/update", "refunds/create",
-	"collections/create", "collections/update", "bulk_operations/finish",
+	"collections/create", "collections/update", "bulk_operations/finish", "returns/request", "returns/approve",
 }
 
 // payloadFor builds the REST-shaped webhook body of o for topic.
@@ -338,6 +338,8 @@ func (sb *Sandbox) payloadFor(topic string, o object) (map[string]any, error) {
 		return sb.refundREST(o), nil
 	case "Collection":
 		return sb.collectionREST(o), nil
+	case "Return":
+		return sb.returnREST(o), nil
 	default:
 		return map[string]any{
 			"admin_graphql_api_id": o["id"], "completed_at": o["completedAt"], "created_at": o["createdAt"],

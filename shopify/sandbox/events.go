@@ -130,6 +130,10 @@ func (e *executor) mutationEvents(name string, args map[string]any, p object, pa
 		if o := st.deref(d["order"]); o != nil {
 			sb.orderCreated(o)
 		}
+	case "returnRequest":
+		sb.emit("returns/request", get("return"))
+	case "returnApproveRequest":
+		sb.emit("returns/approve", get("return"))
 	case "refundCreate":
 		r := get("refund")
 		sb.emit("refunds/create", r)

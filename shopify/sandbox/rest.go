@@ -249,6 +249,12 @@ func (c *restCall) route(seg []string) {
 			items = slices.DeleteFunc(slices.Clone(items), func(d object) bool { return !strings.EqualFold(str(d["status"]), s) })
 		}
 		c.list("draft_orders", items, c.sb.draftREST)
+	case n == 2 && res == "draft_orders" && seg[1] == "count" && m == http.MethodGet:
+		items := st.list("DraftOrder")
+		if s := c.params.Get("status"); s != "" {
+			items = slices.DeleteFunc(slices.Clone(items), func(d object) bool { return !strings.EqualFold(str(d["status"]), s) })
+		}
+		c.ok(map[string]any{"count": len(items)})
 	case n == 1 && res == "draft_orders" && m == http.MethodPost:
 		c.createDraft()
 	case n >= 2 && res == "draft_orders":
@@ -261,6 +267,8 @@ func (c *restCall) route(seg []string) {
 
 	case res == "webhooks":
 		c.webhookRoutes(seg)
+	case res == "script_tags":
+		c.scriptTagRoutes(seg)
 
 	default:
 		c.notFound()

@@ -171,6 +171,7 @@ type Sandbox struct {
 	orderNumber int
 	draftNumber int
 	invites     []string
+	invoices    []Invoice
 	host        string
 	hooks       *deliverer
 	// staged holds staged uploads by key (nil until the file is POSTed).
@@ -259,6 +260,7 @@ func (sb *Sandbox) Reset() {
 	sb.restAt = sb.now()
 	sb.faults = nil
 	sb.invites = nil
+	sb.invoices = nil
 	for _, t := range sb.bulkTimers {
 		t.Stop()
 	}
