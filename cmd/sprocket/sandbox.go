@@ -39,6 +39,9 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	restore := fs.Float64("restore-rate", sandbox.DefaultRestoreRate, "GraphQL points restored per second")
 	maxCost := fs.Int("max-query-cost", 0, "largest requested cost of one query (0: Shopify's 1000; -1: no limit)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	apiSecret := fs.String("api-secret", os.Getenv("SPROCKET_SHOPIFY_API_SECRET"), "app secret that signs webhook deliveries (env SPROCKET_SHOPIFY_API_SECRET; default: a random one)")
+	bulkDelay := fs.Duration("bulk-delay", 0, "how long bulk operations stay RUNNING before they complete (0: at once)")
+	webhookAttempts := fs.Int("webhook-attempts", sandbox.DefaultWebhookAttempts, "attempts of one webhook delivery before it is given up")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sprocket sandbox [flags]\n\nServes a sandbox Shopify shop: the Admin GraphQL API validated against the real schema,\nthe REST paths the task library uses, and /sandbox/ control endpoints, from a seeded\nin-memory shop. Point `sprocket serve` at it with the printed environment.\n\nflags:")
 		fs.PrintDefaults()
@@ -100,9 +103,18 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		}
 		*token = "shpat_sandbox_" + hex.EncodeToString(b)
 	}
+	if *apiSecret == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			fmt.Fprintf(stderr, "sprocket sandbox: generate API secret: %v\n", err)
+			return 1
+		}
+		*apiSecret = "shpss_sandbox_" + hex.EncodeToString(b)
+	}
 	sb, err := sandbox.New(sandbox.Options{
 		Schema: s, Schemas: others, Shop: *shop, AccessToken: *token, Seed: *seed,
 		BucketSize: *bucket, RestoreRate: *restore, MaxQueryCost: *maxCost, Logger: log,
+		APIVersion: *version, APISecret: *apiSecret, BulkDelay: *bulkDelay, WebhookAttempts: *webhookAttempts,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket sandbox: %v\n", err)
@@ -126,7 +138,7 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		sort.Strings(vs)
 		fmt.Fprintf(stdout, "(API versions %s are served with their own schemas too)\n\n", strings.Join(vs, ", "))
 	}
-	fmt.Fprintf(stdout, "SPROCKET_SHOPIFY_SHOP=%s\nSPROCKET_SHOPIFY_ACCESS_TOKEN=%s\nSPROCKET_SHOPIFY_BASE_URL=%s\nSPROCKET_SHOPIFY_API_VERSION=%s\n\n", *shop, *token, base, *version)
+	fmt.Fprintf(stdout, "SPROCKET_SHOPIFY_SHOP=%s\nSPROCKET_SHOPIFY_ACCESS_TOKEN=%s\nSPROCKET_SHOPIFY_API_SECRET=%s\nSPROCKET_SHOPIFY_BASE_URL=%s\nSPROCKET_SHOPIFY_API_VERSION=%s\n\n", *shop, *token, *apiSecret, base, *version)
 
 	srv := &http.Server{
 		Handler:           sb.Handler(),
@@ -150,6 +162,7 @@ func runSandbox(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		log.Error("sandbox shutdown", "error", err)
 		return 1
 	}
+	sb.Close()
 	log.Info("sandbox stopped", "stats", fmt.Sprintf("%+v", sb.Stats()))
 	return 0
 }

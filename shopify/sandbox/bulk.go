@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -65,20 +67,55 @@ func mBulkRunQuery(e *executor, args map[string]any) (object, error) {
 	if roots == 0 && count == 0 && !hasConnection(data) {
 		return fail("Invalid bulk query: the query must contain at least one connection")
 	}
-	now := timestamp(e.sb.now())
-	bo := e.sb.st.create("BulkOperation", object{
-		"status": "COMPLETED", "type": "QUERY", "query": query, "createdAt": now, "completedAt": now,
-		"objectCount": strconv.Itoa(count), "rootObjectCount": strconv.Itoa(roots), "fileSize": strconv.Itoa(buf.Len()),
-		"errorCode": nil, "partialDataUrl": nil, "_jsonl": buf.Bytes(),
-	})
-	key := digest(str(bo["id"]) + e.sb.opts.AccessToken)
-	bo["_key"] = key
-	if count > 0 {
-		bo["url"] = e.sb.baseURL() + bulkPathPrefix + strconv.FormatInt(legacyID(str(bo["id"])), 10) + "-" + key + ".jsonl"
-	} else {
-		bo["url"] = nil
-	}
+	bo := e.sb.startBulk("QUERY", query, buf.Bytes(), count, roots)
 	return object{"bulkOperation": bo}, nil
+}
+
+// startBulk stores a bulk operation with its finished result: COMPLETED at
+// once when Options.BulkDelay is 0, else RUNNING until a timer completes
+// it. Completion sends bulk_operations/finish. Caller holds mu.
+func (sb *Sandbox) startBulk(typ, query string, jsonl []byte, count, roots int) object {
+	now := timestamp(sb.now())
+	bo := sb.st.create("BulkOperation", object{
+		"status": "CREATED", "type": typ, "query": query, "createdAt": now, "completedAt": nil,
+		"objectCount": "0", "rootObjectCount": "0", "fileSize": nil, "url": nil,
+		"errorCode": nil, "partialDataUrl": nil,
+	})
+	bo["_key"] = digest(str(bo["id"]) + sb.opts.AccessToken)
+	done := func() {
+		bo["status"] = "COMPLETED"
+		bo["completedAt"] = timestamp(sb.now())
+		bo["objectCount"] = strconv.Itoa(count)
+		bo["rootObjectCount"] = strconv.Itoa(roots)
+		bo["fileSize"] = strconv.Itoa(len(jsonl))
+		bo["_jsonl"] = jsonl
+		if len(jsonl) > 0 {
+			bo["url"] = sb.baseURL() + bulkPathPrefix + strconv.FormatInt(legacyID(str(bo["id"])), 10) + "-" + str(bo["_key"]) + ".jsonl"
+		}
+		sb.emit("bulk_operations/finish", bo)
+	}
+	if sb.opts.BulkDelay <= 0 {
+		done()
+		return bo
+	}
+	bo["status"] = "RUNNING"
+	var t *time.Timer
+	t = time.AfterFunc(sb.opts.BulkDelay, func() {
+		sb.mu.Lock()
+		defer sb.mu.Unlock()
+		live := false
+		sb.bulkTimers = slices.DeleteFunc(sb.bulkTimers, func(x *time.Timer) bool {
+			if x == t {
+				live = true
+			}
+			return x == t
+		})
+		if live && bo["status"] == "RUNNING" && sb.st.get(str(bo["id"])) != nil {
+			done()
+		}
+	})
+	sb.bulkTimers = append(sb.bulkTimers, t)
+	return bo
 }
 
 // connectionNodes returns the nodes of a resolved connection value.
@@ -163,10 +200,12 @@ func mBulkCancel(e *executor, args map[string]any) (object, error) {
 	if bo == nil {
 		return object{"bulkOperation": nil, "userErrors": userErrors(userError([]string{"id"}, "Bulk operation does not exist"))}, nil
 	}
-	if bo["status"] == "COMPLETED" {
-		return object{"bulkOperation": bo, "userErrors": userErrors(userError([]string{"id"}, "A bulk operation cannot be canceled when it is completed"))}, nil
+	if bo["status"] != "RUNNING" && bo["status"] != "CREATED" {
+		return object{"bulkOperation": bo, "userErrors": userErrors(userError([]string{"id"}, "A bulk operation cannot be canceled when it is "+strings.ToLower(str(bo["status"]))))}, nil
 	}
 	bo["status"] = "CANCELED"
+	bo["completedAt"] = timestamp(e.sb.now())
+	e.sb.emit("bulk_operations/finish", bo)
 	return object{"bulkOperation": bo}, nil
 }
 

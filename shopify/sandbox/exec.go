@@ -83,6 +83,8 @@ type executor struct {
 	// bulk runs a bulk query: connections need no first/last and are not
 	// paged.
 	bulk bool
+	// version is the Admin API version of the request.
+	version string
 }
 
 func (e *executor) addErr(msg string, pos *ast.Position, path []any, code string) {

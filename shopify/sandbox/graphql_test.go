@@ -637,7 +637,7 @@ func TestProductCustomerCollectionMutations(t *testing.T) {
 	if dig(pp, "product", "publishedOnPublication") != true {
 		t.Error("not published")
 	}
-	r := f.gql(t, `mutation { returnApproveRequest(input: {id: "gid://shopify/Return/1"}) { userErrors { message } } }`, nil)
+	r := f.gql(t, `mutation { discountAutomaticBulkDelete(ids: ["gid://shopify/DiscountAutomaticNode/1"]) { userErrors { message } } }`, nil)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "NOT_IMPLEMENTED" {
 		t.Errorf("unimplemented mutation: %s", r.Raw)
 	}

@@ -71,6 +71,7 @@ func newFixture(t *testing.T, mod func(*Options)) *fixture {
 	}
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { sb.Close() })
 	return &fixture{sb: sb, srv: srv, clock: c}
 }
 

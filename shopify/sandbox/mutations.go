@@ -22,10 +22,12 @@ func (e *executor) mutation(fd *ast.FieldDefinition, args map[string]any) (any, 
 	if h == nil {
 		return nil, codedError{"NOT_IMPLEMENTED", fmt.Sprintf("the sandbox does not implement the mutation %s", fd.Name)}
 	}
+	paid := e.paidBefore(fd.Name, args)
 	p, err := h(e, args)
 	if err != nil {
 		return nil, err
 	}
+	e.mutationEvents(fd.Name, args, p, paid)
 	p["__typename"] = fd.Type.Name()
 	if _, ok := p["userErrors"]; !ok {
 		p["userErrors"] = []any{}
@@ -113,6 +115,17 @@ func mutationTable() map[string]mutationFunc {
 		"orderEditAddLineItemDiscount":               mOrderEditAddLineItemDiscount,
 		"orderEditSetQuantity":                       mOrderEditSetQuantity,
 		"orderEditCommit":                            mOrderEditCommit,
+		"stagedUploadsCreate":                        mStagedUploadsCreate,
+		"bulkOperationRunMutation":                   mBulkRunMutation,
+		"fileCreate":                                 mFileCreate,
+		"draftOrderInvoiceSend":                      mDraftOrderInvoiceSend,
+		"returnRequest":                              mReturnRequest,
+		"returnApproveRequest":                       mReturnApproveRequest,
+		"deliveryProfileUpdate":                      mDeliveryProfileUpdate,
+		"refundCreate":                               mRefundCreate,
+		"webhookSubscriptionCreate":                  mWebhookCreate,
+		"webhookSubscriptionUpdate":                  mWebhookUpdate,
+		"webhookSubscriptionDelete":                  mWebhookDelete,
 	}
 }
 

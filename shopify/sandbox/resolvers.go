@@ -246,6 +246,10 @@ func resolverTable() map[string]resolver {
 			}
 			return filtered(l), nil
 		},
+		"QueryRoot.webhookSubscriptions":         resolveWebhookSubscriptions,
+		"ProductVariant.deliveryProfile":         resolveVariantProfile,
+		"DeliveryProfile.productVariantsCount":   resolveProfileVariantsCount,
+		"DeliveryProfile.productVariantsCountV2": resolveProfileVariantsCountV2,
 		"QueryRoot.shop": func(e *executor, _ object, _ map[string]any) (any, error) {
 			return nilObject(e.sb.st.get(gidOf("Shop", 1))), nil
 		},

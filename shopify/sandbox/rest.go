@@ -249,6 +249,12 @@ func (c *restCall) route(seg []string) {
 			items = slices.DeleteFunc(slices.Clone(items), func(d object) bool { return !strings.EqualFold(str(d["status"]), s) })
 		}
 		c.list("draft_orders", items, c.sb.draftREST)
+	case n == 2 && res == "draft_orders" && seg[1] == "count" && m == http.MethodGet:
+		items := st.list("DraftOrder")
+		if s := c.params.Get("status"); s != "" {
+			items = slices.DeleteFunc(slices.Clone(items), func(d object) bool { return !strings.EqualFold(str(d["status"]), s) })
+		}
+		c.ok(map[string]any{"count": len(items)})
 	case n == 1 && res == "draft_orders" && m == http.MethodPost:
 		c.createDraft()
 	case n >= 2 && res == "draft_orders":
@@ -258,6 +264,11 @@ func (c *restCall) route(seg []string) {
 			return
 		}
 		c.draftRoutes(d, seg[2:])
+
+	case res == "webhooks":
+		c.webhookRoutes(seg)
+	case res == "script_tags":
+		c.scriptTagRoutes(seg)
 
 	default:
 		c.notFound()
@@ -469,6 +480,7 @@ func (c *restCall) orderRoutes(o object, rest []string) {
 		}
 		c.restMetafields(o, in["metafields"])
 		o["updatedAt"] = timestamp(c.sb.now())
+		c.sb.emit("orders/updated", o)
 		c.ok(map[string]any{"order": c.sb.orderREST(o)})
 	case len(rest) == 0 && m == http.MethodDelete:
 		if o["closed"] != true && o["cancelledAt"] == nil {
@@ -482,9 +494,11 @@ func (c *restCall) orderRoutes(o object, rest []string) {
 		c.ok(map[string]any{})
 	case len(rest) == 1 && rest[0] == "close" && m == http.MethodPost:
 		c.sb.closeOrder(o, true)
+		c.sb.emit("orders/updated", o)
 		c.ok(map[string]any{"order": c.sb.orderREST(o)})
 	case len(rest) == 1 && rest[0] == "open" && m == http.MethodPost:
 		c.sb.closeOrder(o, false)
+		c.sb.emit("orders/updated", o)
 		c.ok(map[string]any{"order": c.sb.orderREST(o)})
 	case len(rest) == 1 && rest[0] == "cancel" && m == http.MethodPost:
 		if o["cancelledAt"] != nil {
@@ -494,6 +508,8 @@ func (c *restCall) orderRoutes(o object, rest []string) {
 		o["cancelledAt"] = timestamp(c.sb.now())
 		o["cancelReason"] = strings.ToUpper(strDefault(c.body["reason"], "other"))
 		c.sb.closeOrder(o, true)
+		c.sb.emit("orders/cancelled", o)
+		c.sb.emit("orders/updated", o)
 		c.ok(map[string]any{"order": c.sb.orderREST(o)})
 	case len(rest) == 1 && rest[0] == "transactions" && m == http.MethodGet:
 		c.ok(map[string]any{"transactions": mapAll(derefAll(st, refsOf(o, "transactions")), c.sb.transactionREST)})
@@ -504,7 +520,7 @@ func (c *restCall) orderRoutes(o object, rest []string) {
 	case len(rest) == 1 && rest[0] == "fulfillment_orders" && m == http.MethodGet:
 		c.ok(map[string]any{"fulfillment_orders": mapAll(derefAll(st, refsOf(o, "fulfillmentOrders")), c.sb.fulfillmentOrderREST)})
 	case len(rest) == 1 && rest[0] == "refunds" && m == http.MethodGet:
-		c.ok(map[string]any{"refunds": []any{}})
+		c.ok(map[string]any{"refunds": mapAll(derefAll(st, refsOf(o, "refunds")), c.sb.refundREST)})
 	case len(rest) == 1 && rest[0] == "metafields":
 		c.metafields(o)
 	case len(rest) == 2 && rest[0] == "fulfillments" && m == http.MethodGet:
@@ -595,7 +611,9 @@ func (c *restCall) createTransaction(o object) {
 		}
 		t := c.sb.addTransaction(o, "CAPTURE", "SUCCESS", amount, c.sb.now())
 		t["parentTransaction"] = ref(str(auth["id"]))
+		paid := o["displayFinancialStatus"] == "PAID"
 		c.sb.recomputePayment(o)
+		c.sb.orderPaymentChanged(o, paid)
 		c.created(map[string]any{"transaction": c.sb.transactionREST(t)})
 	case "sale", "refund", "void", "authorization":
 		amount, ok := parseMoney(in["amount"])
@@ -603,7 +621,9 @@ func (c *restCall) createTransaction(o object) {
 			amount = bagAmount(o["totalOutstandingSet"])
 		}
 		t := c.sb.addTransaction(o, strings.ToUpper(kind), "SUCCESS", amount, c.sb.now())
+		paid := o["displayFinancialStatus"] == "PAID"
 		c.sb.recomputePayment(o)
+		c.sb.orderPaymentChanged(o, paid)
 		c.created(map[string]any{"transaction": c.sb.transactionREST(t)})
 	default:
 		c.unprocessable(map[string]any{"kind": []string{"is not included in the list"}})
@@ -641,6 +661,7 @@ func (c *restCall) createOrder() {
 		c.unprocessable(map[string]any{"order": []string{err.Error()}})
 		return
 	}
+	c.sb.orderCreated(o)
 	c.created(map[string]any{"order": c.sb.orderREST(o)})
 }
 
@@ -675,6 +696,7 @@ func (c *restCall) customerRoutes(cu object, rest []string) {
 		}
 		c.restMetafields(cu, in["metafields"])
 		cu["updatedAt"] = timestamp(c.sb.now())
+		c.sb.emit("customers/update", cu)
 		c.ok(map[string]any{"customer": c.sb.customerREST(cu)})
 	case len(rest) == 0 && m == http.MethodDelete:
 		if len(refsOf(cu, "orders")) > 0 {
@@ -712,6 +734,7 @@ func (c *restCall) createCustomer() {
 	}
 	cu := c.sb.addCustomer(CustomerSpec{FirstName: str(in["first_name"]), LastName: str(in["last_name"]), Email: str(in["email"]),
 		Phone: str(in["phone"]), Tags: tagList(in["tags"]), Note: str(in["note"])}, c.sb.now())
+	c.sb.emit("customers/create", cu)
 	c.created(map[string]any{"customer": c.sb.customerREST(cu)})
 }
 
@@ -740,6 +763,7 @@ func (c *restCall) productRoutes(p object, rest []string) {
 		}
 		c.restMetafields(p, in["metafields"])
 		p["updatedAt"] = timestamp(c.sb.now())
+		c.sb.emit("products/update", p)
 		c.ok(map[string]any{"product": c.sb.productREST(p)})
 	case len(rest) == 0 && m == http.MethodDelete:
 		c.sb.deleteProduct(p)
@@ -774,6 +798,9 @@ func (c *restCall) updateVariant(v object) {
 		}
 	}
 	v["updatedAt"] = timestamp(c.sb.now())
+	if p := c.sb.st.deref(v["product"]); p != nil {
+		c.sb.emit("products/update", p)
+	}
 	c.ok(map[string]any{"variant": c.sb.variantREST(v)})
 }
 
@@ -934,6 +961,7 @@ func (c *restCall) createDraft() {
 	if e := str(in["email"]); e != "" {
 		d["email"] = e
 	}
+	c.sb.emit("draft_orders/create", d)
 	c.created(map[string]any{"draft_order": c.sb.draftREST(d)})
 }
 
@@ -954,6 +982,7 @@ func (c *restCall) draftRoutes(d object, rest []string) {
 			d["email"] = e
 		}
 		d["updatedAt"] = timestamp(c.sb.now())
+		c.sb.emit("draft_orders/update", d)
 		c.ok(map[string]any{"draft_order": c.sb.draftREST(d)})
 	case len(rest) == 0 && m == http.MethodDelete:
 		c.sb.st.delete(str(d["id"]))
@@ -963,10 +992,13 @@ func (c *restCall) draftRoutes(d object, rest []string) {
 			c.unprocessable(map[string]any{"base": []string{"This order has already been paid"}})
 			return
 		}
-		if _, err := c.sb.completeDraft(d, c.r.URL.Query().Get("payment_pending") == "true"); err != nil {
+		o, err := c.sb.completeDraft(d, c.r.URL.Query().Get("payment_pending") == "true")
+		if err != nil {
 			c.unprocessable(map[string]any{"base": []string{err.Error()}})
 			return
 		}
+		c.sb.emit("draft_orders/update", d)
+		c.sb.orderCreated(o)
 		c.ok(map[string]any{"draft_order": c.sb.draftREST(d)})
 	default:
 		c.notFound()

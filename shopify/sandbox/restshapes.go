@@ -129,7 +129,8 @@ func (sb *Sandbox) orderREST(o object) map[string]any {
 		"line_items": lis, "customer": cust, "shipping_address": addressREST(o["shippingAddress"]),
 		"billing_address": addressREST(o["billingAddress"]), "note_attributes": nonNil(attrs), "test": o["test"],
 		"confirmed": o["confirmed"], "source_name": o["sourceName"], "gateway": "bogus", "discount_codes": []any{},
-		"fulfillments": mapAll(derefAll(sb.st, refsOf(o, "fulfillments")), sb.fulfillmentREST), "refunds": []any{},
+		"fulfillments":   mapAll(derefAll(sb.st, refsOf(o, "fulfillments")), sb.fulfillmentREST),
+		"refunds":        mapAll(derefAll(sb.st, refsOf(o, "refunds")), sb.refundREST),
 		"shipping_lines": []any{}, "tax_lines": []any{}, "buyer_accepts_marketing": o["customerAcceptsMarketing"],
 	}
 }

@@ -29,6 +29,17 @@ const (
 	DefaultRESTBucketSize = 40
 	DefaultRESTLeakRate   = 2
 	DefaultMaxBodyBytes   = 4 << 20
+	// DefaultAPIVersion is the API version subscriptions made without one
+	// (the Go API, /admin/<resource>.json) declare.
+	DefaultAPIVersion = "2026-01"
+	// DefaultAPISecret signs webhook deliveries when Options.APISecret is
+	// empty; it is public, so a sandbox is never a real shop's signer.
+	DefaultAPISecret        = "sandbox-api-secret"
+	DefaultWebhookAttempts  = 5
+	DefaultWebhookRetry     = time.Second
+	DefaultWebhookTimeout   = 5 * time.Second
+	DefaultWebhookQueueSize = 1000
+	DefaultWebhookWorkers   = 4
 )
 
 // Options configure a Sandbox.
@@ -64,6 +75,30 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// APIVersion is the version of subscriptions made without one (default
+	// DefaultAPIVersion).
+	APIVersion string
+	// APISecret is the app secret that signs webhook deliveries
+	// (X-Shopify-Hmac-Sha256; default DefaultAPISecret).
+	APISecret string
+	// WebhookAttempts bounds the attempts of one delivery (default
+	// DefaultWebhookAttempts); WebhookRetry is the delay before the first
+	// retry, doubled for each further one (default DefaultWebhookRetry).
+	WebhookAttempts int
+	WebhookRetry    time.Duration
+	// WebhookTimeout bounds one delivery request (default
+	// DefaultWebhookTimeout, Shopify's 5 seconds).
+	WebhookTimeout time.Duration
+	// WebhookQueueSize bounds the deliveries waiting to be sent (default
+	// DefaultWebhookQueueSize); an event that finds the queue full is
+	// counted as failed and logged.
+	WebhookQueueSize int
+	// WebhookClient sends deliveries (default: a client with
+	// WebhookTimeout).
+	WebhookClient *http.Client
+	// BulkDelay is how long a bulk operation stays RUNNING before it
+	// completes (0: it completes within the mutation that starts it).
+	BulkDelay time.Duration
 }
 
 // Stats counts what the sandbox has answered since it was created or reset.
@@ -92,6 +127,19 @@ type Stats struct {
 	Unauthorized int `json:"unauthorized"`
 	// Faults is the requests answered by an injected fault.
 	Faults int `json:"faults"`
+	// Webhooks counts webhook deliveries: Delivered got a 2xx answer,
+	// Failed gave up (attempts exhausted or queue full), Pending are queued,
+	// in flight or waiting for a retry; Attempts counts every POST.
+	Webhooks WebhookStats `json:"webhooks"`
+}
+
+// WebhookStats counts webhook deliveries.
+type WebhookStats struct {
+	Events    int `json:"events"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
+	Pending   int `json:"pending"`
+	Attempts  int `json:"attempts"`
 }
 
 // Fault makes the next Count Admin API requests fail: answer Status (a
@@ -123,7 +171,13 @@ type Sandbox struct {
 	orderNumber int
 	draftNumber int
 	invites     []string
+	invoices    []Invoice
 	host        string
+	hooks       *deliverer
+	// staged holds staged uploads by key (nil until the file is POSTed).
+	staged map[string][]byte
+	// bulkTimers complete delayed bulk operations; Reset and Close stop them.
+	bulkTimers []*time.Timer
 }
 
 // New creates a sandbox with its seeded shop.
@@ -161,11 +215,33 @@ func New(opts Options) (*Sandbox, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.APIVersion == "" {
+		opts.APIVersion = DefaultAPIVersion
+	}
+	if opts.APISecret == "" {
+		opts.APISecret = DefaultAPISecret
+	}
+	if opts.WebhookAttempts <= 0 {
+		opts.WebhookAttempts = DefaultWebhookAttempts
+	}
+	if opts.WebhookRetry <= 0 {
+		opts.WebhookRetry = DefaultWebhookRetry
+	}
+	if opts.WebhookTimeout <= 0 {
+		opts.WebhookTimeout = DefaultWebhookTimeout
+	}
+	if opts.WebhookQueueSize <= 0 {
+		opts.WebhookQueueSize = DefaultWebhookQueueSize
+	}
+	if opts.WebhookClient == nil {
+		opts.WebhookClient = &http.Client{Timeout: opts.WebhookTimeout}
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	sb := &Sandbox{opts: opts, schema: opts.Schema, log: log, resolvers: resolverTable(), mutations: mutationTable()}
+	sb.hooks = newDeliverer(sb)
 	sb.Reset()
 	return sb, nil
 }
@@ -184,6 +260,13 @@ func (sb *Sandbox) Reset() {
 	sb.restAt = sb.now()
 	sb.faults = nil
 	sb.invites = nil
+	sb.invoices = nil
+	for _, t := range sb.bulkTimers {
+		t.Stop()
+	}
+	sb.bulkTimers = nil
+	sb.hooks.resetCounts()
+	sb.staged = map[string][]byte{}
 	sb.epoch = sb.now().UTC().AddDate(-3, 0, 0).Truncate(24 * time.Hour)
 	sb.seed()
 }
@@ -191,8 +274,10 @@ func (sb *Sandbox) Reset() {
 // Stats returns the request statistics.
 func (sb *Sandbox) Stats() Stats {
 	sb.mu.Lock()
-	defer sb.mu.Unlock()
-	return sb.stats
+	st := sb.stats
+	sb.mu.Unlock()
+	st.Webhooks = sb.hooks.stats()
+	return st
 }
 
 // InjectFault queues a fault for the next Admin API requests.
@@ -274,6 +359,7 @@ func (sb *Sandbox) CreateOrder(spec OrderSpec) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox: create order: %w", err)
 	}
+	sb.orderCreated(o)
 	return o["id"].(string), nil
 }
 
@@ -287,7 +373,9 @@ func (sb *Sandbox) CreateCustomer(spec CustomerSpec) (string, error) {
 	if spec.Email != "" && sb.emailTaken(spec.Email, "") {
 		return "", fmt.Errorf("sandbox: create customer: email %q has already been taken", spec.Email)
 	}
-	return sb.addCustomer(spec, sb.now())["id"].(string), nil
+	c := sb.addCustomer(spec, sb.now())
+	sb.emit("customers/create", c)
+	return c["id"].(string), nil
 }
 
 // CreateProduct stores a new product with its variants and returns its GID.
@@ -305,7 +393,9 @@ func (sb *Sandbox) CreateProduct(spec ProductSpec) (string, error) {
 			return "", fmt.Errorf("sandbox: create product: variants[%d]: %w", i, err)
 		}
 	}
-	return sb.addProduct(spec, sb.now())["id"].(string), nil
+	p := sb.addProduct(spec, sb.now())
+	sb.emit("products/create", p)
+	return p["id"].(string), nil
 }
 
 var (
@@ -332,6 +422,10 @@ func (sb *Sandbox) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	if strings.HasPrefix(r.URL.Path, bulkPathPrefix) {
 		sb.serveBulkFile(w, r)
+		return
+	}
+	if r.URL.Path == stagedPathPrefix || r.URL.Path == stagedPathPrefix+"/" {
+		sb.serveStaged(w, r)
 		return
 	}
 	if r.Header.Get("X-Shopify-Access-Token") != sb.opts.AccessToken {
@@ -467,17 +561,21 @@ func (sb *Sandbox) graphql(w http.ResponseWriter, r *http.Request) {
 	if m := graphqlPath.FindStringSubmatch(r.URL.Path); m != nil && sb.opts.Schemas[m[1]] != nil {
 		s = sb.opts.Schemas[m[1]]
 	}
-	status, resp := sb.execute(s, req.Query, req.Variables, req.OperationName)
+	version := ""
+	if m := graphqlPath.FindStringSubmatch(r.URL.Path); m != nil {
+		version = m[1]
+	}
+	status, resp := sb.execute(s, version, req.Query, req.Variables, req.OperationName)
 	writeJSON(w, status, resp)
 }
 
 // Execute runs one GraphQL request against Options.Schema as the HTTP
 // endpoint does and returns the HTTP status and the response body.
 func (sb *Sandbox) Execute(query string, variables map[string]any, operationName string) (int, map[string]any) {
-	return sb.execute(sb.schema, query, variables, operationName)
+	return sb.execute(sb.schema, "", query, variables, operationName)
 }
 
-func (sb *Sandbox) execute(sch *schema.Schema, query string, variables map[string]any, operationName string) (int, map[string]any) {
+func (sb *Sandbox) execute(sch *schema.Schema, version, query string, variables map[string]any, operationName string) (int, map[string]any) {
 	doc, findings := sch.ParseAndValidate(query)
 	if len(findings) > 0 {
 		sb.mu.Lock()
@@ -540,7 +638,10 @@ func (sb *Sandbox) execute(sch *schema.Schema, query string, variables map[strin
 	}
 	sb.avail -= float64(requested)
 	sb.stats.MinAvailable = math.Min(sb.stats.MinAvailable, sb.avail)
-	e := &executor{sb: sb, sch: sch, schema: sch.AST(), doc: doc, op: op, vars: vars}
+	if version == "" {
+		version = sb.opts.APIVersion
+	}
+	e := &executor{sb: sb, sch: sch, schema: sch.AST(), doc: doc, op: op, vars: vars, version: version}
 	data := e.run()
 	actual := min(e.actual, requested)
 	sb.avail = math.Min(sb.opts.BucketSize, sb.avail+float64(requested-actual))
@@ -640,6 +741,30 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusCreated
 		}
 		writeJSON(w, status, map[string]any{"id": id, "created": created})
+	case "POST /sandbox/deliver":
+		var in struct {
+			Topic string `json:"topic"`
+			ID    string `json:"id"`
+		}
+		if !decode(&in) {
+			return
+		}
+		if in.Topic == "" || in.ID == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "give topic (\"orders/create\") and id (a GID or numeric id)"})
+			return
+		}
+		d, err := sb.Deliver(in.Topic, in.ID)
+		if err != nil {
+			status := http.StatusUnprocessableEntity
+			if errors.Is(err, ErrNoSubscription) {
+				status = http.StatusConflict
+			}
+			writeJSON(w, status, map[string]any{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusAccepted, d)
+	case "GET /sandbox/webhooks":
+		writeJSON(w, http.StatusOK, map[string]any{"subscriptions": nonNilSubs(sb.WebhookSubscriptions()), "stats": sb.Stats().Webhooks})
 	case "POST /sandbox/faults":
 		var in struct {
 			Status int    `json:"status"`
@@ -665,7 +790,7 @@ func (sb *Sandbox) control(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"queued": f.Count})
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "unknown control endpoint " + route +
-			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/import/orders|customers|products, POST /sandbox/faults"})
+			"; have GET /sandbox/stats, POST /sandbox/reset, GET /sandbox/objects?id=|type=, POST /sandbox/orders|customers|products, POST /sandbox/import/orders|customers|products, POST /sandbox/faults, POST /sandbox/deliver, GET /sandbox/webhooks"})
 	}
 }
 
@@ -699,4 +824,11 @@ func shopifyWording(ge *gqlError) {
 		ge.Message = fmt.Sprintf("Field '%s' is missing required arguments: %s", m[1], m[2])
 		ge.Extensions["className"], ge.Extensions["name"], ge.Extensions["arguments"] = "Field", m[1], m[2]
 	}
+}
+
+func nonNilSubs(l []WebhookSubscription) []WebhookSubscription {
+	if l == nil {
+		return []WebhookSubscription{}
+	}
+	return l
 }

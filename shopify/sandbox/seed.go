@@ -210,6 +210,7 @@ func (sb *Sandbox) seed() {
 		}
 		d["status"] = status
 	}
+	sb.seedDeliveryProfiles()
 }
 
 func sortTimes(ts []time.Time) {
