@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/shopify"
 )
 
 // received is one webhook POST a receiver got.
@@ -236,6 +238,13 @@ func verifyHMAC(t *testing.T, secret string, g received) {
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	if got := g.Header.Get("X-Shopify-Hmac-Sha256"); !hmac.Equal([]byte(got), []byte(want)) {
 		t.Fatalf("X-Shopify-Hmac-Sha256 %q, want %q", got, want)
+	}
+	// The service's own check accepts it, and rejects another secret.
+	if !shopify.VerifyWebhook(g.Body, g.Header.Get("X-Shopify-Hmac-Sha256"), secret) {
+		t.Error("shopify.VerifyWebhook rejects the delivery")
+	}
+	if shopify.VerifyWebhook(g.Body, g.Header.Get("X-Shopify-Hmac-Sha256"), secret+"x") {
+		t.Error("shopify.VerifyWebhook accepts the delivery under another secret")
 	}
 }
 
@@ -488,5 +497,28 @@ func TestCloseFailsPendingRetries(t *testing.T) {
 	st := f.sb.Stats().Webhooks
 	if st.Pending != 0 || st.Failed != 1 || st.Delivered != 0 {
 		t.Errorf("after Close: %+v", st)
+	}
+}
+
+// BenchmarkWebhookDelivery measures signed deliveries of customers/update
+// to a loopback receiver, from the mutation to the receiver's 200.
+func BenchmarkWebhookDelivery(b *testing.B) {
+	sb, err := New(Options{Schema: testSchema(b), AccessToken: testToken, WebhookQueueSize: 100000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	sb.Execute(`mutation($u: String!) { webhookSubscriptionCreate(topic: CUSTOMERS_UPDATE, webhookSubscription: {uri: $u}) { userErrors { message } } }`, map[string]any{"u": srv.URL}, "")
+	b.ResetTimer()
+	for range b.N {
+		sb.Deliver("customers/update", "gid://shopify/Customer/1001")
+	}
+	if err := sb.WaitDeliveries(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if st := sb.Stats().Webhooks; st.Delivered != b.N {
+		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
 	}
 }
