@@ -522,3 +522,30 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
 	}
 }
+
+func TestIncludeFields(t *testing.T) {
+	f := newFixture(t, fastRetries)
+	rc := newReceiver(t, nil)
+	d := f.mustData(t, `mutation($u: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: $u, includeFields: ["id", "admin_graphql_api_id", "line_items.sku"]}) { userErrors { message } } }`,
+		map[string]any{"u": rc.srv.URL})
+	if ue := dig(d, "webhookSubscriptionCreate", "userErrors").([]any); len(ue) > 0 {
+		t.Fatal(ue)
+	}
+	if _, err := f.sb.CreateOrder(OrderSpec{LineItems: []LineItemSpec{{VariantID: "gid://shopify/ProductVariant/1001"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t)
+	got := rc.all()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	verifyHMAC(t, DefaultAPISecret, got[0])
+	var p map[string]any
+	json.Unmarshal(got[0].Body, &p)
+	if len(p) != 3 || p["id"] == nil || p["admin_graphql_api_id"] == nil {
+		t.Errorf("payload keys %v", p)
+	}
+	if li := dig(p, "line_items", 0).(map[string]any); len(li) != 1 || li["sku"] == nil {
+		t.Errorf("line item %v", li)
+	}
+}
