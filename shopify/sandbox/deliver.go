@@ -210,10 +210,11 @@ func (d *deliverer) close() {
 		return
 	}
 	d.closed = true
+	// A timer that already fired finds itself gone from timers and does
+	// nothing, so every delivery waiting for a retry ends here.
 	for t, dl := range d.timers {
-		if t.Stop() {
-			d.finishLocked(dl, false, "the sandbox closed before the retry")
-		}
+		t.Stop()
+		d.finishLocked(dl, false, "the sandbox closed before the retry")
 		delete(d.timers, t)
 	}
 	d.mu.Unlock()
