@@ -38,6 +38,7 @@ func TestSandboxCommand(t *testing.T) {
 	// Without --schema the command locates the schema of --api-version and
 	// serves the other versions found beside it.
 	t.Setenv("SPROCKET_SHOPIFY_SCHEMA_DIR", filepath.Dir(schemaFile))
+	t.Setenv("SPROCKET_SHOPIFY_API_SECRET", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr syncBuffer
@@ -66,6 +67,9 @@ func TestSandboxCommand(t *testing.T) {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
 		}
+	}
+	if !strings.HasPrefix(env["SPROCKET_SHOPIFY_API_SECRET"], "shpss_sandbox_") {
+		t.Errorf("SPROCKET_SHOPIFY_API_SECRET = %q, want a generated shpss_sandbox_… secret", env["SPROCKET_SHOPIFY_API_SECRET"])
 	}
 	if !strings.Contains(stdout.String(), "2025-10") {
 		t.Errorf("the 2025-10 schema beside 2026-01 is not served: %s", stdout.String())

@@ -210,10 +210,11 @@ func (d *deliverer) close() {
 		return
 	}
 	d.closed = true
+	// A timer that already fired finds itself gone from timers and does
+	// nothing, so every delivery waiting for a retry ends here.
 	for t, dl := range d.timers {
-		if t.Stop() {
-			d.finishLocked(dl, false, "the sandbox closed before the retry")
-		}
+		t.Stop()
+		d.finishLocked(dl, false, "the sandbox closed before the retry")
 		delete(d.timers, t)
 	}
 	d.mu.Unlock()
@@ -287,7 +288,13 @@ func (sb *Sandbox) emit(topic string, o object) (string, int) {
 	sb.hooks.mu.Unlock()
 	for _, s := range subs {
 		v, _ := s["apiVersion"].(object)
-		sb.hooks.enqueue(&delivery{uri: str(s["uri"]), topic: topic, version: str(v["handle"]), body: body,
+		b := body
+		if fields := tagList(s["includeFields"]); len(fields) > 0 {
+			if fb, err := json.Marshal(includeFields(payload, fields)); err == nil {
+				b = fb
+			}
+		}
+		sb.hooks.enqueue(&delivery{uri: str(s["uri"]), topic: topic, version: str(v["handle"]), body: b,
 			eventID: eventID, webhookID: randomID(), triggered: triggered, subscripID: str(s["id"])}, true)
 	}
 	return eventID, len(subs)
@@ -394,4 +401,52 @@ func containsString(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// includeFields keeps the named fields of a payload, as a subscription's
+// includeFields asks; "line_items.id" keeps id inside each line item.
+func includeFields(payload map[string]any, fields []string) map[string]any {
+	tree := map[string][]string{}
+	for _, f := range fields {
+		head, rest, nested := strings.Cut(f, ".")
+		if nested {
+			tree[head] = append(tree[head], rest)
+		} else if _, ok := tree[head]; !ok {
+			tree[head] = nil
+		}
+	}
+	out := map[string]any{}
+	for k, sub := range tree {
+		v, ok := payload[k]
+		if !ok {
+			continue
+		}
+		if len(sub) == 0 {
+			out[k] = v
+			continue
+		}
+		switch v := v.(type) {
+		case map[string]any:
+			out[k] = includeFields(v, sub)
+		case []map[string]any:
+			l := make([]map[string]any, len(v))
+			for i, x := range v {
+				l[i] = includeFields(x, sub)
+			}
+			out[k] = l
+		case []any:
+			l := make([]any, len(v))
+			for i, x := range v {
+				if m, ok := x.(map[string]any); ok {
+					l[i] = includeFields(m, sub)
+				} else {
+					l[i] = x
+				}
+			}
+			out[k] = l
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }

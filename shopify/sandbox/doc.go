@@ -33,9 +33,21 @@
 // field or mutation the sandbox does not implement answers an error with
 // extensions.code NOT_IMPLEMENTED rather than empty data.
 //
-// bulkOperationRunQuery runs the inner query at once with unbounded
-// connections and stores a COMPLETED BulkOperation whose url serves the
-// JSONL result (no token needed, like Shopify's signed URLs).
+// bulkOperationRunQuery runs the inner query with unbounded connections
+// and stores a BulkOperation whose url serves the JSONL result (no token
+// needed, like Shopify's signed URLs); bulkOperationRunMutation runs a
+// mutation per line of a JSONL file uploaded to the sandbox's own staged
+// upload target. Operations complete at once or after Options.BulkDelay.
+//
+// # Webhooks
+//
+// Webhook subscriptions (GraphQL webhookSubscription* and REST
+// webhooks.json) are stored with the shop. State changes made through the
+// Admin API or the control endpoints send the CoveredTopics to every
+// subscription of the topic: a POST of the object's REST shape signed with
+// Options.APISecret (X-Shopify-Hmac-Sha256) and Shopify's headers, from a
+// bounded queue with bounded, backed-off retries. Stats().Webhooks counts
+// them, WaitDeliveries waits for the queue to drain, Close stops it.
 //
 // # REST
 //
@@ -51,9 +63,11 @@
 // objects?id=GID|type=Type, POST orders|customers|products, POST
 // import/orders|customers|products (a REST or webhook payload stored under
 // its own id, so that tasks run with that event data find their objects),
-// POST faults ({"status":503,"count":2} or {"hang":"3s","count":1}). The
-// same is available in Go: Stats, Reset, Object, IDs, CreateOrder,
-// CreateCustomer, CreateProduct, ImportREST, InjectFault.
+// POST faults ({"status":503,"count":2} or {"hang":"3s","count":1}), POST
+// deliver ({"topic":"orders/paid","id":"<GID>"}), GET webhooks. The same is
+// available in Go: Stats, Reset, Object, IDs, CreateOrder, CreateCustomer,
+// CreateProduct, ImportREST, InjectFault, Deliver, WebhookSubscriptions,
+// WaitDeliveries, Invoices.
 //
 // See README.md in this folder for the operations the library uses most
 // and which of them are implemented.

@@ -190,3 +190,43 @@ func TestDraftOrdersCountREST(t *testing.T) {
 		}
 	}
 }
+
+func TestRefundCreate(t *testing.T) {
+	f := newFixture(t, nil)
+	id, err := f.sb.CreateOrder(OrderSpec{LineItems: []LineItemSpec{{Title: "Mug", Price: 10, Quantity: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.mustData(t, `query($id: ID!) { order(id: $id) { lineItems(first: 1) { nodes { id } } } }`, map[string]any{"id": id})
+	li := dig(d, "order", "lineItems", "nodes", 0, "id")
+	const q = `mutation($in: RefundInput!) { refundCreate(input: $in) { refund { id totalRefundedSet { shopMoney { amount } } } order { displayFinancialStatus } userErrors { field message } } }`
+	for _, tc := range []struct {
+		name      string
+		qty       int
+		wantErr   bool
+		wantState string
+	}{
+		{"too many", 3, true, ""},
+		{"one of two", 1, false, "PARTIALLY_REFUNDED"},
+		{"the other", 1, false, "REFUNDED"},
+		{"nothing left", 1, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := f.mustData(t, q, map[string]any{"in": map[string]any{"orderId": id, "note": "damaged",
+				"refundLineItems": []any{map[string]any{"lineItemId": li, "quantity": tc.qty}}}})
+			if ue, _ := dig(d, "refundCreate", "userErrors").([]any); (len(ue) > 0) != tc.wantErr {
+				t.Fatalf("answer %v", d)
+			}
+			if !tc.wantErr {
+				if dig(d, "refundCreate", "order", "displayFinancialStatus") != tc.wantState || dig(d, "refundCreate", "refund", "totalRefundedSet", "shopMoney", "amount") != "10.0" {
+					t.Errorf("answer %v", d)
+				}
+			}
+		})
+	}
+	_, body := f.rest(t, http.MethodGet, "/admin/api/2026-01/orders/"+itoa(int(legacyID(id)))+"/refunds.json", nil)
+	refunds, _ := body["refunds"].([]any)
+	if len(refunds) != 2 || dig(refunds, 0, "refund_line_items", 0, "quantity") != 1.0 || dig(refunds, 0, "note") != "damaged" {
+		t.Errorf("refunds.json %v", body)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/shopify"
 )
 
 // received is one webhook POST a receiver got.
@@ -236,6 +238,13 @@ func verifyHMAC(t *testing.T, secret string, g received) {
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	if got := g.Header.Get("X-Shopify-Hmac-Sha256"); !hmac.Equal([]byte(got), []byte(want)) {
 		t.Fatalf("X-Shopify-Hmac-Sha256 %q, want %q", got, want)
+	}
+	// The service's own check accepts it, and rejects another secret.
+	if !shopify.VerifyWebhook(g.Body, g.Header.Get("X-Shopify-Hmac-Sha256"), secret) {
+		t.Error("shopify.VerifyWebhook rejects the delivery")
+	}
+	if shopify.VerifyWebhook(g.Body, g.Header.Get("X-Shopify-Hmac-Sha256"), secret+"x") {
+		t.Error("shopify.VerifyWebhook accepts the delivery under another secret")
 	}
 }
 
@@ -488,5 +497,55 @@ func TestCloseFailsPendingRetries(t *testing.T) {
 	st := f.sb.Stats().Webhooks
 	if st.Pending != 0 || st.Failed != 1 || st.Delivered != 0 {
 		t.Errorf("after Close: %+v", st)
+	}
+}
+
+// BenchmarkWebhookDelivery measures signed deliveries of customers/update
+// to a loopback receiver, from the mutation to the receiver's 200.
+func BenchmarkWebhookDelivery(b *testing.B) {
+	sb, err := New(Options{Schema: testSchema(b), AccessToken: testToken, WebhookQueueSize: 100000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	sb.Execute(`mutation($u: String!) { webhookSubscriptionCreate(topic: CUSTOMERS_UPDATE, webhookSubscription: {uri: $u}) { userErrors { message } } }`, map[string]any{"u": srv.URL}, "")
+	b.ResetTimer()
+	for range b.N {
+		sb.Deliver("customers/update", "gid://shopify/Customer/1001")
+	}
+	if err := sb.WaitDeliveries(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if st := sb.Stats().Webhooks; st.Delivered != b.N {
+		b.Fatalf("delivered %d of %d", st.Delivered, b.N)
+	}
+}
+
+func TestIncludeFields(t *testing.T) {
+	f := newFixture(t, fastRetries)
+	rc := newReceiver(t, nil)
+	d := f.mustData(t, `mutation($u: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: $u, includeFields: ["id", "admin_graphql_api_id", "line_items.sku"]}) { userErrors { message } } }`,
+		map[string]any{"u": rc.srv.URL})
+	if ue := dig(d, "webhookSubscriptionCreate", "userErrors").([]any); len(ue) > 0 {
+		t.Fatal(ue)
+	}
+	if _, err := f.sb.CreateOrder(OrderSpec{LineItems: []LineItemSpec{{VariantID: "gid://shopify/ProductVariant/1001"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.wait(t)
+	got := rc.all()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	verifyHMAC(t, DefaultAPISecret, got[0])
+	var p map[string]any
+	json.Unmarshal(got[0].Body, &p)
+	if len(p) != 3 || p["id"] == nil || p["admin_graphql_api_id"] == nil {
+		t.Errorf("payload keys %v", p)
+	}
+	if li := dig(p, "line_items", 0).(map[string]any); len(li) != 1 || li["sku"] == nil {
+		t.Errorf("line item %v", li)
 	}
 }
