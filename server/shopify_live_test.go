@@ -61,14 +61,17 @@ func startShopService(t *testing.T, base string, cfg Config) (*Service, *client)
 	if cfg.NewPipeline == nil {
 		cfg.NewPipeline = StandardPipeline(PipelineOptions{})
 	}
-	if cfg.Shopify.Shop == "" {
-		cfg.Shopify = ShopifyConfig{Shop: sandbox.DefaultShop, AccessToken: sandboxToken, BaseURL: base, APISecret: "sandbox-app-secret"}
-	}
-	svc, err := Open(context.Background(), cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if cfg.Shopify.Shop == "" {
+		// The service's own address is its public URL: the sandbox delivers
+		// webhooks there.
+		cfg.Shopify = ShopifyConfig{Shop: sandbox.DefaultShop, AccessToken: sandboxToken, BaseURL: base,
+			APISecret: sandbox.DefaultAPISecret, PublicURL: "http://" + ln.Addr().String()}
+	}
+	svc, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -530,6 +530,30 @@ func (c *restCall) orderRoutes(o object, rest []string) {
 			return
 		}
 		c.ok(map[string]any{"fulfillment": c.sb.fulfillmentREST(f)})
+	case len(rest) == 2 && rest[0] == "fulfillments" && m == http.MethodPut:
+		// The legacy fulfillment update: tracking number, URL and company.
+		f := c.find("Fulfillment", rest[1])
+		if f == nil || f["order"] != ref(str(o["id"])) {
+			c.notFound()
+			return
+		}
+		in, _ := c.body["fulfillment"].(map[string]any)
+		t := object{}
+		if ti, ok := f["trackingInfo"].([]any); ok && len(ti) > 0 {
+			if old, ok := ti[0].(object); ok {
+				for k, v := range old {
+					t[k] = v
+				}
+			}
+		}
+		for rk, gk := range map[string]string{"tracking_number": "number", "tracking_url": "url", "tracking_company": "company"} {
+			if v, ok := in[rk]; ok {
+				t[gk] = v
+			}
+		}
+		f["trackingInfo"] = []any{t}
+		c.sb.emit("fulfillments/update", f)
+		c.ok(map[string]any{"fulfillment": c.sb.fulfillmentREST(f)})
 	default:
 		c.notFound()
 	}
