@@ -102,6 +102,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"DELETE /v1/event_filters/{name}":                s.deleteEventFilter,
 	}
 	s.shopRoutes(api)
+	s.integrationRoutes(api, mux)
 	for pattern, h := range api {
 		mux.Handle(pattern, s.guard(h))
 	}

@@ -48,6 +48,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/integrations/oauth"
 	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
@@ -86,6 +87,8 @@ type PipelineDeps struct {
 	Logger *slog.Logger
 	// Shopify is the connection to the shop (nil: none can be made).
 	Shopify ShopifyAPI
+	// OAuth holds the connected OAuth accounts the integration actions use.
+	OAuth *oauth.Manager
 	// bulk tracks the bulk operations shopify actions start (nil: none).
 	bulk *bulkOps
 }
@@ -155,6 +158,7 @@ type Service struct {
 	vault    *Vault
 	box      *seal.Box
 	shop     *shopConn
+	oauth    *oauth.Manager
 	scopes   *taskScopes
 	hookSync *webhookSync
 	bulk     *bulkOps
@@ -210,6 +214,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("secret key: %w", err)
 	}
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
+	if s.oauth, err = oauth.New(oauth.Config{Store: st, Box: s.box, Logger: log}); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	if err := s.shop.load(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -226,7 +234,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, OAuth: s.oauth, bulk: s.bulk})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()
