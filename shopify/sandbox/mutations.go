@@ -95,6 +95,7 @@ func mutationTable() map[string]mutationFunc {
 		"draftOrderCreate":               mDraftOrderCreate,
 		"draftOrderComplete":             mDraftOrderComplete,
 		"draftOrderDelete":               mDraftOrderDelete,
+		"flowTriggerReceive":             mFlowTriggerReceive,
 	}
 }
 

@@ -113,6 +113,7 @@ type Sandbox struct {
 	orderNumber int
 	draftNumber int
 	invites     []string
+	flow        []FlowTrigger
 }
 
 // New creates a sandbox with its seeded shop.
