@@ -91,6 +91,8 @@ type PipelineDeps struct {
 	OAuth *oauth.Manager
 	// bulk tracks the bulk operations shopify actions start (nil: none).
 	bulk *bulkOps
+	// apps holds the app integrations' settings (nil: none).
+	apps *appSettings
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -234,7 +236,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s.batcher = store.NewEventBatcher(st, store.BatcherOptions{Logger: log})
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, OAuth: s.oauth, bulk: s.bulk})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, OAuth: s.oauth, bulk: s.bulk, apps: s.appSettings()})
 		if err != nil {
 			_ = s.batcher.Close()
 			_ = st.Close()

@@ -43,6 +43,8 @@ type PipelineOptions struct {
 	// ShopifyCallLimit bounds the Shopify API calls of one task run
 	// (DefaultShopifyCallLimit when zero).
 	ShopifyCallLimit int
+	// Integrations overrides the integration actions' API base URLs.
+	Integrations IntegrationEndpoints
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -68,12 +70,20 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			shop = noShop{}
 		}
 		reg := action.NewRegistry()
+		httpP := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, OAuth: d.oauthTokens()})
 		for name, p := range map[string]action.Performer{
-			"http":    actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log}),
-			"echo":    echo.New(),
-			"cache":   cache.New(st),
-			"event":   event.New(st, loc),
-			"shopify": shopifyPerformer(shop, d.bulk, log),
+			"http":           httpP,
+			"echo":           echo.New(),
+			"cache":          cache.New(st),
+			"event":          event.New(st, loc),
+			"shopify":        shopifyPerformer(shop, d.bulk, log),
+			"slack":          slackPerformer(o, d),
+			"airtable":       airtablePerformer(o, d),
+			"google":         googlePerformer(o, d),
+			"google_sheets":  googleSheetsPerformer(o, d),
+			"google_drive":   googleDrivePerformer(o, d, httpP.Files()),
+			"flow":           flowPerformer(o, shop),
+			"report_toaster": reportToasterPerformer(d),
 		} {
 			if err := reg.Register(name, p); err != nil {
 				return nil, fmt.Errorf("register %s action: %w", name, err)

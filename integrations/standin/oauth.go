@@ -281,4 +281,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func unauthorized(w http.ResponseWriter, body any) {
 	writeJSON(w, http.StatusUnauthorized, body)
 }
-
