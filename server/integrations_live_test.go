@@ -45,7 +45,13 @@ type integrationEnv struct {
 	rt       *standin.ReportToaster
 	oauth    map[string]*standin.OAuthServer
 	hubspot  atomic.Int64 // contacts API calls answered 200
+	incoming atomic.Int64 // Slack incoming webhook posts
+	offset   atomic.Int64 // the store clock's lead over the wall clock, ns
 }
+
+// Now implements store.Clock: the wall clock plus offset, so that delayed
+// subscriptions (…+5.months) can come due in a test.
+func (e *integrationEnv) Now() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) }
 
 const (
 	judgemeSecret = "judgeme-app-secret"
@@ -89,13 +95,23 @@ func startIntegrations(t *testing.T) *integrationEnv {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	})
+	// A Slack incoming webhook (the library posts some messages that way).
+	mux.HandleFunc("POST /slack/incoming/{path...}", func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		if json.NewDecoder(r.Body).Decode(&m) != nil || m["text"] == nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		e.incoming.Add(1)
+		_, _ = io.WriteString(w, "ok")
+	})
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	e.base = ts.URL
 
 	sb, shopBase := startSandbox(t, sandbox.Options{BucketSize: 20000, RestoreRate: 10000, RESTBucketSize: 10000, RESTLeakRate: 10000})
 	e.sb, e.shopBase = sb, shopBase
-	e.svc, e.c = startShopService(t, shopBase, Config{NewPipeline: StandardPipeline(PipelineOptions{
+	e.svc, e.c = startShopService(t, shopBase, Config{StoreClock: e, NewPipeline: StandardPipeline(PipelineOptions{
 		ErrorEvents: true,
 		Integrations: IntegrationEndpoints{
 			SlackBaseURL: e.base + "/slack/api", AirtableBaseURL: e.base + "/airtable",
@@ -420,6 +436,8 @@ func TestIntegrationLibraryLive(t *testing.T) {
 	r := &run.Renderer{Engine: dialect.NewEngine(dialect.Options{})}
 	ctx := context.Background()
 	ids := map[string]string{}
+	tasks := map[string]*task.Task{}
+	later := map[string][]*run.Event{}
 	for _, name := range integrationTasks {
 		raw, err := os.ReadFile(filepath.Join(dir, name+".json"))
 		if err != nil {
@@ -430,7 +448,7 @@ func TestIntegrationLibraryLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		filled, _ := run.SampleRequiredOptions(tk, tk.Options)
-		for _, k := range filled.Keys() {
+		for _, k := range tk.Options.Keys() {
 			if v, ok := opts[k]; ok {
 				cv, err := value.FromJSON(mustJSON(t, v))
 				if err != nil {
@@ -454,9 +472,50 @@ func TestIntegrationLibraryLive(t *testing.T) {
 				continue
 			}
 			seen[pr.Event.Topic] = true
+			if sheetTasks[name] && pr.Event.Topic != "mechanic/user/trigger" {
+				later[name] = append(later[name], pr.Event) // after the spreadsheet exists
+				continue
+			}
 			e.fire(t, id, pr.Event, payloads)
 		}
+		tasks[name] = tk
 	}
+	waitIdle(t, e.c, 3*time.Minute)
+
+	// As a merchant does: run the sheet tasks once to create their
+	// spreadsheet, copy its id into the options, then let events arrive.
+	for name := range sheetTasks {
+		id := ids[name]
+		sheetID := ""
+		for _, ar := range listRuns(t, e.svc.Store(), store.KindAction, id) {
+			var res map[string]any
+			if ar.ActionType == "google_sheets" && json.Unmarshal(ar.Result, &res) == nil && res["spreadsheet_id"] != nil {
+				sheetID = res["spreadsheet_id"].(string)
+			}
+		}
+		if sheetID == "" {
+			t.Fatalf("%s: no spreadsheet was created", name)
+		}
+		tk := tasks[name]
+		tk.Options.Set("spreadsheet_id", sheetID)
+		if _, ok := tk.Options.Get("create_sheet_mode__boolean"); ok {
+			tk.Options.Set("create_sheet_mode__boolean", false)
+		}
+		def, _ := tk.MarshalJSON()
+		e.c.want(http.StatusOK, "PUT", "/v1/tasks/"+id, json.RawMessage(def))
+		for _, ev := range later[name] {
+			if ev.Topic == "shopify/customer/tags_added" {
+				ev = &run.Event{Topic: ev.Topic, Data: mustValue(t, map[string]any{
+					"customerId": e.sb.IDs("Customer")[0], "tags": []any{"shopify-forms-1"}, "occurredAt": "2026-01-02T05:00:00.000Z",
+				})}
+			}
+			e.fire(t, id, ev, payloads)
+		}
+	}
+	waitIdle(t, e.c, 3*time.Minute)
+	// Delayed subscriptions (shopify/orders/create+5.months) come due.
+	e.offset.Store(int64(200 * 24 * time.Hour))
+	e.c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": "user/clock/advanced", "data": nil})
 	waitIdle(t, e.c, 3*time.Minute)
 
 	var problems []string
@@ -468,6 +527,9 @@ func TestIntegrationLibraryLive(t *testing.T) {
 		types := map[string]int{}
 		failed := 0
 		for _, tr := range trs {
+			if os.Getenv("SPROCKET_INTEGRATION_DEBUG") == name {
+				t.Logf("%s: %s task run %s: logs %s", name, tr.Status, tr.Error, tr.Logs)
+			}
 			if tr.Status != store.StatusSuccess && tr.Status != store.StatusPending {
 				failed++
 				problems = append(problems, fmt.Sprintf("%s: task run %s: %s", name, tr.Status, tr.Error))
@@ -501,6 +563,21 @@ func TestIntegrationLibraryLive(t *testing.T) {
 	}
 }
 
+// sheetTasks create their spreadsheet on a manual run first.
+var sheetTasks = map[string]bool{
+	"add-new-shopify-forms-submissions-to-a-google-sheet": true,
+	"demonstration-add-new-orders-to-google-sheet":        true,
+}
+
+func mustValue(t *testing.T, v any) any {
+	t.Helper()
+	cv, err := value.FromJSON(mustJSON(t, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cv
+}
+
 func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -532,10 +609,19 @@ func (e *integrationEnv) fire(t *testing.T, id string, ev *run.Event, payloads *
 	case strings.HasPrefix(base, "report_toaster/"):
 		e.deliver("report_toaster", "/"+strings.TrimPrefix(base, "report_toaster/"), data)
 		return
-	case strings.HasPrefix(base, "shopify/"):
+	case strings.HasPrefix(base, "shopify/") && base != "shopify/customer/tags_added":
 		if p := payloads.get(t, base); p != nil {
 			data = p
 		}
+	case base == "mechanic/user/text":
+		order, _ := e.sb.Object(e.sb.IDs("Order")[0])
+		data = mustJSON(t, order["name"])
+	case base == "mechanic/emails/received":
+		csv := "Order ID,Cost\n1001,6.54\n1002,4.76\n"
+		data = mustJSON(t, map[string]any{
+			"from": "reports@pirateship.com", "to": "shop@example.com", "subject": "Shipping Costs", "text": "attached",
+			"attachments": []any{map[string]any{"filename": "shipments.csv", "content_type": "text/csv", "content": base64.StdEncoding.EncodeToString([]byte(csv))}},
+		})
 	}
 	e.c.want(http.StatusCreated, "POST", "/v1/events", map[string]any{"topic": base, "data": data, "task_ids": []string{id}})
 }

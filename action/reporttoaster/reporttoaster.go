@@ -7,8 +7,9 @@
 // "file" ({"format": "json"|"csv"|"pdf", "include_headers"}), "meta"};
 // each finished report comes back as a report_toaster/reports/create (or
 // /fail) event, inline data limited to 10 MB. An update operation takes
-// Order, an array of merge-patch objects with an "id" and only
-// shipping_cost and/or transaction_fees.
+// Order, an array of merge-patch objects identifying an order by "id"
+// (or, as library tasks do, by "name") and setting only shipping_cost
+// and/or transaction_fees (numbers, numeric strings or null).
 //
 // The request is a JSON POST of the options (plus the shop's domain) to
 // the configured Report Toaster endpoint with the configured API key as a
@@ -24,6 +25,8 @@ import (
 	"math/big"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -84,7 +87,21 @@ func (p *Performer) Validate(raw any) error {
 }
 
 var formats = []string{"json", "csv", "pdf"}
-var updatable = []string{"id", "shipping_cost", "transaction_fees"}
+var updatable = []string{"id", "name", "shipping_cost", "transaction_fees"}
+
+func nonEmpty(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.TrimSpace(s) != ""
+}
+
+func numericString(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil
+}
 
 func isNumber(v any) bool {
 	switch v.(type) {
@@ -151,10 +168,10 @@ func parse(raw any) (*value.Map, error) {
 			if !ok {
 				return nil, invalid(field, "must be a hash, got %s", value.TypeName(item))
 			}
-			if id, _ := im.Get("id"); !isNumber(id) {
-				if s, ok := id.(string); !ok || s == "" {
-					return nil, invalid(field+".id", "is required (the order's id)")
-				}
+			id, _ := im.Get("id")
+			name, _ := im.Get("name")
+			if !isNumber(id) && !nonEmpty(id) && !nonEmpty(name) {
+				return nil, invalid(field+".id", "is required (the order's id; its name is accepted too)")
 			}
 			var err error
 			im.Each(func(k string, v any) bool {
@@ -162,8 +179,8 @@ func parse(raw any) (*value.Map, error) {
 					err = invalid(field+"."+k, "cannot be updated; only shipping_cost and transaction_fees can")
 					return false
 				}
-				if k != "id" && v != nil && !isNumber(v) {
-					err = invalid(field+"."+k, "must be a number or null, got %s", value.TypeName(v))
+				if (k == "shipping_cost" || k == "transaction_fees") && v != nil && !isNumber(v) && !numericString(v) {
+					err = invalid(field+"."+k, "must be a number or null, got %v", v)
 					return false
 				}
 				return true
