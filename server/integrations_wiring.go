@@ -32,6 +32,9 @@ type IntegrationEndpoints struct {
 	GoogleDocsBaseURL string
 	// FlowHandles overrides the Flow trigger handles (see flow.DefaultHandles).
 	FlowHandles map[string]string
+	// HTTPTransport, when set, is the http action's transport (tests route
+	// hosts that library tasks hard-code to loopback stand-ins).
+	HTTPTransport http.RoundTripper
 }
 
 // integrationHTTP is the client of the integration actions: bounded per call.

@@ -70,7 +70,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			shop = noShop{}
 		}
 		reg := action.NewRegistry()
-		httpP := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, OAuth: d.oauthTokens()})
+		httpP := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, OAuth: d.oauthTokens(), Transport: o.Integrations.HTTPTransport})
 		for name, p := range map[string]action.Performer{
 			"http":           httpP,
 			"echo":           echo.New(),

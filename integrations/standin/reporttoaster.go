@@ -36,6 +36,9 @@ func (rt *ReportToaster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch in["operation"] {
 	case "report":
 		batch, _ := in["batch"].([]any)
+		if batch == nil {
+			batch, _ = in["reports"].([]any)
+		}
 		ids := []any{}
 		for _, item := range batch {
 			m, _ := item.(map[string]any)
