@@ -479,7 +479,10 @@ func (g *Google) sheetsAPI(w http.ResponseWriter, r *http.Request, d *drive, res
 	case sub == "" && verb == "batchUpdate" && r.Method == http.MethodPost:
 		g.batchUpdate(w, s, body)
 	case strings.HasPrefix(sub, "values/"):
-		rawRange, valueVerb, _ := strings.Cut(strings.TrimPrefix(sub, "values/"), ":")
+		rawRange, valueVerb := strings.TrimPrefix(sub, "values/"), ""
+		if i := strings.LastIndex(rawRange, ":"); i >= 0 && (rawRange[i+1:] == "append" || rawRange[i+1:] == "clear") {
+			rawRange, valueVerb = rawRange[:i], rawRange[i+1:]
+		}
 		rng, err := url.PathUnescape(rawRange)
 		if err != nil {
 			gerr(w, http.StatusBadRequest, err.Error())
