@@ -701,3 +701,80 @@ func locksmithPayload(e *integrationEnv) []byte {
 		"customer": map[string]any{"id": numericID(gid), "admin_graphql_api_id": gid, "email": "test@example.com"},
 	}})
 }
+
+// TestAppDeliveries sends app events through the service: Flow's action
+// signed with the Shopify app's secret (restricted to one task), an
+// Appstle delivery with Svix signatures, and forged deliveries refused.
+func TestAppDeliveries(t *testing.T) {
+	e := startIntegrations(t)
+	flowTask := e.createTask("from flow", []string{"user/flow/order"}, `{% log got: event.data %}`)
+	other := e.createTask("also subscribed", []string{"user/flow/order"}, `{% log other: event.data %}`)
+	post := func(path string, body []byte, h http.Header) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", e.c.base+path, bytes.NewReader(body))
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	flowBody := mustJSON(t, map[string]any{"shop_id": 1, "shopify_domain": sandbox.DefaultShop, "action_run_id": "r1", "handle": "send-to-mechanic",
+		"properties": map[string]any{"Event topic": "user/flow/order", "Event data": `{"order_id": 12}`, "Task ID": flowTask}})
+	sig := func(key string, b []byte) string {
+		m := hmac.New(sha256.New, []byte(key))
+		m.Write(b)
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	st, out := post("/integrations/flow", flowBody, http.Header{"X-Shopify-Hmac-Sha256": {sig("sandbox-app-secret", flowBody)}})
+	if st != http.StatusAccepted || out["topic"] != "user/flow/order" {
+		t.Fatalf("flow delivery: %d %v", st, out)
+	}
+	waitIdle(t, e.c, time.Minute)
+	if n := len(listRuns(t, e.svc.Store(), store.KindTask, flowTask)); n != 1 {
+		t.Fatalf("flow task runs: %d", n)
+	}
+	if n := len(listRuns(t, e.svc.Store(), store.KindTask, other)); n != 0 {
+		t.Fatalf("the event reached a task it was not for: %d runs", n)
+	}
+	forged := []struct {
+		path string
+		h    http.Header
+	}{
+		{"/integrations/flow", http.Header{"X-Shopify-Hmac-Sha256": {sig("wrong", flowBody)}}},
+		{"/integrations/flow", http.Header{}},
+		{"/integrations/judgeme", http.Header{"Judgeme-Hmac-Sha256": {sig("wrong", flowBody)}}},
+		{"/integrations/appstle_subscriptions", http.Header{"Svix-Id": {"m"}, "Svix-Timestamp": {"1"}, "Svix-Signature": {"v1,x"}}},
+	}
+	for _, f := range forged {
+		if st, out := post(f.path, flowBody, f.h); st != http.StatusUnauthorized {
+			t.Errorf("%s forged: %d %v", f.path, st, out)
+		}
+	}
+	// Appstle through Svix.
+	key := []byte("appstle-signing-key-0123456789ab")
+	e.c.want(http.StatusOK, "PUT", "/v1/integrations/appstle_subscriptions", map[string]any{"secret": "whsec_" + base64.StdEncoding.EncodeToString(key)})
+	appstleTask := e.createTask("appstle", []string{"appstle_subscriptions/subscriptions/create"}, `{% log contract: event.data.data.id %}`)
+	body := mustJSON(t, map[string]any{"shop": sandbox.DefaultShop, "type": "subscription.created", "data": map[string]any{"id": "gid://shopify/SubscriptionContract/3344444"}})
+	ts := fmt.Sprint(time.Now().Unix())
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("msg_1." + ts + "." + string(body)))
+	st, out = post("/integrations/appstle_subscriptions", body, http.Header{"Svix-Id": {"msg_1"}, "Svix-Timestamp": {ts}, "Svix-Signature": {"v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))}})
+	if st != http.StatusAccepted || out["topic"] != "appstle_subscriptions/subscriptions/create" {
+		t.Fatalf("appstle: %d %v", st, out)
+	}
+	waitIdle(t, e.c, time.Minute)
+	runs := listRuns(t, e.svc.Store(), store.KindTask, appstleTask)
+	if len(runs) != 1 || !strings.Contains(string(runs[0].Logs), "SubscriptionContract/3344444") {
+		t.Fatalf("appstle task: %+v", runs)
+	}
+	list := e.c.want(http.StatusOK, "GET", "/v1/integrations", nil)
+	raw, _ := json.Marshal(list)
+	if strings.Contains(string(raw), judgemeSecret) || strings.Contains(string(raw), rtAPIKey) {
+		t.Fatalf("GET /v1/integrations shows secrets: %s", raw)
+	}
+}
