@@ -316,6 +316,10 @@ func (p *Performer) perform(ctx context.Context, req action.Request) (action.Res
 	start := time.Now()
 	resp, data, err := p.doSigned(ctx, o, eb)
 	if err != nil {
+		var te *tokenErr
+		if errors.As(err, &te) {
+			return action.Result{}, usedSecrets, te.err // already classified
+		}
 		return action.Result{}, usedSecrets, p.requestError(parent, o.method, shown, err)
 	}
 	p.logger.LogAttrs(ctx, slog.LevelDebug, "http action",

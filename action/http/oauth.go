@@ -55,13 +55,20 @@ func parseOAuth(m *value.Map) (*oauthRef, error) {
 	return ref, nil
 }
 
+// tokenErr carries a classified failure to get a token past the
+// request error classification.
+type tokenErr struct{ err error }
+
+func (e *tokenErr) Error() string { return e.err.Error() }
+func (e *tokenErr) Unwrap() error { return e.err }
+
 // tokenError classifies a failure to get a token.
 func tokenError(ref *oauthRef, err error) error {
 	err = fmt.Errorf("http action: oauth %s account %q: %w", ref.provider, ref.account, err)
 	if errors.Is(err, oauth.ErrNoAccount) || errors.Is(err, oauth.ErrReconnect) || errors.Is(err, oauth.ErrUnknownProvider) {
-		return action.Failed(err)
+		return &tokenErr{action.Failed(err)}
 	}
-	return action.Transient(err)
+	return &tokenErr{action.Transient(err)}
 }
 
 // doSigned sends the request, signed with the oauth option's account when
@@ -71,7 +78,7 @@ func (p *Performer) doSigned(ctx context.Context, o *options, eb encodedBody) (*
 		return p.do(ctx, o, eb)
 	}
 	if p.cfg.OAuth == nil {
-		return nil, nil, action.Failed(errors.New("http action: the oauth option is not available: this server has no OAuth connections configured"))
+		return nil, nil, &tokenErr{action.Failed(errors.New("http action: the oauth option is not available: this server has no OAuth connections configured"))}
 	}
 	ref := o.oauth
 	tok, err := p.cfg.OAuth.Token(ctx, ref.provider, ref.account)
