@@ -14,7 +14,9 @@ import (
 
 type endpoint struct{ ep reporttoaster.Endpoint }
 
-func (e endpoint) ReportToasterEndpoint(context.Context) (reporttoaster.Endpoint, error) { return e.ep, nil }
+func (e endpoint) ReportToasterEndpoint(context.Context) (reporttoaster.Endpoint, error) {
+	return e.ep, nil
+}
 
 func TestReportToaster(t *testing.T) {
 	rt := &standin.ReportToaster{APIKey: "key"}
