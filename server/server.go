@@ -33,7 +33,11 @@
 //   - globals and secrets, as in Mechanic's v1 API: GET /v1/globals,
 //     PUT/DELETE /v1/globals/{key}, GET /v1/secrets, PUT/DELETE
 //     /v1/secrets/{key};
-//   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name}.
+//   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name};
+//   - OAuth connections and app integrations (oauth_api.go, appevents.go):
+//     /v1/oauth/providers[/{name}], POST /v1/oauth/{provider}/connect,
+//     /v1/oauth/accounts[/{provider}/{account}], GET /oauth/callback,
+//     /v1/integrations[/{app}] and POST /integrations/{app}[/…].
 package server
 
 import (
