@@ -108,13 +108,20 @@ func (a *appSettings) ReportToasterEndpoint(ctx context.Context) (reporttoaster.
 //   - PUT /v1/integrations/{app} {"secret", "api_url", "api_key"} and
 //     DELETE /v1/integrations/{app};
 //   - POST /integrations/{app} and /integrations/{app}/{subject}/{verb}
-//     (unauthenticated; each delivery's signature is verified).
+//     (unauthenticated; each delivery's signature is verified);
+//   - run links (runlinks.go): POST /v1/run_links mints a signed link,
+//     GET/POST /run/tasks[/{id}] shows and follows it.
 func (s *Service) appEventRoutes(api map[string]apiHandler, mux *http.ServeMux) {
 	api["GET /v1/integrations"] = s.listApps
 	api["PUT /v1/integrations/{app}"] = s.putApp
 	api["DELETE /v1/integrations/{app}"] = s.deleteApp
 	mux.HandleFunc("POST /integrations/{app}", s.appDelivery)
 	mux.HandleFunc("POST /integrations/{app}/{rest...}", s.appDelivery)
+	api["POST /v1/run_links"] = s.createRunLink
+	for _, p := range []string{runLinkPath, runLinkPath + "/{id}"} {
+		mux.HandleFunc("GET "+p, s.serveRunLink)
+		mux.HandleFunc("POST "+p, s.serveRunLink)
+	}
 }
 
 func (s *Service) appSettings() *appSettings {

@@ -809,3 +809,71 @@ func TestAppDeliveries(t *testing.T) {
 		t.Fatalf("GET /v1/integrations shows secrets: %s", raw)
 	}
 }
+
+// TestRunLinks mints run links and follows them as a browser would.
+func TestRunLinks(t *testing.T) {
+	e := startIntegrations(t)
+	id := e.createTask("manual", []string{"mechanic/user/trigger", "mechanic/user/text"}, `{% log topic: event.topic, data: event.data %}`)
+	orderTask := e.createTask("orders", []string{"mechanic/user/order"}, `{% log name: order.name %}`)
+	open := func(method, link string) (int, string) {
+		req, _ := http.NewRequest(method, link, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	runs := func(task string) []store.Run {
+		waitIdle(t, e.c, time.Minute)
+		return listRuns(t, e.svc.Store(), store.KindTask, task)
+	}
+	trig := e.c.want(http.StatusCreated, "POST", "/v1/run_links", map[string]any{"task_id": id})["url"].(string)
+	if st, body := open("GET", trig); st != http.StatusOK || !strings.Contains(body, "<form method=\"post\">") {
+		t.Fatalf("GET: %d %s", st, body)
+	}
+	if n := len(runs(id)); n != 0 {
+		t.Fatalf("GET started %d runs", n)
+	}
+	if st, body := open("POST", trig); st != http.StatusOK || !strings.Contains(body, "Started") {
+		t.Fatalf("POST: %d %s", st, body)
+	}
+	text := e.c.want(http.StatusCreated, "POST", "/v1/run_links", map[string]any{"task_id": id, "data": "drink me!"})["url"].(string)
+	if !strings.Contains(text, "data=drink+me%21") {
+		t.Fatalf("text link: %s", text)
+	}
+	if st, _ := open("POST", text); st != http.StatusOK {
+		t.Fatalf("text POST: %d", st)
+	}
+	got := runs(id)
+	logs := ""
+	for _, r := range got {
+		logs += string(r.Logs)
+	}
+	if len(got) != 2 || !strings.Contains(logs, "mechanic/user/trigger") || !strings.Contains(logs, "drink me!") {
+		t.Fatalf("runs: %d %s", len(got), logs)
+	}
+	tampered := strings.Replace(text, "drink", "eat", 1)
+	if st, _ := open("POST", tampered); st != http.StatusForbidden {
+		t.Fatalf("tampered: %d", st)
+	}
+	short := e.c.want(http.StatusCreated, "POST", "/v1/run_links", map[string]any{"task_id": id, "expires_in": 1})["url"].(string)
+	time.Sleep(2100 * time.Millisecond)
+	if st, _ := open("POST", short); st != http.StatusGone {
+		t.Fatalf("expired: %d", st)
+	}
+	orders := e.sb.IDs("Order")
+	res := e.c.want(http.StatusCreated, "POST", "/v1/run_links", map[string]any{"resource_type": "order", "ids": []any{numericID(orders[0]), numericID(orders[1])}})["url"].(string)
+	if !strings.Contains(res, "/run/tasks?") || !strings.Contains(res, "ids%5B%5D=") {
+		t.Fatalf("resource link: %s", res)
+	}
+	if st, body := open("POST", res); st != http.StatusOK {
+		t.Fatalf("resource POST: %d %s", st, body)
+	}
+	if n := len(runs(orderTask)); n != 2 {
+		t.Fatalf("order task runs: %d", n)
+	}
+	e.c.want(http.StatusUnprocessableEntity, "POST", "/v1/run_links", map[string]any{"task_id": orderTask})
+	e.c.want(http.StatusUnprocessableEntity, "POST", "/v1/run_links", map[string]any{"resource_type": "planet", "ids": []any{1}})
+}
