@@ -877,3 +877,45 @@ func TestRunLinks(t *testing.T) {
 	e.c.want(http.StatusUnprocessableEntity, "POST", "/v1/run_links", map[string]any{"task_id": orderTask})
 	e.c.want(http.StatusUnprocessableEntity, "POST", "/v1/run_links", map[string]any{"resource_type": "planet", "ids": []any{1}})
 }
+
+// TestOAuthAPIErrors checks the OAuth API's answers to bad requests.
+func TestOAuthAPIErrors(t *testing.T) {
+	e := startIntegrations(t)
+	tests := []struct {
+		method, path string
+		body         any
+		status       int
+		field        string
+	}{
+		{"PUT", "/v1/oauth/providers/dropbox", map[string]any{"token_url": "https://api.dropboxapi.com/oauth2/token"}, http.StatusUnprocessableEntity, "authorize_url"},
+		{"PUT", "/v1/oauth/providers/dropbox", map[string]any{"authorize_url": "notaurl", "token_url": "https://t"}, http.StatusUnprocessableEntity, "authorize_url"},
+		{"PUT", "/v1/oauth/providers/Drop%20Box", map[string]any{}, http.StatusUnprocessableEntity, "name"},
+		{"PUT", "/v1/oauth/providers/dropbox", map[string]any{"name": "other"}, http.StatusUnprocessableEntity, "name"},
+		{"GET", "/v1/oauth/providers/nope", nil, http.StatusNotFound, ""},
+		{"POST", "/v1/oauth/nope/connect", map[string]any{}, http.StatusNotFound, ""},
+		{"POST", "/v1/oauth/slack/connect", map[string]any{"account": "a/b"}, http.StatusUnprocessableEntity, "account"},
+		{"DELETE", "/v1/oauth/accounts/slack/nobody", nil, http.StatusNotFound, ""},
+		{"PUT", "/v1/integrations/zapier", map[string]any{"secret": "x"}, http.StatusNotFound, "app"},
+		{"PUT", "/v1/integrations/judgeme", map[string]any{"api_url": "https://x"}, http.StatusUnprocessableEntity, "api_url"},
+	}
+	for _, tt := range tests {
+		st, out := e.c.do(tt.method, tt.path, tt.body)
+		if st != tt.status {
+			t.Errorf("%s %s: %d %v, want %d", tt.method, tt.path, st, out, tt.status)
+			continue
+		}
+		if tt.field != "" {
+			if f, _ := out["error"].(map[string]any)["field"].(string); f != tt.field {
+				t.Errorf("%s %s: field %q, want %q (%v)", tt.method, tt.path, f, tt.field, out)
+			}
+		}
+	}
+	// Unconfigured built-in: the client id is missing.
+	e.c.want(http.StatusOK, "DELETE", "/v1/oauth/providers/airtable", nil)
+	e.c.want(http.StatusConflict, "POST", "/v1/oauth/airtable/connect", map[string]any{})
+	// Without the API token nothing is answered.
+	st, _ := (&client{t: t, base: e.c.base}).do("GET", "/v1/oauth/accounts", nil)
+	if st != http.StatusUnauthorized {
+		t.Fatalf("no token: %d", st)
+	}
+}
