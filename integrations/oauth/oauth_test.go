@@ -288,3 +288,30 @@ func TestProviderRegistry(t *testing.T) {
 		t.Fatalf("deleted provider: %v", err)
 	}
 }
+
+// TestConcurrentRefresh: many runs needing a token at expiry cause one refresh.
+func TestConcurrentRefresh(t *testing.T) {
+	e := newEnv(t, time.Hour, false)
+	ctx := context.Background()
+	if _, err := e.m.PutProvider(ctx, e.provider("hubspot")); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Identity = map[string]any{"email": "a@example.com"}
+	e.dance(t, "hubspot", "")
+	e.clk.add(time.Hour)
+	var wg sync.WaitGroup
+	toks := make([]string, 16)
+	errs := make([]error, 16)
+	for i := range toks {
+		wg.Go(func() { toks[i], errs[i] = e.m.Token(ctx, "hubspot", "a@example.com") })
+	}
+	wg.Wait()
+	for i := range toks {
+		if errs[i] != nil || toks[i] != toks[0] {
+			t.Fatalf("token %d: %q %v (first %q)", i, toks[i], errs[i], toks[0])
+		}
+	}
+	if n := e.srv.Count("refresh"); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+}
