@@ -152,15 +152,15 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 		folders, name, _ := gapi.SplitPath(u.path)
 		f, err := p.files.Generate(ctx, name, u.spec)
 		if err != nil {
-			return partial(out, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
+			return partial(out, o.overwrite, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
 		}
 		folder, err := p.g.EnsureFolders(ctx, o.account, folders)
 		if err != nil {
-			return partial(out, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
+			return partial(out, o.overwrite, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
 		}
 		meta, err := p.upload(ctx, o, folder, name, f)
 		if err != nil {
-			return partial(out, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
+			return partial(out, o.overwrite, fmt.Errorf("google_drive action: uploads.%s: %w", u.path, err))
 		}
 		r := value.NewMap(5)
 		r.Set("id", meta.ID)
@@ -175,10 +175,15 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 	return action.Result{Value: res}, nil
 }
 
-// partial fails the run, keeping the uploads that were made.
-func partial(done *value.Map, err error) (action.Result, error) {
+// partial fails the run, keeping the uploads that were made. Once files
+// were created, a retry would create them again, so the failure is
+// permanent unless overwrite makes a retry replace them.
+func partial(done *value.Map, overwrite bool, err error) (action.Result, error) {
 	if done.Len() == 0 {
 		return action.Result{}, err
+	}
+	if !overwrite {
+		err = action.Failed(fmt.Errorf("%w (not retried: %d file(s) were already uploaded)", err, done.Len()))
 	}
 	res := value.NewMap(1)
 	res.Set("uploads", done)

@@ -435,6 +435,8 @@ func (p *Performer) Perform(ctx context.Context, req action.Request) (action.Res
 func (p *Performer) perform(ctx context.Context, o *opts) (*value.Map, error) {
 	switch o.op {
 	case "create_spreadsheet":
+		// A failure after the spreadsheet exists is permanent (not
+		// retried), so that a retry does not create a second one.
 		return p.create(ctx, o)
 	case "append_rows":
 		rng, err := p.target(ctx, o)
@@ -523,7 +525,7 @@ func (p *Performer) perform(ctx context.Context, o *opts) (*value.Map, error) {
 		if o.hasRows && len(o.rows) > 0 {
 			ur, err := p.writeRows(ctx, o, quoteSheet(o.sheetName)+"!A1", o.rows, true)
 			if err != nil {
-				return nil, fmt.Errorf("sheet %q was added, but writing its rows failed: %w", o.sheetName, err)
+				return nil, action.Failed(fmt.Errorf("sheet %q was added, but writing its rows failed: %w", o.sheetName, err))
 			}
 			r.Set("updated_rows", ur.UpdatedRows)
 			r.Set("updated_columns", ur.UpdatedColumns)
@@ -618,7 +620,7 @@ func (p *Performer) create(ctx context.Context, o *opts) (*value.Map, error) {
 	r.Set("title", s.Properties.Title)
 	if o.hasRows && len(o.rows) > 0 && len(s.Sheets) > 0 {
 		if _, err := p.writeRows(ctx, o, quoteSheet(s.Sheets[0].Properties.Title)+"!A1", o.rows, true); err != nil {
-			return nil, fmt.Errorf("spreadsheet %s was created, but writing its rows failed: %w", o.id, err)
+			return nil, action.Failed(fmt.Errorf("spreadsheet %s was created, but writing its rows failed: %w", o.id, err))
 		}
 	}
 	if named_ != nil {
@@ -632,7 +634,7 @@ func (p *Performer) create(ctx context.Context, o *opts) (*value.Map, error) {
 		for _, n := range named_ {
 			if len(n.rows) > 0 {
 				if _, err := p.writeRows(ctx, o, quoteSheet(n.name)+"!A1", n.rows, true); err != nil {
-					return nil, fmt.Errorf("spreadsheet %s was created, but writing sheet %q failed: %w", o.id, n.name, err)
+					return nil, action.Failed(fmt.Errorf("spreadsheet %s was created, but writing sheet %q failed: %w", o.id, n.name, err))
 				}
 			}
 		}
@@ -646,7 +648,7 @@ func (p *Performer) create(ctx context.Context, o *opts) (*value.Map, error) {
 			err = p.g.Move(ctx, o.account, o.id, folder)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("spreadsheet %s was created, but moving it to %q failed: %w", o.id, fp, err)
+			return nil, action.Failed(fmt.Errorf("spreadsheet %s was created, but moving it to %q failed: %w", o.id, fp, err))
 		}
 		r.Set("folder_path", strings.Trim(fp, "/"))
 	} else {

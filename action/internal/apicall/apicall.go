@@ -84,14 +84,24 @@ func (c *Client) httpClient() *http.Client {
 	return &http.Client{Timeout: DefaultTimeout}
 }
 
+// NotSentError marks a failure that happened before the request was
+// sent (getting a token), so callers know the service saw nothing.
+type NotSentError struct{ Err error }
+
+// Error returns the wrapped error's message.
+func (e *NotSentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped (classified) error.
+func (e *NotSentError) Unwrap() error { return e.Err }
+
 // TokenError classifies a token failure: a missing account or a grant
 // that must be reconnected is permanent, anything else (the token
-// endpoint unreachable) transient.
+// endpoint unreachable) transient. The result is a *NotSentError.
 func (c *Client) TokenError(account string, err error) error {
 	if errors.Is(err, oauth.ErrNoAccount) || errors.Is(err, oauth.ErrReconnect) || errors.Is(err, oauth.ErrUnknownProvider) {
-		return action.Failed(fmt.Errorf("%s action: account %q: %w", c.Type, account, err))
+		return &NotSentError{action.Failed(fmt.Errorf("%s action: account %q: %w", c.Type, account, err))}
 	}
-	return action.Transient(fmt.Errorf("%s action: account %q: token: %w", c.Type, account, err))
+	return &NotSentError{action.Transient(fmt.Errorf("%s action: account %q: token: %w", c.Type, account, err))}
 }
 
 // Do sends req with the account's token; on a rejected token it refreshes

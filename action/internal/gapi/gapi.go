@@ -80,7 +80,8 @@ func (g *Client) Do(ctx context.Context, c Call, out any) ([]byte, error) {
 	}
 	resp, err := g.API.Do(ctx, apicall.Request{Account: c.Account, Method: c.Method, URL: c.URL, Header: h, Body: body})
 	if err != nil {
-		if !c.Retry && action.Classify(err) == action.KindTransient {
+		var notSent *apicall.NotSentError
+		if !c.Retry && action.Classify(err) == action.KindTransient && !errors.As(err, &notSent) {
 			return nil, action.Failed(fmt.Errorf("%w (not retried: Google may already have applied this change)", err))
 		}
 		return nil, err
