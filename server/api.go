@@ -133,6 +133,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		"DELETE /v1/email_templates/{name}":              s.deleteEmailTemplate,
 	}
 	s.shopRoutes(api)
+	s.integrationRoutes(api, mux)
 	for pattern, h := range api {
 		mux.Handle(pattern, s.guardAs(classify(pattern), h))
 	}

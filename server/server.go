@@ -42,6 +42,10 @@
 //   - event filters: GET /v1/event_filters, PUT/DELETE /v1/event_filters/{name};
 //   - email templates: GET /v1/email_templates, GET/PUT/DELETE
 //     /v1/email_templates/{name} (PUT takes {"body": "<Liquid>"}).
+//   - OAuth connections and app integrations (oauth_api.go, appevents.go):
+//     /v1/oauth/providers[/{name}], POST /v1/oauth/{provider}/connect,
+//     /v1/oauth/accounts[/{provider}/{account}], GET /oauth/callback,
+//     /v1/integrations[/{app}] and POST /integrations/{app}[/…].
 //
 // GET /v1/openapi.json (no token) documents every route; docs/api.md is a guide.
 package server
@@ -62,6 +66,7 @@ import (
 	"github.com/sprocketrun/sprocket/dialect"
 	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/integrations/oauth"
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
@@ -103,11 +108,15 @@ type PipelineDeps struct {
 	Logger *slog.Logger
 	// Shopify is the connection to the shop (nil: none can be made).
 	Shopify ShopifyAPI
+	// OAuth holds the connected OAuth accounts the integration actions use.
+	OAuth *oauth.Manager
 	// bulk tracks the bulk operations shopify actions start (nil: none).
 	bulk *bulkOps
 	// Files keeps the files of files actions; the service serves them at
 	// files.PathPrefix.
 	Files *files.Store
+	// apps holds the app integrations' settings (nil: none).
+	apps *appSettings
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -206,6 +215,7 @@ type Service struct {
 	vault     *Vault
 	box       *seal.Box
 	shop      *shopConn
+	oauth     *oauth.Manager
 	scopes    *taskScopes
 	hookSync  *webhookSync
 	bulk      *bulkOps
@@ -285,6 +295,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return fail(fmt.Errorf("secret key: %w", err))
 	}
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
+	if s.oauth, err = oauth.New(oauth.Config{Store: st, Box: s.box, Logger: log}); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	if err := s.shop.load(ctx); err != nil {
 		return fail(err)
 	}
@@ -304,7 +318,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, bulk: s.bulk, Files: s.files})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}

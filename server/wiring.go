@@ -64,6 +64,8 @@ type PipelineOptions struct {
 	// PDF renders the pdf file generator (e.g. a *chromium.Renderer); nil
 	// makes pdf generators fail with a clear error.
 	PDF filegen.PDFRenderer
+	// Integrations overrides the integration actions' API base URLs.
+	Integrations IntegrationEndpoints
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -93,7 +95,8 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		// The http performer downloads for the url generator, under the same
 		// network policy as http actions.
 		gens := &filegen.Generators{PDF: o.PDF}
-		httpPerf := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, Files: gens.For(actionhttp.Type, "files")})
+		httpPerf := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, Files: gens.For(actionhttp.Type, "files"),
+			OAuth: d.oauthTokens(), Transport: o.Integrations.HTTPTransport})
 		gens.Fetcher = httpPerf
 		emailCfg := o.Email
 		if emailCfg.Logger == nil {
@@ -104,13 +107,20 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			return nil, err
 		}
 		performers := map[string]action.Performer{
-			"http":    httpPerf,
-			"echo":    echo.New(),
-			"cache":   cache.New(st),
-			"event":   event.New(st, loc),
-			"shopify": shopifyPerformer(shop, d.bulk, log),
-			"email":   emailAction,
-			"ftp":     ftp.New(ftp.Config{Generators: gens, Logger: log}),
+			"http":           httpPerf,
+			"echo":           echo.New(),
+			"cache":          cache.New(st),
+			"event":          event.New(st, loc),
+			"shopify":        shopifyPerformer(shop, d.bulk, log),
+			"email":          emailAction,
+			"ftp":            ftp.New(ftp.Config{Generators: gens, Logger: log}),
+			"slack":          slackPerformer(o, d),
+			"airtable":       airtablePerformer(o, d),
+			"google":         googlePerformer(o, d),
+			"google_sheets":  googleSheetsPerformer(o, d),
+			"google_drive":   googleDrivePerformer(o, d, gens.For("google_drive", "files")),
+			"flow":           flowPerformer(o, shop),
+			"report_toaster": reportToasterPerformer(d),
 		}
 		if d.Files != nil {
 			fp, err := files.New(files.Config{Store: d.Files, Generators: gens, BaseURL: o.PublicURL, Logger: log})

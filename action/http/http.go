@@ -12,6 +12,13 @@
 // error_on_5xx (default false). Booleans may also be the strings "true" and
 // "false". Unknown options are ignored.
 //
+// Sprocket adds the option oauth, {"provider": "hubspot", "account":
+// "main"}: the request is sent with "Authorization: Bearer <token>" of that
+// connected OAuth account (see package integrations/oauth), refreshed
+// before it expires; a 401 answer refreshes the token once and repeats the
+// request. A missing account or a grant that must be reconnected fails
+// the run permanently with a message naming the account.
+//
 // The result is {"status": 200, "headers": {"content-type": ["..."]},
 // "body": ..., "body_base64": "..."}: header names lower-case, each with an
 // array of values; body parsed JSON when the response is application/json
@@ -99,6 +106,9 @@ type Config struct {
 	Files FileGenerator
 	// Logger receives one debug record per request; nil discards.
 	Logger *slog.Logger
+	// OAuth supplies the tokens of the oauth option; nil makes actions
+	// using it fail.
+	OAuth OAuthTokens
 }
 
 // Performer performs http actions. It is safe for concurrent use.
@@ -307,8 +317,12 @@ func (p *Performer) perform(ctx context.Context, req action.Request) (action.Res
 		return action.Result{}, usedSecrets, fmt.Errorf("http action: %s %s: %w", o.method, shown, err) // keeps its kind
 	}
 	start := time.Now()
-	resp, data, err := p.do(ctx, o, eb)
+	resp, data, err := p.doSigned(ctx, o, eb)
 	if err != nil {
+		var te *tokenErr
+		if errors.As(err, &te) {
+			return action.Result{}, usedSecrets, te.err // already classified
+		}
 		return action.Result{}, usedSecrets, p.requestError(parent, o.method, shown, err)
 	}
 	p.logger.LogAttrs(ctx, slog.LevelDebug, "http action",

@@ -22,6 +22,7 @@ const (
 	optProxy           = "proxy"
 	optVerify          = "verify"
 	optErrorOn5xx      = "error_on_5xx"
+	optOAuth           = "oauth"
 )
 
 // methods are the documented request methods, lower-case as in the docs.
@@ -45,6 +46,7 @@ type options struct {
 	proxy           *url.URL // nil without proxy
 	verify          bool
 	errorOn5xx      bool
+	oauth           *oauthRef // nil without the oauth option
 }
 
 func invalid(field, format string, args ...any) *action.ValidationError {
@@ -129,6 +131,9 @@ func parseOptions(raw any) (*options, error) {
 		return nil, err
 	}
 	if err := checkBodyEncoding(o); err != nil {
+		return nil, err
+	}
+	if o.oauth, err = parseOAuth(m); err != nil {
 		return nil, err
 	}
 	return o, nil

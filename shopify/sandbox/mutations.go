@@ -126,6 +126,7 @@ func mutationTable() map[string]mutationFunc {
 		"webhookSubscriptionCreate":                  mWebhookCreate,
 		"webhookSubscriptionUpdate":                  mWebhookUpdate,
 		"webhookSubscriptionDelete":                  mWebhookDelete,
+		"flowTriggerReceive":                         mFlowTriggerReceive,
 	}
 }
 

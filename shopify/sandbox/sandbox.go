@@ -178,6 +178,7 @@ type Sandbox struct {
 	staged map[string][]byte
 	// bulkTimers complete delayed bulk operations; Reset and Close stop them.
 	bulkTimers []*time.Timer
+	flow       []FlowTrigger
 }
 
 // New creates a sandbox with its seeded shop.
