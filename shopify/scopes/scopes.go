@@ -83,6 +83,17 @@ func Parse(list string) Set {
 	return s
 }
 
+// WebhookTopics returns every Shopify webhook topic the package knows
+// ("orders/create", …), sorted.
+func WebhookTopics() []string {
+	out := make([]string, 0, len(topicResource))
+	for t := range topicResource {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ForTopic returns the scope a subscription to topic needs: read_<resource>
 // for shopify/… webhook topics, nothing for others.
 func ForTopic(topic string) string {

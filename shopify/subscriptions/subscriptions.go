@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/shopify/scopes"
 )
 
 // GraphQLer calls the Admin GraphQL API.
@@ -69,7 +70,7 @@ func List(ctx context.Context, api GraphQLer, uri string) ([]subscription, error
 	for page := 0; page < 20; page++ {
 		vars, _ := json.Marshal(map[string]any{"uri": uri, "after": after})
 		resp, err := api.GraphQL(ctx, shopify.GraphQLRequest{
-			Query:     `query SprocketWebhooks($uri: String, $after: String) { webhookSubscriptions(first: 100, uri: $uri, after: $after) { nodes { id topic uri } pageInfo { hasNextPage endCursor } } }`,
+			Query:     `query SprocketWebhooks($uri: String, $after: String) { webhookSubscriptions(first: 50, uri: $uri, after: $after) { nodes { id topic uri } pageInfo { hasNextPage endCursor } } }`,
 			Variables: vars,
 		})
 		if err != nil {
@@ -117,8 +118,18 @@ func Reconcile(ctx context.Context, api GraphQLer, uri string, topics []string) 
 		want[EnumTopic(t)] = true
 	}
 	present := map[string]bool{}
+	names := map[string]string{} // enum → topic, for the report
+	for _, t := range scopes.WebhookTopics() {
+		names[EnumTopic(t)] = t
+	}
+	for _, t := range topics {
+		names[EnumTopic(t)] = t
+	}
 	for _, s := range have {
-		topic := strings.ToLower(strings.Replace(s.Topic, "_", "/", 1))
+		topic := names[s.Topic]
+		if topic == "" {
+			topic = strings.ToLower(s.Topic)
+		}
 		if want[s.Topic] && !present[s.Topic] {
 			present[s.Topic] = true
 			res.Kept = append(res.Kept, topic)
