@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,10 @@ func (w *webhookSync) topics(ctx context.Context) ([]string, error) {
 		}
 		for _, t := range list {
 			subs = append(subs, t.Subscriptions...)
+			if slices.Contains(t.Subscriptions, "mechanic/shopify/bulk_operation") {
+				// Bulk operations finish by webhook (polling is the fallback).
+				subs = append(subs, "shopify/bulk_operations/finish")
+			}
 		}
 		if next == "" {
 			return subscriptions.Topics(subs), nil
