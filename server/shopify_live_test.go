@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sprocketrun/sprocket/internal/shared"
 	"github.com/sprocketrun/sprocket/shopify/sandbox"
@@ -226,4 +229,106 @@ func TestShopifyServerErrorsRetried(t *testing.T) {
 	if !strings.Contains(string(b), "after-503") {
 		t.Errorf("tags %s", b)
 	}
+}
+
+// TestAdminActionLinks: POST /v1/shop/send fetches the resources from the
+// shop and makes one mechanic/user/order event per order (individual
+// mode) or one mechanic/user/orders event (batch), reaching the tasks
+// given; products carry only their ids; unknown ids and types are refused.
+func TestAdminActionLinks(t *testing.T) {
+	sb, base := startSandbox(t, sandbox.Options{})
+	_, c := startShopService(t, base, Config{})
+	one := createTask(t, c, "one", `{% log name: order.name, email: order.email %}`, "mechanic/user/order")
+	batch := createTask(t, c, "batch", `{% assign names = orders | map: "name" %}{% log names: names %}`, "mechanic/user/orders")
+	prod := createTask(t, c, "product", `{% log id: product.id, title: product.title %}`, "mechanic/user/product")
+	orders := sb.IDs("Order")[:3]
+	out := c.want(http.StatusCreated, "POST", "/v1/shop/send", map[string]any{"resource_type": "order", "ids": orders, "task_ids": []string{one}})
+	if ids := out["event_ids"].([]any); len(ids) != 3 || out["topic"] != "mechanic/user/order" {
+		t.Fatalf("individual: %v", out)
+	}
+	runs := waitFinal(t, c, "task_runs", one, 3)
+	for _, r := range runs {
+		if r["status"] != "success" || !strings.Contains(runLogs(r), `"name":"#10`) {
+			t.Errorf("individual run: %v %s", r["status"], runLogs(r))
+		}
+	}
+	nums := []any{}
+	for _, g := range orders {
+		n, _ := strconv.Atoi(g[strings.LastIndex(g, "/")+1:])
+		nums = append(nums, n)
+	}
+	out = c.want(http.StatusCreated, "POST", "/v1/shop/send", map[string]any{"resource_type": "order", "ids": nums, "mode": "batch", "task_ids": []string{batch}})
+	if ids := out["event_ids"].([]any); len(ids) != 1 || out["topic"] != "mechanic/user/orders" {
+		t.Fatalf("batch: %v", out)
+	}
+	if r := waitFinal(t, c, "task_runs", batch, 1)[0]; r["status"] != "success" || strings.Count(runLogs(r), `#10`) != 3 {
+		t.Errorf("batch run: %v %s", r["status"], runLogs(r))
+	}
+	product := sb.IDs("Product")[0]
+	c.want(http.StatusCreated, "POST", "/v1/shop/send", map[string]any{"resource_type": "product", "ids": []any{product}, "task_ids": []string{prod}})
+	if r := waitFinal(t, c, "task_runs", prod, 1)[0]; r["status"] != "success" || !strings.Contains(runLogs(r), `"title":null`) {
+		t.Errorf("product run (ids only): %v %s", r["status"], runLogs(r))
+	}
+	for _, bad := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"resource_type": "order", "ids": []any{999999}}, "ids"},
+		{map[string]any{"resource_type": "widget", "ids": []any{1}}, "resource_type"},
+		{map[string]any{"resource_type": "collection", "ids": []any{1}, "mode": "batch"}, "mode"},
+		{map[string]any{"resource_type": "order", "ids": []any{"gid://shopify/Product/1"}}, "ids"},
+	} {
+		_, out := c.do("POST", "/v1/shop/send", bad.body)
+		if _, f := errorField(t, out); f != bad.field {
+			t.Errorf("%v: %v", bad.body, out)
+		}
+	}
+}
+
+// TestScriptTagsRegistered: with a public URL, an enabled task's storefront
+// JavaScript is registered with the shop as a script tag, and removed when
+// the task is disabled.
+func TestScriptTagsRegistered(t *testing.T) {
+	_, base := startSandbox(t, sandbox.Options{})
+	_, c := startShopService(t, base, Config{})
+	doc := map[string]any{"name": "js", "script": "", "subscriptions": []string{}, "options": map[string]any{},
+		"online_store_javascript": `console.log({{ shop.name | json }});`}
+	id := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)["id"].(string)
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/enable", nil)
+	tags := func() []any {
+		return shopREST(t, base, "script_tags.json")["script_tags"].([]any)
+	}
+	eventually(t, 10*time.Second, "a script tag", func() bool { return len(tags()) == 1 })
+	src := tags()[0].(map[string]any)["src"].(string)
+	if !strings.HasSuffix(src, "/shopify/storefront.js") {
+		t.Errorf("script tag src %q", src)
+	}
+	resp, err := http.Get(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `console.log("Sandbox Shop")`) {
+		t.Errorf("served script: %s", body)
+	}
+	c.want(http.StatusOK, "POST", "/v1/tasks/"+id+"/disable", nil)
+	eventually(t, 10*time.Second, "the script tag removed", func() bool { return len(tags()) == 0 })
+}
+
+// shopREST reads a REST path of the sandbox with the test token.
+func shopREST(t *testing.T, base, path string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/admin/api/2026-01/"+path, nil)
+	req.Header.Set("X-Shopify-Access-Token", sandboxToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
