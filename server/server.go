@@ -72,6 +72,7 @@ import (
 	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
+	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/store/leader"
 	"github.com/sprocketrun/sprocket/store/postgres"
@@ -217,6 +218,7 @@ type Service struct {
 	shop      *shopConn
 	oauth     *oauth.Manager
 	scopes    *taskScopes
+	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
 	bulk      *bulkOps
 	scripts   *scripts

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sprocketrun/sprocket/internal/shared"
 )
 
 // waitFinal polls the API until the task has n runs of kind in a final
@@ -226,5 +228,25 @@ func TestStorefrontJavaScript(t *testing.T) {
 	}
 	if !strings.Contains(js, "javascript not rendered") || strings.Contains(js, "disabled") {
 		t.Errorf("broken or disabled tasks handled wrongly:\n%s", js)
+	}
+}
+
+// TestSaveWarnsAboutGraphQL: saving a task whose preview renders GraphQL
+// that does not validate against the Admin schema answers warnings naming
+// the script line; valid GraphQL gives none.
+func TestSaveWarnsAboutGraphQL(t *testing.T) {
+	t.Setenv("SPROCKET_SHOPIFY_SCHEMA_DIR", shared.For(t, "corpus", "shopify", "admin-schema"))
+	_, c := openTestService(t, Config{})
+	doc := map[string]any{"name": "bad gql", "subscriptions": []string{"mechanic/user/trigger"}, "options": map[string]any{},
+		"script": "{% action \"shopify\" %}\n  mutation {\n    tagsAdd(id: \"gid://shopify/Order/1\", tags: [\"a\"]) {\n      userErrors { feild }\n    }\n  }\n{% endaction %}"}
+	out := c.want(http.StatusCreated, "POST", "/v1/tasks", doc)
+	raw, _ := json.Marshal(out["warnings"])
+	if !strings.Contains(string(raw), `script line 4: GraphQL (shopify action 1 (preview event 1), 3:20): Cannot query field \"feild\" on type \"UserError\"`) {
+		t.Errorf("warnings: %s", raw)
+	}
+	doc["name"], doc["script"] = "good gql", `{% action "shopify" %}mutation { tagsAdd(id: "gid://shopify/Order/1", tags: ["a"]) { userErrors { field } } }{% endaction %}`
+	out = c.want(http.StatusCreated, "POST", "/v1/tasks", doc)
+	if raw, _ := json.Marshal(out["warnings"]); strings.Contains(string(raw), "GraphQL") {
+		t.Errorf("warnings for valid GraphQL: %s", raw)
 	}
 }

@@ -238,7 +238,7 @@ func (s *Service) createTask(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
+	out, err := withWarnings(t, append(taskWarnings(b.task, s.actionTypes()), s.graphqlWarnings(r.Context(), b.task)...))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -364,7 +364,7 @@ func (s *Service) updateTask(r *http.Request) (int, any, error) {
 	case err != nil:
 		return 0, nil, fmt.Errorf("update task: %w", err)
 	}
-	out, err := withWarnings(t, taskWarnings(b.task, s.actionTypes()))
+	out, err := withWarnings(t, append(taskWarnings(b.task, s.actionTypes()), s.graphqlWarnings(r.Context(), b.task)...))
 	if err != nil {
 		return 0, nil, err
 	}

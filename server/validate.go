@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid"
 	"github.com/sprocketrun/sprocket/liquid/value"
+	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/task"
 )
 
@@ -179,4 +181,37 @@ func (s *Service) actionTypes() []string {
 		return nil
 	}
 	return at.ActionTypes()
+}
+
+// graphqlWarnings checks the Shopify GraphQL the task's preview renders
+// against the Admin schema of its API version (see package shopify/lint);
+// each problem names the script line where it can. Without a schema file
+// (SPROCKET_SHOPIFY_SCHEMA_DIR, or the shared corpus) the check is skipped
+// with a warning saying so. Nulls that depend on the preview's data are
+// not reported.
+func (s *Service) graphqlWarnings(ctx context.Context, t *task.Task) []problem {
+	pv, err := s.scopes.preview(ctx, t)
+	if err != nil {
+		return nil // Liquid problems are reported on their own
+	}
+	docs := gqllint.Documents(pv)
+	if len(docs) == 0 {
+		return nil
+	}
+	sch, err := s.schemas.Get(t.ShopifyAPIVersion)
+	if err != nil {
+		return []problem{{Field: task.FieldScript, Message: "the task's Shopify GraphQL was not checked: " + err.Error()}}
+	}
+	var out []problem
+	for _, f := range gqllint.Check(sch, t.Script, docs) {
+		if f.DataDependent {
+			continue
+		}
+		msg := fmt.Sprintf("GraphQL (%s, %d:%d): %s", f.Source, f.Line, f.Column, f.Message)
+		if f.TaskLine > 0 {
+			msg = fmt.Sprintf("script line %d: %s", f.TaskLine, msg)
+		}
+		out = append(out, problem{Field: task.FieldScript, Line: f.TaskLine, Message: msg})
+	}
+	return out
 }
