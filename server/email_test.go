@@ -62,21 +62,7 @@ func startEmailService(t *testing.T, relayOpts ...smtptest.Options) (*Service, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		_ = svc.Close()
-	})
-	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}, relay
+	return svc, serveInProcess(t, svc, nil), relay
 }
 
 // libraryTask reads a task of Mechanic's library as a JSON document.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -45,21 +44,7 @@ func startLoggedService(t *testing.T, level slog.Level, o PipelineOptions) (*Ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		_ = svc.Close()
-	})
-	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}, logs
+	return svc, serveInProcess(t, svc, nil), logs
 }
 
 // TestRunawayTaskPaused: a task that fans out events to itself is paused

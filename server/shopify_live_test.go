@@ -78,17 +78,7 @@ func startShopService(t *testing.T, base string, cfg Config) (*Service, *client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		_ = svc.Close()
-	})
-	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
+	return svc, serveInProcess(t, svc, ln)
 }
 
 // runLogs returns the logs of a task run as JSON text.

@@ -25,9 +25,18 @@ func startPipelineService(t *testing.T, clock ...*fakeClock) (*Service, *client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return svc, serveInProcess(t, svc, nil)
+}
+
+// serveInProcess serves svc on ln (a new loopback listener when nil) until
+// the test ends, then closes it, and returns an API client for it.
+func serveInProcess(t *testing.T, svc *Service, ln net.Listener) *client {
+	t.Helper()
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -39,7 +48,7 @@ func startPipelineService(t *testing.T, clock ...*fakeClock) (*Service, *client)
 		}
 		_ = svc.Close()
 	})
-	return svc, &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
+	return &client{t: t, base: "http://" + ln.Addr().String(), token: testToken}
 }
 
 // TestManualTriggers runs the service in-process with its pipeline: a
