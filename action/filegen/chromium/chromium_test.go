@@ -236,7 +236,9 @@ func TestNoBrowser(t *testing.T) {
 
 func TestTimeoutAndRecovery(t *testing.T) {
 	needChromium(t)
-	r := newRenderer(t, chromium.Config{Timeout: 2 * time.Second})
+	// 5s: long enough for a render on a loaded 2-core machine (go test runs
+	// packages in parallel), short enough to wait for the hang below.
+	r := newRenderer(t, chromium.Config{Timeout: 5 * time.Second})
 	if err := r.Warm(context.Background()); err != nil {
 		t.Fatal(err)
 	}
