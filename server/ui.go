@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -210,4 +211,83 @@ func taskProblems(ps []problem) []TaskProblem {
 		out[i] = TaskProblem(p)
 	}
 	return out
+}
+
+// ShopConnection describes the Shopify connection for the web UI: the
+// fields of GET /v1/shop/connection and, when connected, the scopes the
+// enabled tasks need and miss.
+func (s *Service) ShopConnection(ctx context.Context) (map[string]any, error) {
+	return s.shopifyStatus(ctx)
+}
+
+// ConnectShop connects a shop with an Admin API access token, checked
+// against the shop first, as PUT /v1/shop/connection does.
+func (s *Service) ConnectShop(ctx context.Context, shop, accessToken string) error {
+	if err := s.envManaged(); err != nil {
+		return err
+	}
+	req := connectRequest{Shop: shop, AccessToken: accessToken}
+	conn, err := s.shop.connect(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := s.shop.verify(ctx, conn); err != nil {
+		return errorf(http.StatusUnprocessableEntity, "access_token", "the shop did not accept the token: %v", err)
+	}
+	if err := s.shop.save(ctx, conn, req); err != nil {
+		return err
+	}
+	s.hookSync.Kick()
+	return nil
+}
+
+// DisconnectShop forgets the stored Shopify connection.
+func (s *Service) DisconnectShop(ctx context.Context) error {
+	if err := s.envManaged(); err != nil {
+		return err
+	}
+	return s.shop.remove(ctx)
+}
+
+// EmailTemplate is a stored email template.
+type EmailTemplate struct {
+	Name, Body string
+	UpdatedAt  time.Time
+}
+
+// EmailTemplates lists the email templates.
+func (s *Service) EmailTemplates(ctx context.Context) ([]EmailTemplate, error) {
+	list, err := s.st.ListSettings(ctx, settingEmailTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("list email templates: %w", err)
+	}
+	out := make([]EmailTemplate, len(list))
+	for i, x := range list {
+		j := emailTemplateOut(x)
+		out[i] = EmailTemplate{Name: j.Name, Body: j.Body, UpdatedAt: j.UpdatedAt}
+	}
+	return out, nil
+}
+
+// PutEmailTemplate stores a template after checking that it parses.
+func (s *Service) PutEmailTemplate(ctx context.Context, name, body string) error {
+	if strings.TrimSpace(name) == "" || len(name) > maxEmailTemplateName || strings.ContainsAny(name, "/\x00\r\n") {
+		return errorf(http.StatusBadRequest, "name", "template names are 1 to %d characters without slashes or line breaks", maxEmailTemplateName)
+	}
+	if _, err := dialect.NewEngine(dialect.Options{}).Parse(body); err != nil {
+		return errorf(http.StatusBadRequest, "body", "the template does not parse: %v", err)
+	}
+	raw, err := json.Marshal(map[string]string{"name": name, "body": body})
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.PutSetting(ctx, settingEmailTemplate, name, raw); err != nil {
+		return fmt.Errorf("put email template: %w", err)
+	}
+	return nil
+}
+
+// DeleteEmailTemplate deletes a template.
+func (s *Service) DeleteEmailTemplate(ctx context.Context, name string) error {
+	return s.st.DeleteSetting(ctx, settingEmailTemplate, name)
 }

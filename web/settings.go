@@ -23,8 +23,37 @@ type settingsData struct {
 	NewToken       string
 	TimeZone       string
 	Retention      string
+	Shop           shopView
+	EmailTemplates []server.EmailTemplate
 	Errors         map[string]string
 	Form           map[string]string
+}
+
+// shopView is the Shopify connection as the settings page shows it.
+type shopView struct {
+	Connected                      bool
+	Shop, Auth, Source, APIVersion string
+	Granted, Needed, Missing       []string
+}
+
+func shopViewOf(m map[string]any) shopView {
+	strs := func(k string) []string {
+		switch v := m[k].(type) {
+		case []string:
+			return v
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, x := range v {
+				out = append(out, fmt.Sprint(x))
+			}
+			return out
+		}
+		return nil
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	connected, _ := m["connected"].(bool)
+	return shopView{Connected: connected, Shop: str("shop"), Auth: str("auth"), Source: str("source"), APIVersion: str("api_version"),
+		Granted: strs("scopes"), Needed: strs("scopes_needed"), Missing: strs("scopes_missing")}
 }
 
 type webhookRow struct {
@@ -53,6 +82,16 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, st
 		d.Retention = "kept forever"
 	} else {
 		d.Retention = fmt.Sprintf("%d days", int(ret.Hours()/24))
+	}
+	shop, err := u.svc.ShopConnection(ctx)
+	if err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	d.Shop = shopViewOf(shop)
+	if d.EmailTemplates, err = u.svc.EmailTemplates(ctx); err != nil {
+		u.internal(w, r, s, err)
+		return
 	}
 	hooks, err := u.st.ListWebhooks(ctx)
 	if err != nil {
@@ -287,4 +326,70 @@ func (u *UI) revokeAPIToken(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	u.sess.addFlash(s, "ok", "API token revoked.")
 	u.redirect(w, r, "/settings#tokens")
+}
+
+// connectShop connects a shop with an access token (checked against it).
+func (u *UI) connectShop(w http.ResponseWriter, r *http.Request, s *session) {
+	shop := strings.TrimSpace(r.PostFormValue("shop"))
+	token := strings.TrimSpace(r.PostFormValue("access_token"))
+	errs := map[string]string{}
+	if shop == "" {
+		errs["shop.shop"] = "The shop's domain is required, e.g. demo.myshopify.com."
+	}
+	if token == "" {
+		errs["shop.access_token"] = "An Admin API access token is required."
+	}
+	if len(errs) == 0 {
+		if err := u.svc.ConnectShop(r.Context(), shop, token); err != nil {
+			field := "shop." + server.ErrorField(err)
+			if field == "shop." {
+				field = "shop.shop"
+			}
+			errs[field] = err.Error()
+		}
+	}
+	if len(errs) > 0 {
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"shop.shop": shop}, "")
+		return
+	}
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Connected to %s.", shop))
+	u.redirect(w, r, "/settings#shop")
+}
+
+// disconnectShop forgets the stored connection.
+func (u *UI) disconnectShop(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := u.svc.DisconnectShop(r.Context()); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+	} else {
+		u.sess.addFlash(s, "ok", "The shop is disconnected.")
+	}
+	u.redirect(w, r, "/settings#shop")
+}
+
+// putEmailTemplate stores an email template.
+func (u *UI) putEmailTemplate(w http.ResponseWriter, r *http.Request, s *session) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	body := r.PostFormValue("body")
+	if err := u.svc.PutEmailTemplate(r.Context(), name, body); err != nil {
+		field := "template." + server.ErrorField(err)
+		if field == "template." {
+			field = "template.body"
+		}
+		u.showSettings(w, r, s, http.StatusUnprocessableEntity, map[string]string{field: err.Error()},
+			map[string]string{"template.name": name, "template.body": body}, "")
+		return
+	}
+	u.sess.addFlash(s, "ok", fmt.Sprintf("Email template %q saved.", name))
+	u.redirect(w, r, "/settings#email-templates")
+}
+
+// deleteEmailTemplate deletes an email template.
+func (u *UI) deleteEmailTemplate(w http.ResponseWriter, r *http.Request, s *session) {
+	name := r.PathValue("name")
+	if err := u.svc.DeleteEmailTemplate(r.Context(), name); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+	} else {
+		u.sess.addFlash(s, "ok", fmt.Sprintf("Email template %q deleted.", name))
+	}
+	u.redirect(w, r, "/settings#email-templates")
 }

@@ -50,6 +50,12 @@ type Service interface {
 	CreateAPIToken(ctx context.Context, name string) (server.APIToken, string, error)
 	RevokeAPIToken(ctx context.Context, id string) error
 	SetTaskEnabled(ctx context.Context, id string, on bool) (store.Task, []server.TaskProblem, error)
+	ShopConnection(ctx context.Context) (map[string]any, error)
+	ConnectShop(ctx context.Context, shop, accessToken string) error
+	DisconnectShop(ctx context.Context) error
+	EmailTemplates(ctx context.Context) ([]server.EmailTemplate, error)
+	PutEmailTemplate(ctx context.Context, name, body string) error
+	DeleteEmailTemplate(ctx context.Context, name string) error
 }
 
 // DefaultSessionTTL is how long a sign-in lasts.
@@ -221,6 +227,10 @@ func (u *UI) routes() {
 	post("/settings/cache_endpoints/{id}/delete", u.deleteCacheEndpoint)
 	post("/settings/api_tokens", u.createAPIToken)
 	post("/settings/api_tokens/{id}/delete", u.revokeAPIToken)
+	post("/settings/shop", u.connectShop)
+	post("/settings/shop/delete", u.disconnectShop)
+	post("/settings/email_templates", u.putEmailTemplate)
+	post("/settings/email_templates/{name}/delete", u.deleteEmailTemplate)
 
 	m.Handle("/", u.auth(func(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusNotFound, "There is no page at "+r.URL.Path+".")

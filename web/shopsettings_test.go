@@ -1,0 +1,62 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestShopAndEmailTemplateSettings: the settings page shows that no shop
+// is connected and refuses a connection the shop does not accept (the
+// error next to the field, nothing stored); email templates with broken
+// Liquid are refused inline, good ones listed and deletable.
+func TestShopAndEmailTemplateSettings(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	b := e.browser()
+	b.mustSignIn()
+	st, page := b.get("/settings")
+	if st != http.StatusOK || !strings.Contains(page, "No shop is connected") || !strings.Contains(page, `id="shop-form"`) {
+		t.Fatalf("settings: %d, shop section missing", st)
+	}
+	st, _, body := b.post("/settings/shop", url.Values{"shop": {"not a domain"}, "access_token": {"x"}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "is not a shop domain") {
+		t.Errorf("bad shop: %d %s", st, snippet(body, "shop-form"))
+	}
+	st, _, body = b.post("/settings/shop", url.Values{"shop": {"demo.myshopify.com"}, "access_token": {""}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "An Admin API access token is required") {
+		t.Errorf("no token: %d", st)
+	}
+	if _, page = b.get("/settings"); !strings.Contains(page, "No shop is connected") {
+		t.Error("a refused connection was stored")
+	}
+
+	st, _, body = b.post("/settings/email_templates", url.Values{"name": {"receipt"}, "body": {"{% if %}broken"}})
+	if st != http.StatusUnprocessableEntity || !strings.Contains(body, "the template does not parse") {
+		t.Errorf("broken template: %d", st)
+	}
+	st, loc, _ := b.post("/settings/email_templates", url.Values{"name": {"receipt"}, "body": {"<p>{{ email.body }}</p> from <b>{{ shop.name }}</b>"}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/settings") {
+		t.Fatalf("good template: %d %s", st, loc)
+	}
+	if _, page = b.get("/settings"); !strings.Contains(page, "<code>receipt</code>") {
+		t.Error("the saved template is not listed")
+	}
+	tpls, err := e.svc.EmailTemplates(t.Context())
+	if err != nil || len(tpls) != 1 || !strings.Contains(tpls[0].Body, "{{ shop.name }}") {
+		t.Fatalf("stored templates: %v %v", tpls, err)
+	}
+	b.post("/settings/email_templates/receipt/delete", nil)
+	if tpls, _ := e.svc.EmailTemplates(t.Context()); len(tpls) != 0 {
+		t.Errorf("the template was not deleted: %v", tpls)
+	}
+}
+
+// snippet returns some text around the element with id, for messages.
+func snippet(page, id string) string {
+	i := strings.Index(page, id)
+	if i < 0 {
+		return "(no " + id + ")"
+	}
+	return page[i:min(len(page), i+600)]
+}
