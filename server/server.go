@@ -221,6 +221,7 @@ type Service struct {
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
 	bulk      *bulkOps
+	share     *sharedThrottle // the shop's rate limit shared with other nodes, or nil
 	scripts   *scripts
 	files     *files.Store
 	sched     *scheduler.Scheduler
@@ -320,7 +321,12 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.NewPipeline != nil {
 		s.bulk = newBulkOps(s)
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: s.shop, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
+		var shopAPI ShopifyAPI = s.shop
+		if cfg.DatabaseURL != "" { // several nodes may share the shop's rate limit
+			s.share = &sharedThrottle{st: st, shop: s.shop, nodeID: leader.HolderID()}
+			shopAPI = clusterShop{shopConn: s.shop, share: s.share}
+		}
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}
@@ -411,6 +417,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { s.pruneLoop(bg) })
 	}
 	wg.Go(func() { s.hookSync.run(bg) })
+	if s.share != nil {
+		wg.Go(func() { s.share.run(bg) })
+	}
 	if s.bulk != nil {
 		wg.Go(func() { s.bulk.run(bg) })
 	}

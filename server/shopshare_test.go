@@ -1,0 +1,56 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/shopify/sandbox"
+)
+
+// TestSharedThrottle: a node holds back Shopify work while another node
+// sharing the database reports the shop's bucket low, and stops once that
+// reading is old or restored; its own reading is published for the others.
+func TestSharedThrottle(t *testing.T) {
+	_, base := startSandbox(t, sandbox.Options{BucketSize: 100, RestoreRate: 10})
+	svc, c := startShopService(t, base, Config{})
+	share := &sharedThrottle{st: svc.st, shop: svc.shop, nodeID: "node-a"}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	put := func(node string, r throttleReading) {
+		raw, _ := json.Marshal(r)
+		if _, err := svc.st.PutSetting(ctx, settingShopThrottle, node, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("node-b", throttleReading{At: now, Available: 2, Maximum: 100, Restore: 10, Hold: true})
+	share.exchange(ctx)
+	cs := clusterShop{shopConn: svc.shop, share: share}
+	if !cs.Hold() {
+		t.Error("no hold while another node's bucket is low")
+	}
+	if cs.share.othersHold(now.Add(2 * time.Second)) {
+		t.Error("still holding once the other node's bucket restored (2 + 2s × 10/s = 22 of 100)")
+	}
+	put("node-b", throttleReading{At: now.Add(-time.Minute), Available: 0, Maximum: 100, Restore: 0, Hold: true})
+	share.exchange(ctx)
+	if cs.Hold() {
+		t.Error("holding for a stale reading")
+	}
+	// After a call, this node's reading is in the store for the others.
+	_ = c
+	if _, err := svc.shop.GraphQL(ctx, shopify.GraphQLRequest{Query: `{ shop { name } }`}); err != nil {
+		t.Fatal(err)
+	}
+	share.exchange(ctx)
+	got, err := svc.st.GetSetting(ctx, settingShopThrottle, "node-a")
+	if err != nil {
+		t.Fatalf("this node's reading was not published: %v", err)
+	}
+	var r throttleReading
+	if err := json.Unmarshal(got.Value, &r); err != nil || r.Maximum != 100 {
+		t.Errorf("published reading %s", got.Value)
+	}
+}
