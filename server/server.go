@@ -298,6 +298,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		return fail(fmt.Errorf("secret key: %w", err))
 	}
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
+	m.Registry().MustRegister(newShopCollector(s.shop))
 	if s.oauth, err = oauth.New(oauth.Config{Store: st, Box: s.box, Logger: log}); err != nil {
 		_ = st.Close()
 		return nil, err

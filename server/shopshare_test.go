@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +55,25 @@ func TestSharedThrottle(t *testing.T) {
 	var r throttleReading
 	if err := json.Unmarshal(got.Value, &r); err != nil || r.Maximum != 100 {
 		t.Errorf("published reading %s", got.Value)
+	}
+}
+
+// TestShopifyMetrics: /metrics reports the shop's bucket and call counters.
+func TestShopifyMetrics(t *testing.T) {
+	_, base := startSandbox(t, sandbox.Options{})
+	svc, c := startShopService(t, base, Config{})
+	if _, err := svc.shop.GraphQL(context.Background(), shopify.GraphQLRequest{Query: `{ shop { name } }`}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"sprocket_shopify_connected 1", "sprocket_shopify_bucket_maximum_points 2000", "sprocket_shopify_calls_total "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
