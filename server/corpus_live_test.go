@@ -83,7 +83,8 @@ func producible(topic string) bool {
 	case strings.HasPrefix(base, "mechanic/scheduler/"), strings.HasPrefix(base, "user/"), strings.HasPrefix(base, "shopify/"):
 		return true
 	}
-	return false
+	_, ok := actionLink(base)
+	return ok
 }
 
 // TestLibraryLive runs every library task that the service can run today
@@ -136,6 +137,7 @@ func TestLibraryLive(t *testing.T) {
 	only := os.Getenv("SPROCKET_CORPUS_ONLY") // a comma list of task names, for debugging
 	shopTopics := map[string][]shopTask{}     // Shopify topic → the tasks subscribed
 	var later []map[string]any                // the other events, fired once every task is enabled
+	var links []map[string]any                // admin action links, sent the same way
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
 		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
@@ -195,6 +197,16 @@ func TestLibraryLive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if link, ok := actionLink(ev.Topic); ok {
+				// An admin action link: the shop's own resources, fetched by the service.
+				res := actionLinkResources[link.resource]
+				ids := sb.IDs(res.gid)
+				if len(ids) == 0 {
+					t.Fatalf("the sandbox has no %s for %s", res.gid, ev.Topic)
+				}
+				links = append(links, map[string]any{"resource_type": link.resource, "ids": ids[:min(len(ids), 3)], "mode": link.mode, "task_ids": []string{id}})
+				continue
+			}
 			if topic, ok := strings.CutPrefix(ev.Topic, "shopify/"); ok && slices.Contains(sandbox.CoveredTopics, topic) {
 				// Fired below, once per topic, by the sandbox's own webhook.
 				shopTopics[topic] = append(shopTopics[topic], shopTask{name: name, id: id, data: data})
@@ -223,6 +235,10 @@ func TestLibraryLive(t *testing.T) {
 	for _, ev := range later {
 		c.want(http.StatusCreated, "POST", "/v1/events", ev)
 	}
+	for _, l := range links {
+		c.want(http.StatusCreated, "POST", "/v1/shop/send", l)
+	}
+	t.Logf("admin action links sent: %d", len(links))
 	if !waitIdle(t, c, 90*time.Second) {
 		hist := map[string]int{}
 		evs, _, _ := svc.Store().ListEvents(context.Background(), store.EventFilter{Page: store.Page{Limit: store.MaxPageLimit}})
@@ -581,4 +597,24 @@ func testPDFRenderer(t *testing.T) filegen.PDFRenderer {
 	r := chromium.New(chromium.Config{Browsers: 1})
 	t.Cleanup(func() { r.Close() })
 	return r
+}
+
+type linkTopic struct{ resource, mode string }
+
+// actionLink reads an admin action link topic (mechanic/user/order,
+// mechanic/user/orders, …) into its resource type and mode.
+func actionLink(topic string) (linkTopic, bool) {
+	r, ok := strings.CutPrefix(topic, "mechanic/user/")
+	if !ok {
+		return linkTopic{}, false
+	}
+	if _, ok := actionLinkResources[r]; ok {
+		return linkTopic{r, "individual"}, true
+	}
+	for name, res := range actionLinkResources {
+		if res.plural == r && !res.noBatch {
+			return linkTopic{name, "batch"}, true
+		}
+	}
+	return linkTopic{}, false
 }
