@@ -264,6 +264,19 @@ func (r *Renderer) acquireBrowser(ctx context.Context) (*browser, error) {
 	return b, nil
 }
 
+// discard stops b and drops it from the pool, so the next render starts a
+// fresh browser.
+func (r *Renderer) discard(b *browser) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, pb := range r.pool {
+		if pb == b {
+			r.pool[i] = nil
+		}
+	}
+	b.stop()
+}
+
 func (r *Renderer) start(ctx context.Context, abandon <-chan struct{}) (*browser, error) {
 	path, err := FindBrowser(r.cfg.Path)
 	if err != nil {
@@ -337,6 +350,10 @@ func (r *Renderer) RenderPDF(ctx context.Context, o *filegen.PDFOptions) ([]byte
 			return nil, action.Transient(fmt.Errorf("render pdf: the browser stopped: %w", err))
 		}
 		if ctx.Err() != nil {
+			// A page that never yields keeps the renderer process of its
+			// site busy, and later tabs with it: the browser is restarted.
+			// Renders sharing it fail as transient and are retried.
+			r.discard(b)
 			return nil, action.Transient(fmt.Errorf("render pdf: timed out after %s: %w", r.cfg.Timeout, err))
 		}
 		return nil, fmt.Errorf("render pdf: %w", err)
