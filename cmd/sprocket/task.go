@@ -27,11 +27,14 @@ const (
 // taskUsage is the help of "sprocket task".
 const taskUsage = `usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json] [--json]
        sprocket task lint TASK.json
+       sprocket task pack DIR > TASK.json
+       sprocket task unpack TASK.json DIR
 
 preview renders the task for its preview events (or --event) without
 performing anything: a readable summary on a terminal, JSON otherwise or
 with --json. lint reports Liquid syntax errors, unknown filters and
-undeclared options. Run "sprocket task preview --help" for all flags.`
+undeclared options. pack and unpack convert between the JSON export and
+a task folder (task.json, script.liquid, docs.md, preview_events/). Run "sprocket task preview --help" for all flags.`
 
 // runTask dispatches "sprocket task preview|lint".
 func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -47,8 +50,12 @@ func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return taskPreview(ctx, args[1:], stdout, stderr)
 	case "lint":
 		return taskLint(args[1:], stdout, stderr)
+	case "pack":
+		return taskPack(args[1:], stdout, stderr)
+	case "unpack":
+		return taskUnpack(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview or lint)\n", args[0])
+	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview, lint, pack, unpack or test)\n", args[0])
 	return exitInvalid
 }
 
