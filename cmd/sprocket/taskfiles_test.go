@@ -80,9 +80,9 @@ func TestTasksExport(t *testing.T) {
 		t.Fatalf("import: %s", out.String())
 	}
 	tests := []struct {
-		name    string
-		args    []string
-		read    func(dir, handle string) ([]byte, error)
+		name string
+		args []string
+		read func(dir, handle string) ([]byte, error)
 	}{
 		{"json", nil, func(dir, h string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, h+".json")) }},
 		{"folders", []string{"--folders"}, func(dir, h string) ([]byte, error) { return taskdir.Pack(filepath.Join(dir, h)) }},
