@@ -15,6 +15,7 @@ import (
 	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/task"
 	"github.com/sprocketrun/sprocket/task/lint"
+	"github.com/sprocketrun/sprocket/task/taskdir"
 )
 
 // Exit codes of "sprocket task": like Mechanic's CLI, 1 means a run of the
@@ -29,6 +30,7 @@ const taskUsage = `usage: sprocket task preview TASK.json [--event EVENT.json] [
        sprocket task lint TASK.json
        sprocket task pack DIR > TASK.json
        sprocket task unpack TASK.json DIR
+       sprocket task test [--update] [--junit FILE] DIR...
 
 preview renders the task for its preview events (or --event) without
 performing anything: a readable summary on a terminal, JSON otherwise or
@@ -54,6 +56,8 @@ func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return taskPack(args[1:], stdout, stderr)
 	case "unpack":
 		return taskUnpack(args[1:], stdout, stderr)
+	case "test":
+		return taskTest(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview, lint, pack, unpack or test)\n", args[0])
 	return exitInvalid
@@ -77,6 +81,9 @@ func splitArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func loadTask(path string) (*task.Task, error) {
+	if taskdir.IsDir(path) {
+		return taskdir.Load(path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read task: %w", err)

@@ -107,3 +107,50 @@ func TestTasksExport(t *testing.T) {
 		})
 	}
 }
+
+// TestTaskTestCLI runs "sprocket task test" on an example task (exit 0),
+// on a copy with a broken expectation (exit 1, a diff in the report) and
+// writes JUnit XML.
+func TestTaskTestCLI(t *testing.T) {
+	src := filepath.Join("..", "..", "examples", "tasks", "customer-signup-email")
+	var out, errb bytes.Buffer
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	if code := run(context.Background(), []string{"task", "test", "--junit", junit, src}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	if x, err := os.ReadFile(junit); err != nil || !strings.Contains(string(x), "<testsuites") {
+		t.Fatalf("junit: %v %s", err, x)
+	}
+	dir := filepath.Join(t.TempDir(), "task")
+	data, err := taskdir.Pack(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := taskdir.Unpack(data, dir); err != nil {
+		t.Fatal(err)
+	}
+	test, err := os.ReadFile(filepath.Join(src, "tests", "new-customer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(test), `"to": "staff@example.com"`, `"to": "boss@example.com"`, 1)
+	if err := os.MkdirAll(filepath.Join(dir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tests", "new-customer.json"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"task", "test", dir}, nil, &out, &errb); code != exitRunFailed {
+		t.Fatalf("broken expectation: exit %d, want %d", code, exitRunFailed)
+	}
+	for _, want := range []string{"FAIL", `-         "to": "boss@example.com"`, `+         "to": "staff@example.com"`, "0 passed, 1 failed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"task", "test", "--update", dir}, nil, &out, &errb); code != 0 {
+		t.Fatalf("--update: exit %d: %s", code, out.String())
+	}
+}
