@@ -144,7 +144,7 @@ func TestTaskTestCLI(t *testing.T) {
 	if code := run(context.Background(), []string{"task", "test", dir}, nil, &out, &errb); code != exitRunFailed {
 		t.Fatalf("broken expectation: exit %d, want %d", code, exitRunFailed)
 	}
-	for _, want := range []string{"FAIL", `-         "to": "boss@example.com"`, `+         "to": "staff@example.com"`, "0 passed, 1 failed"} {
+	for _, want := range []string{"FAIL", `-       "to": "boss@example.com"`, `+       "to": "staff@example.com"`, "0 passed, 1 failed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
