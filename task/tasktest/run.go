@@ -69,13 +69,26 @@ func (r *Result) Passed() bool {
 // newRenderer returns the renderer for one step.
 func newRenderer(c *Case, cache *value.Map, stubs *value.Map) (*run.Renderer, *stubGraphQL) {
 	gql := &stubGraphQL{stubs: stubs}
-	r := &run.Renderer{
+	return NewRenderer(c.Now, cache, gql), gql
+}
+
+// NewRenderer returns a renderer with Mechanic's dialect for local runs:
+// the time fixed at now, the cache variable reading (and iterating) cache,
+// and the shopify filter answered by gql (see StubGraphQL).
+func NewRenderer(now time.Time, cache *value.Map, gql dialect.GraphQLClient) *run.Renderer {
+	return &run.Renderer{
 		Engine:  dialect.NewEngine(dialect.Options{}),
 		Cache:   mapCache{m: cache},
 		GraphQL: gql,
-		Now:     func() time.Time { return c.Now },
+		Now:     func() time.Time { return now },
 	}
-	return r, gql
+}
+
+// StubGraphQL returns a GraphQL client answering from stubs: a map from a
+// substring of a query to its response ("*" for any query); other queries
+// fail naming the query.
+func StubGraphQL(stubs *value.Map) dialect.GraphQLClient {
+	return &stubGraphQL{stubs: stubs}
 }
 
 // Run runs one test case against the task.
@@ -416,4 +429,20 @@ func RunDir(ctx context.Context, dir string) *Suite {
 		s.Results = append(s.Results, Run(ctx, t, c))
 	}
 	return s
+}
+
+// List returns the test's cache entries in key order, as the service's
+// cache lists them.
+func (c mapCache) List(_ context.Context, limit int) ([]run.CacheEntry, error) {
+	keys := c.Keys()
+	sort.Strings(keys)
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	out := make([]run.CacheEntry, len(keys))
+	for i, k := range keys {
+		v, _ := c.m.Get(k)
+		out[i] = run.CacheEntry{Key: k, Value: v}
+	}
+	return out, nil
 }
