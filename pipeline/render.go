@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -81,6 +82,33 @@ type CacheGetter interface {
 func StoreCache(c CacheGetter) run.Cache { return storeCache{c: c} }
 
 type storeCache struct{ c CacheGetter }
+
+// cacheLister is a cache whose live entries can be listed (the sqlite
+// store), for iterating the cache variable.
+type cacheLister interface {
+	CacheList(ctx context.Context, limit int) ([]store.CacheEntry, error)
+}
+
+// List implements run.CacheLister when the store can list its entries.
+func (s storeCache) List(ctx context.Context, limit int) ([]run.CacheEntry, error) {
+	l, ok := s.c.(cacheLister)
+	if !ok {
+		return nil, errors.New("the store cannot list cache entries")
+	}
+	entries, err := l.CacheList(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]run.CacheEntry, len(entries))
+	for i, e := range entries {
+		v, err := value.FromJSON(e.Value)
+		if err != nil {
+			return nil, fmt.Errorf("cache key %q: %w", e.Key, err)
+		}
+		out[i] = run.CacheEntry{Key: e.Key, Value: v}
+	}
+	return out, nil
+}
 
 func (s storeCache) Get(ctx context.Context, key string) (any, bool, error) {
 	raw, ok, err := s.c.CacheGet(ctx, key)

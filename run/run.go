@@ -348,19 +348,81 @@ func mapOrEmpty(m map[string]any) *value.Map {
 	return out
 }
 
-// cacheDrop looks cache keys up lazily: cache["key"] or cache.key.
+// CacheLister is implemented by caches whose live entries can be listed,
+// for {% for keyval in cache %}.
+type CacheLister interface {
+	// List returns up to limit live entries in key order.
+	List(ctx context.Context, limit int) ([]CacheEntry, error)
+}
+
+// CacheEntry is one cache entry as the cache variable iterates it.
+type CacheEntry struct {
+	Key   string
+	Value any
+}
+
+// MaxCacheIteration bounds the entries {% for keyval in cache %} reads: a
+// cache holding more fails the loop (a for loop with a limit reads only
+// that many).
+const MaxCacheIteration = 10_000
+
+// cacheDrop looks cache keys up lazily (cache["key"] or cache.key) and
+// lists the live entries as [key, value] pairs when iterated.
 type cacheDrop struct {
 	ctx context.Context
 	c   Cache
 }
 
-// Get returns the cached value of key; a failing cache reads as a miss.
+// Get returns the cached value of key; a failing cache reads as a miss
+// (the engine calls GetContext, which reports the failure).
 func (d *cacheDrop) Get(key string) (any, bool) {
-	v, ok, err := d.c.Get(d.ctx, key)
-	if err != nil || !ok {
+	v, ok, err := d.GetContext(d.ctx, key)
+	if err != nil {
 		return nil, false
 	}
-	return value.Normalize(v), true
+	return v, ok
+}
+
+// GetContext returns the cached value of key, failing the render when the
+// cache cannot be read.
+func (d *cacheDrop) GetContext(ctx context.Context, key string) (any, bool, error) {
+	v, ok, err := d.c.Get(ctx, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("cache key %q: %w", key, err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	return value.Normalize(v), true, nil
+}
+
+// List returns the first limit live entries (all when limit < 0) as
+// [key, value] pairs in key order, as Liquid iterates a hash. More than
+// MaxCacheIteration entries without a smaller limit is an error.
+func (d *cacheDrop) List(ctx context.Context, limit int64) ([]any, error) {
+	l, ok := d.c.(CacheLister)
+	if !ok {
+		return nil, errors.New("this cache cannot be iterated")
+	}
+	n := MaxCacheIteration + 1
+	if limit >= 0 && limit < MaxCacheIteration {
+		n = int(limit)
+	}
+	if n == 0 {
+		return []any{}, nil
+	}
+	entries, err := l.List(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("iterate cache: %w", err)
+	}
+	if len(entries) > MaxCacheIteration {
+		return nil, fmt.Errorf("iterate cache: more than %d live keys; use a for loop limit", MaxCacheIteration)
+	}
+	out := make([]any, len(entries))
+	for i, e := range entries {
+		out[i] = []any{e.Key, value.Normalize(e.Value)}
+	}
+	return out, nil
 }
 
 // options renders text-like option values as Liquid (with event, shop,

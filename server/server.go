@@ -201,6 +201,7 @@ type Config struct {
 // Service is a running Sprocket instance; create it with Open, run it
 // with Serve, release it with Close.
 type Service struct {
+	managed   managedTasks // tasks of serve --tasks-dir
 	cfg       Config
 	log       *slog.Logger
 	st        serviceStore

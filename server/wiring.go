@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -209,6 +210,33 @@ func (noShop) ShopJSON(context.Context) (json.RawMessage, error) { return nil, s
 // storeCache serves the cache Liquid variable from the store.
 type storeCache struct {
 	st store.Cache
+}
+
+// cacheLister is a cache whose live entries can be listed (the sqlite
+// store), for iterating the cache variable.
+type cacheLister interface {
+	CacheList(ctx context.Context, limit int) ([]store.CacheEntry, error)
+}
+
+// List implements run.CacheLister when the store can list its entries.
+func (c storeCache) List(ctx context.Context, limit int) ([]run.CacheEntry, error) {
+	l, ok := c.st.(cacheLister)
+	if !ok {
+		return nil, errors.New("the store cannot list cache entries")
+	}
+	entries, err := l.CacheList(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]run.CacheEntry, len(entries))
+	for i, e := range entries {
+		v, err := value.FromJSON(e.Value)
+		if err != nil {
+			return nil, fmt.Errorf("cache key %q: %w", e.Key, err)
+		}
+		out[i] = run.CacheEntry{Key: e.Key, Value: v}
+	}
+	return out, nil
 }
 
 // Get implements run.Cache.

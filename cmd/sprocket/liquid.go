@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,12 +36,36 @@ const liquidUsage = `usage: sprocket liquid < requests.jsonl
 Renders one Liquid template per JSON line of stdin, e.g.
   {"template": "Hello {{ name }}", "data": {"name": "Ann"}, "partials": {}, "strict": false}
 and writes one line per input line: {"output": ...}, {"output_b64": ...}
-when the output is not valid UTF-8, or {"error": ...}.`
+when the output is not valid UTF-8, or {"error": ...}.
+With --dialect, templates render as Mechanic task code (see
+"sprocket liquid --dialect --help").`
+
+// liquidDialectUsage is the help of "sprocket liquid --dialect".
+const liquidDialectUsage = `usage: sprocket liquid --dialect [--event FILE] [--options FILE] [--cache FILE] [--shopify FILE] [--now TIME] < requests.jsonl
+
+Renders one template per JSON line with Mechanic's dialect, as task code:
+  {"template": "{% action \"echo\" n: event.data.n %}", "event": {"topic": "mechanic/user/trigger", "data": {"n": 1}},
+   "options": {}, "cache": {}, "shopify": {"query substring": {"data": {}}}, "now": "2024-01-01T00:00:00Z"}
+Fields not given default to the flags' files. Writes one line per request:
+{"output", "actions", "logs", "errors"} (with "output_error" when the text is
+not a stream of action/log/error objects), or {"error"} when the run failed.`
 
 // runLiquid renders one template per JSON line of stdin and writes one JSON
 // result line per input line, in order: {"output": …}, {"output_b64": …}
 // when the output is not valid UTF-8, or {"error": …}.
 func runLiquid(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "--dialect" || args[0] == "-dialect") {
+		fs := flag.NewFlagSet("sprocket liquid --dialect", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		base, _, ok := dialectFlags(fs, args[1:], stdout, stderr, liquidDialectUsage)
+		if !ok {
+			return 2
+		}
+		if base == nil {
+			return 0
+		}
+		return runDialectLines(ctx, *base, stdin, stdout)
+	}
 	if wantsHelp(args) {
 		fmt.Fprintln(stdout, liquidUsage)
 		return 0

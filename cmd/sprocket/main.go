@@ -19,10 +19,11 @@ type command struct {
 // commands lists the subcommands; each lives in its own file.
 func commands() map[string]command {
 	cmds := map[string]command{
-		"liquid": {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
-		"task":   {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
-		"serve":  {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
-		"tasks":  {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
+		"liquid":  {summary: "render Liquid templates from JSON lines on stdin", run: runLiquid},
+		"console": {summary: "render Liquid with Mechanic's dialect against an event, options and cache", run: runConsole},
+		"task":    {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
+		"serve":   {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
+		"tasks":   {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
 
 		"sandbox": {summary: "serve a sandbox Shopify shop (Admin API from the real schema)", run: runSandbox},
 	}

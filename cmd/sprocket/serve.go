@@ -19,6 +19,7 @@ import (
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
+	"github.com/sprocketrun/sprocket/tasksync"
 	"github.com/sprocketrun/sprocket/web"
 )
 
@@ -69,6 +70,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	library := fs.String("library", os.Getenv(web.LibraryDirEnv), "Mechanic task library directory for the web UI (env "+web.LibraryDirEnv+"; default ../shared/corpus/mechanic-tasks/tasks when it exists)")
 	noUI := fs.Bool("no-ui", false, "do not serve the web UI at /")
 	uiPlainHTTP := fs.Bool("ui-plain-http", false, "let the web UI sign in over plain HTTP from other machines (session cookie without the Secure flag; trusted networks only)")
+	tasksDir := fs.String("tasks-dir", os.Getenv("SPROCKET_TASKS_DIR"), "load every task under this folder (NAME.json exports or NAME/ task folders), enabled, and reload them when their files change; such tasks are read-only in the API (env SPROCKET_TASKS_DIR)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
@@ -210,6 +212,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fmt.Fprintf(stdout, "sprocket: listening on http://%s (%s)\n", ln.Addr(), where)
 	if ui != nil {
 		fmt.Fprintf(stdout, "sprocket: web UI at http://%s/ (sign in with the API token)\n", ln.Addr())
+	}
+	if *tasksDir != "" {
+		syncer := tasksync.New(*tasksDir, svc, log, 0)
+		if _, err := syncer.Sync(ctx); err != nil {
+			fmt.Fprintf(stderr, "sprocket serve: --tasks-dir: %v\n", err)
+			return 1
+		}
+		go func() { _ = syncer.Run(ctx) }()
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "timezone", loc.String())
 	if err := svc.Serve(ctx, ln); err != nil {

@@ -15,6 +15,7 @@ import (
 	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
 	"github.com/sprocketrun/sprocket/task"
 	"github.com/sprocketrun/sprocket/task/lint"
+	"github.com/sprocketrun/sprocket/task/taskdir"
 )
 
 // Exit codes of "sprocket task": like Mechanic's CLI, 1 means a run of the
@@ -27,11 +28,15 @@ const (
 // taskUsage is the help of "sprocket task".
 const taskUsage = `usage: sprocket task preview TASK.json [--event EVENT.json] [--options OPTIONS.json] [--json]
        sprocket task lint TASK.json
+       sprocket task pack DIR > TASK.json
+       sprocket task unpack TASK.json DIR
+       sprocket task test [--update] [--junit FILE] DIR...
 
 preview renders the task for its preview events (or --event) without
 performing anything: a readable summary on a terminal, JSON otherwise or
 with --json. lint reports Liquid syntax errors, unknown filters and
-undeclared options. Run "sprocket task preview --help" for all flags.`
+undeclared options. pack and unpack convert between the JSON export and
+a task folder (task.json, script.liquid, docs.md, preview_events/). Run "sprocket task preview --help" for all flags.`
 
 // runTask dispatches "sprocket task preview|lint".
 func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -47,8 +52,14 @@ func runTask(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return taskPreview(ctx, args[1:], stdout, stderr)
 	case "lint":
 		return taskLint(args[1:], stdout, stderr)
+	case "pack":
+		return taskPack(args[1:], stdout, stderr)
+	case "unpack":
+		return taskUnpack(args[1:], stdout, stderr)
+	case "test":
+		return taskTest(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview or lint)\n", args[0])
+	fmt.Fprintf(stderr, "sprocket task: unknown subcommand %q (want preview, lint, pack, unpack or test)\n", args[0])
 	return exitInvalid
 }
 
@@ -70,6 +81,9 @@ func splitArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func loadTask(path string) (*task.Task, error) {
+	if taskdir.IsDir(path) {
+		return taskdir.Load(path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read task: %w", err)

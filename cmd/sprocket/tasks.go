@@ -22,10 +22,12 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/store/sqlite"
 	"github.com/sprocketrun/sprocket/task"
+	"github.com/sprocketrun/sprocket/task/taskdir"
 )
 
 // tasksUsage is the help of "sprocket tasks".
 const tasksUsage = `usage: sprocket tasks import [flags] DIR|FILE...
+       sprocket tasks export --url URL [--folders] DIR
 
 Imports Mechanic task JSON files (or directories of them) through the API
 (--url) or straight into a stopped service's data directory (--data).
@@ -35,6 +37,9 @@ Run "sprocket tasks import --help" for the flags.`
 func runTasks(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "import" {
 		return runTasksImport(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "export" {
+		return runTasksExport(ctx, args[1:], stdout, stderr)
 	}
 	if wantsHelp(args) {
 		fmt.Fprintln(stdout, tasksUsage)
@@ -110,7 +115,7 @@ func runTasksImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	var created, existing, failed int
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		raw, err := readTaskSource(f)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", f, err)
 			failed++
@@ -157,8 +162,16 @@ func runTasksImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	return 0
 }
 
-// taskFiles expands the arguments: files as given, directories to their
-// *.json files in name order.
+// readTaskSource reads a task JSON file, or packs a task folder.
+func readTaskSource(path string) ([]byte, error) {
+	if taskdir.IsDir(path) {
+		return taskdir.Pack(path)
+	}
+	return os.ReadFile(path)
+}
+
+// taskFiles expands the arguments: files and task folders as given, other
+// directories to their *.json files and task folders in name order.
 func taskFiles(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
@@ -166,13 +179,22 @@ func taskFiles(args []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", a, err)
 		}
-		if !info.IsDir() {
+		if !info.IsDir() || taskdir.IsDir(a) {
 			out = append(out, a)
 			continue
 		}
 		m, err := filepath.Glob(filepath.Join(a, "*.json"))
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", a, err)
+		}
+		subs, err := filepath.Glob(filepath.Join(a, "*", taskdir.MetaFile))
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", a, err)
+		}
+		for _, s := range subs {
+			if d := filepath.Dir(s); taskdir.IsDir(d) {
+				m = append(m, d)
+			}
 		}
 		sort.Strings(m)
 		out = append(out, m...)
