@@ -44,11 +44,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/action/filegen"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -87,10 +87,17 @@ type Config struct {
 	// UserAgent is sent when the action sets no User-Agent header;
 	// DefaultUserAgent when empty.
 	UserAgent string
-	// BlockPrivateNetworks refuses connections to loopback, private,
-	// link-local and unspecified addresses (checked when connecting, so DNS
-	// tricks do not get around it). It applies only to the transport built
-	// when Transport is nil.
+	// Network is the outbound network policy, checked on the resolved
+	// address when connecting (so numeric host forms, redirects and DNS
+	// answers pointing inside are refused too). Nil is the default policy:
+	// loopback, private, link-local, CGNAT, reserved and similar ranges are
+	// refused. It applies only to the transport built when Transport is nil.
+	Network *netpolicy.Policy
+	// Resolver resolves host names for the transport built when Transport
+	// is nil; nil means the default resolver.
+	Resolver *net.Resolver
+	// BlockPrivateNetworks is deprecated and ignored: private networks are
+	// refused by default (see Network).
 	BlockPrivateNetworks bool
 	// Files generates the files of the files option. Nil means package
 	// filegen's generators with this performer downloading for the url
@@ -156,10 +163,7 @@ func New(cfg Config) *Performer {
 }
 
 func defaultTransport(cfg Config) *nethttp.Transport {
-	d := &net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}
-	if cfg.BlockPrivateNetworks {
-		d.Control = refusePrivate
-	}
+	d := cfg.Network.Dialer(DefaultDialTimeout, cfg.Resolver)
 	return &nethttp.Transport{
 		Proxy:                  nethttp.ProxyFromEnvironment,
 		DialContext:            d.DialContext,
@@ -171,22 +175,6 @@ func defaultTransport(cfg Config) *nethttp.Transport {
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
 	}
-}
-
-// errBlocked is returned when BlockPrivateNetworks refuses an address.
-var errBlocked = errors.New("connections to private, loopback and link-local addresses are not allowed")
-
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("check address %q: %w", address, err)
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%s: %w", host, errBlocked)
-	}
-	return nil
 }
 
 // proxyKey is the context key carrying the proxy option to the transport.
@@ -415,7 +403,7 @@ func (p *Performer) requestError(parent context.Context, method, shown string, e
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
 		return action.Failed(wrap(fmt.Errorf("TLS certificate verification failed (set verify to false to skip it): %w", err)))
-	case errors.Is(err, errTooManyRedirects), errors.Is(err, errTooLarge), errors.Is(err, errBlocked):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errTooLarge), errors.Is(err, netpolicy.ErrDenied):
 		return action.Failed(wrap(err))
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return action.Failed(wrap(err))

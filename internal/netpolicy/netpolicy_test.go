@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/sprocketrun/sprocket/internal/netpolicy/dnstest"
 )
 
 func TestCheckRanges(t *testing.T) {
@@ -94,53 +94,10 @@ func listen(t *testing.T) (net.Listener, func() bool) {
 	}
 }
 
-// fakeDNS answers every A query with ip, the way a hostile or rebinding
-// name server points a public-looking name inside.
-func fakeDNS(t *testing.T, ip netip.Addr) *net.Resolver {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var m dnsmessage.Message
-			if m.Unpack(buf[:n]) != nil || len(m.Questions) != 1 {
-				continue
-			}
-			q := m.Questions[0]
-			resp := dnsmessage.Message{
-				Header:    dnsmessage.Header{ID: m.ID, Response: true, Authoritative: true, RecursionAvailable: true},
-				Questions: m.Questions,
-			}
-			if q.Type == dnsmessage.TypeA && ip.Is4() {
-				resp.Answers = []dnsmessage.Resource{{
-					Header: dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 1},
-					Body:   &dnsmessage.AResource{A: ip.As4()},
-				}}
-			}
-			out, err := resp.Pack()
-			if err == nil {
-				_, _ = pc.WriteTo(out, from)
-			}
-		}
-	}()
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", pc.LocalAddr().String())
-	}}
-}
-
 func TestDialRefusedBeforeConnecting(t *testing.T) {
 	ln, connected := listen(t)
 	port := ln.Addr().(*net.TCPAddr).Port
-	res := fakeDNS(t, netip.MustParseAddr("127.0.0.1"))
+	res := dnstest.Resolver(t, netip.MustParseAddr("127.0.0.1"))
 	tests := []struct{ name, host string }{
 		{"loopback literal", "127.0.0.1"},
 		{"ipv4-mapped", "::ffff:127.0.0.1"},
