@@ -122,7 +122,7 @@ func TestLibraryLive(t *testing.T) {
 	} else if os.Getenv("CI") == "true" {
 		t.Fatalf("CI has no Chromium for the pdf generator: %v", err)
 	}
-	svc, c := startShopService(t, base, Config{NewPipeline: StandardPipeline(PipelineOptions{
+	svc, c := startShopService(t, base, Config{NewPipeline: StandardPipeline(PipelineOptions{Network: loopbackNetwork,
 		Email: actionemail.Config{Relay: relayURL, From: "sprocket@example.com"},
 		PDF:   pdf,
 	})})

@@ -59,7 +59,7 @@ func startShopService(t *testing.T, base string, cfg Config) (*Service, *client)
 		cfg.Logger = quietLogger()
 	}
 	if cfg.NewPipeline == nil {
-		cfg.NewPipeline = StandardPipeline(PipelineOptions{})
+		cfg.NewPipeline = StandardPipeline(PipelineOptions{Network: loopbackNetwork})
 	}
 	if cfg.Shopify.Shop == "" {
 		cfg.Shopify = ShopifyConfig{Shop: sandbox.DefaultShop, AccessToken: sandboxToken, BaseURL: base, APISecret: "sandbox-app-secret"}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/action/filegen/chromium"
 	"github.com/sprocketrun/sprocket/action/files"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
@@ -44,7 +45,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
-	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
+	blockPrivate := fs.Bool("block-private-networks", true, "deprecated, now always on: task connections to loopback, private and other internal addresses are refused unless --allow-network opens them")
+	allowNetwork := fs.String("allow-network", os.Getenv(netpolicy.EnvAllowNetwork), "comma-separated CIDR prefixes that task connections (http and ftp actions, url file generator) may reach although internal, e.g. 10.0.0.0/8,127.0.0.1/32 (env "+netpolicy.EnvAllowNetwork+"); operator-configured endpoints (Shopify base URL, SMTP relay) are not restricted")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
 	shopDomain := fs.String("shopify-shop", os.Getenv("SPROCKET_SHOPIFY_SHOP"), "connect this shop, name.myshopify.com (env SPROCKET_SHOPIFY_SHOP); without it, connect through the API")
 	shopBase := fs.String("shopify-base-url", os.Getenv("SPROCKET_SHOPIFY_BASE_URL"), "where the shop's Admin API is served (env SPROCKET_SHOPIFY_BASE_URL; default https://<shop>, e.g. http://127.0.0.1:8788 for `sprocket sandbox`)")
@@ -112,6 +114,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *retention == 0 {
 		*retention = -1
 	}
+	network, err := netpolicy.Parse(*allowNetwork)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --allow-network: %v\n", err)
+		return 2
+	}
+	if !*blockPrivate {
+		log.Warn("--block-private-networks=false is ignored: internal addresses are refused unless --allow-network lists them")
+	}
 	emailCfg, inbound, err := emailConfig(*smtpURL, *emailFrom, *smtpListen, *emailDomain, *smtpCert, *smtpKey)
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -136,10 +146,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}()
 	pdfCfg := chromium.Config{Path: *chromiumPath, Browsers: *pdfBrowsers, Logger: log}
 	if *pdfNetwork {
-		pdfCfg.AllowRequest = chromium.AllowHTTP
-		if *blockPrivate {
-			pdfCfg.AllowRequest = chromium.AllowPublicHTTP
-		}
+		pdfCfg.AllowRequest = chromium.AllowPublicHTTP
 	}
 	pdf := chromium.New(pdfCfg)
 	defer pdf.Close()
@@ -164,7 +171,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
-			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+			Network: network, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 			Email:            emailCfg,
 			PublicURL:        *publicURL,
