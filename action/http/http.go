@@ -9,8 +9,11 @@
 // file generators, sent as multipart/form-data with the body's fields),
 // headers, follow_redirects (default true), proxy (http://, https:// or
 // socks5://), verify (default true; false skips TLS certificate checks) and
-// error_on_5xx (default false). Booleans may also be the strings "true" and
-// "false". Unknown options are ignored.
+// error_on_5xx (default false). Sprocket adds idempotency_key (default
+// true): every attempt of an action run sends the same Idempotency-Key
+// header (see IdempotencyKey) unless this is false or the task sets the
+// header. Booleans may also be the strings "true" and "false". Unknown
+// options are ignored.
 //
 // The result is {"status": 200, "headers": {"content-type": ["..."]},
 // "body": ..., "body_base64": "..."}: header names lower-case, each with an
@@ -54,6 +57,21 @@ import (
 
 // Type is the action type name the http action is registered under.
 const Type = "http"
+
+// IdempotencyKeyHeader is the request header carrying IdempotencyKey,
+// sent unless the action sets idempotency_key to false or gives the header
+// itself.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// IdempotencyKey returns the key sent with every attempt of the action run
+// runID: the same on retries and on the attempt after a crash, so a remote
+// that honours the header performs the request once. Empty without a run id.
+func IdempotencyKey(runID string) string {
+	if runID == "" {
+		return ""
+	}
+	return "sprocket-" + runID
+}
 
 // RedactedValue replaces body_base64 in results of requests that used
 // secrets, so encoded secret values are not exposed.
@@ -294,6 +312,9 @@ func (p *Performer) perform(ctx context.Context, req action.Request) (action.Res
 		}
 		return action.Result{}, usedSecrets, fmt.Errorf("http action: %s %s: %w", o.method, shown, err) // keeps its kind
 	}
+	if o.idempotencyKey {
+		o.key = IdempotencyKey(req.RunID)
+	}
 	start := time.Now()
 	resp, data, err := p.do(ctx, o, eb)
 	if err != nil {
@@ -333,6 +354,9 @@ func (p *Performer) do(ctx context.Context, o *options, eb encodedBody) (*nethtt
 	}
 	if _, ok := r.Header["User-Agent"]; !ok {
 		r.Header.Set("User-Agent", p.cfg.UserAgent)
+	}
+	if o.key != "" && r.Header.Get(IdempotencyKeyHeader) == "" {
+		r.Header.Set(IdempotencyKeyHeader, o.key)
 	}
 	if o.proxy != nil {
 		r = r.WithContext(context.WithValue(ctx, proxyKey{}, o.proxy))

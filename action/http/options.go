@@ -22,6 +22,9 @@ const (
 	optProxy           = "proxy"
 	optVerify          = "verify"
 	optErrorOn5xx      = "error_on_5xx"
+	// optIdempotencyKey is Sprocket's own option: false stops the
+	// Idempotency-Key header.
+	optIdempotencyKey = "idempotency_key"
 )
 
 // methods are the documented request methods, lower-case as in the docs.
@@ -45,6 +48,8 @@ type options struct {
 	proxy           *url.URL // nil without proxy
 	verify          bool
 	errorOn5xx      bool
+	idempotencyKey  bool
+	key             string // the Idempotency-Key to send; empty for none
 }
 
 func invalid(field, format string, args ...any) *action.ValidationError {
@@ -123,6 +128,9 @@ func parseOptions(raw any) (*options, error) {
 		return nil, err
 	}
 	if o.errorOn5xx, err = boolOption(m, optErrorOn5xx, false); err != nil {
+		return nil, err
+	}
+	if o.idempotencyKey, err = boolOption(m, optIdempotencyKey, true); err != nil {
 		return nil, err
 	}
 	if o.proxy, err = parseURL(m, optProxy, false, "http", "https", "socks5"); err != nil {
