@@ -152,6 +152,16 @@ type Config struct {
 	PruneEvery time.Duration
 	// MaxBodyBytes limits webhook request bodies; zero means the webhook default.
 	MaxBodyBytes int64
+	// WebhookLimits rate-limits webhook requests per webhook and per
+	// client address (429 with Retry-After); zero fields do not limit.
+	WebhookLimits webhook.Limits
+	// MinFreeDisk is the free-space floor of the data directory's file
+	// system: below it webhooks answer 503 and /readyz reports not ready.
+	// Zero disables the check (`sprocket serve` uses DefaultMinFreeDisk).
+	MinFreeDisk int64
+	// FreeDisk reports free bytes for MinFreeDisk; nil reads the file
+	// system (tests inject a small or failing disk).
+	FreeDisk func(dir string) (int64, error)
 	// DatabaseURL, when set, is a postgres:// URL: the store is PostgreSQL,
 	// shared by every node given the same URL; empty means SQLite in DataDir.
 	DatabaseURL string
@@ -208,6 +218,7 @@ type Service struct {
 	shop      *shopConn
 	scopes    *taskScopes
 	hookSync  *webhookSync
+	disk      *diskFloor // nil without a free-space floor
 	bulk      *bulkOps
 	scripts   *scripts
 	files     *files.Store
@@ -271,7 +282,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
-		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
+		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits),
+		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk)}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {
 		if s.batcher != nil {
@@ -327,6 +339,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		Registry:     s.hooks,
 		Sink:         sink{b: s.batcher, wake: s.wake},
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Limits:       cfg.WebhookLimits,
+		Admit:        s.disk.admit,
 		// Per-request info logs would dominate the ack path; keep warnings.
 		Logger: slog.New(minLevel{Handler: log.Handler(), level: slog.LevelWarn}),
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/action/filegen/chromium"
 	"github.com/sprocketrun/sprocket/action/files"
+	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
@@ -54,6 +55,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	shopClientID := fs.String("shopify-client-id", os.Getenv("SPROCKET_SHOPIFY_CLIENT_ID"), "the app's client id: without an access token, exchanged with the secret for one (client-credentials grant) (env SPROCKET_SHOPIFY_CLIENT_ID)")
 	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, e.g. https://sprocket.example.com: OAuth redirects, Shopify webhooks and script tags, and the URLs of files made by files actions (env SPROCKET_PUBLIC_URL)")
 	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
+	hookPerIP := fs.Int("webhook-rate-per-ip", 6000, "webhook requests per minute one client address may send (429 with Retry-After beyond; 0: unlimited)")
+	hookPerHook := fs.Int("webhook-rate-per-webhook", 0, "requests per minute one webhook accepts (429 with Retry-After beyond; 0: unlimited)")
+	minFreeMiB := fs.Int64("min-free-disk-mib", server.DefaultMinFreeDisk>>20, "free space (MiB) the data directory's file system keeps: below it webhooks answer 503 and /readyz is not ready (0: no floor)")
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
 	emailFrom := fs.String("email-from", envOr("SPROCKET_EMAIL_FROM", ""), "sender address of the email action, e.g. shop@example.com; from_display_name sets only the name (env SPROCKET_EMAIL_FROM)")
@@ -184,7 +188,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Previewer:     server.NewPreviewer(),
 		Logger:        log,
 
-		RateLimits: limitsIf(*rateLimits),
+		RateLimits:    limitsIf(*rateLimits),
+		WebhookLimits: webhook.Limits{PerIP: *hookPerIP, PerWebhook: *hookPerHook},
+		MinFreeDisk:   *minFreeMiB << 20,
 		Shopify: server.ShopifyConfig{
 			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),
 			ClientID: *shopClientID, APISecret: os.Getenv("SPROCKET_SHOPIFY_API_SECRET"),
