@@ -62,6 +62,7 @@ import (
 	"github.com/sprocketrun/sprocket/dialect"
 	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/connlimit"
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
@@ -159,6 +160,10 @@ type Config struct {
 	// system: below it webhooks answer 503 and /readyz reports not ready.
 	// Zero disables the check (`sprocket serve` uses DefaultMinFreeDisk).
 	MinFreeDisk int64
+	// MaxConns and MaxConnsPerIP cap the HTTP connections Serve keeps open
+	// in total and per client address (zero: no cap); connections over a
+	// cap are closed at once.
+	MaxConns, MaxConnsPerIP int
 	// FreeDisk reports free bytes for MinFreeDisk; nil reads the file
 	// system (tests inject a small or failing disk).
 	FreeDisk func(dir string) (int64, error)
@@ -378,12 +383,13 @@ func (s *Service) wake() {
 // until ctx ends; then it stops accepting requests, lets in-flight requests
 // finish (up to 10 seconds) and returns. It does not close the store.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	ln = connlimit.Wrap(ln, connlimit.Limits{Total: s.cfg.MaxConns, PerIP: s.cfg.MaxConnsPerIP})
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
