@@ -26,6 +26,10 @@ type EffectPerformer interface {
 // actionRun performs one action run and records its outcome.
 func (p *Pipeline) actionRun(ctx context.Context, job store.Job) error {
 	r := job.Run
+	if job.Interrupted {
+		p.log.Warn("pipeline: performing an action run again after an interrupted attempt (its side effects may have happened already)",
+			"run", r.ID, "task", r.TaskID, "action", r.ActionType, "attempt", job.Attempt)
+	}
 	rec, err := p.taskHeader(ctx, r.TaskID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -178,6 +182,35 @@ func (p *Pipeline) finishAction(ctx context.Context, job store.Job, rec *store.T
 		}
 	}
 	return p.fail(ctx, job, store.Failure{Error: o.err, Permanent: true, Result: result, ResultMeta: resultMeta, Effects: eff})
+}
+
+// MetaInterruptedAttempt is the result_meta key set to true on an action
+// run performed again after an attempt that was interrupted (its lease
+// ended without an outcome, e.g. the process was killed mid-request), so the
+// run record shows its side effects may have happened twice.
+const MetaInterruptedAttempt = "performed_after_interrupted_attempt"
+
+// markInterrupted adds MetaInterruptedAttempt to an action run's result
+// meta when job follows an interrupted attempt; other meta is returned as
+// is. Meta that is not a JSON object is kept under "meta".
+func markInterrupted(job store.Job, meta []byte) []byte {
+	if !job.Interrupted || job.Run.Kind != store.KindAction {
+		return meta
+	}
+	m := map[string]any{}
+	if len(meta) > 0 && string(meta) != "null" {
+		if err := json.Unmarshal(meta, &m); err != nil {
+			var v any
+			_ = json.Unmarshal(meta, &v)
+			m = map[string]any{"meta": v}
+		}
+	}
+	m[MetaInterruptedAttempt] = true
+	out, err := json.Marshal(m)
+	if err != nil {
+		return meta
+	}
+	return out
 }
 
 func resultJSON(res action.Result) (result, meta []byte) {

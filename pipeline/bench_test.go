@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	httpaction "github.com/sprocketrun/sprocket/action/http"
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
@@ -58,7 +60,7 @@ func benchChain(b *testing.B, workers int, perform, liquid bool) {
 		c.PollInterval = 10 * time.Millisecond
 	}))
 	defer h.st.Close()
-	hp := httpaction.New(httpaction.Config{})
+	hp := httpaction.New(httpaction.Config{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})
 	defer hp.CloseIdleConnections()
 	h.register("http", hp)
 	subs := []string{"user/orders/new"}

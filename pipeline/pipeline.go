@@ -593,6 +593,7 @@ func (p *Pipeline) complete(ctx context.Context, job store.Job, res store.Result
 	if ctx.Err() != nil { // lease lost or shutdown grace over: leave the run to its lease
 		return fmt.Errorf("complete %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
 	}
+	res.ResultMeta = markInterrupted(job, res.ResultMeta)
 	if _, err := p.st.Complete(context.WithoutCancel(ctx), job, res); err != nil {
 		return fmt.Errorf("complete %s run %s: %w", job.Run.Kind, job.Run.ID, err)
 	}
@@ -604,6 +605,7 @@ func (p *Pipeline) fail(ctx context.Context, job store.Job, f store.Failure) err
 		return fmt.Errorf("fail %s run %s: abandoned: %w", job.Run.Kind, job.Run.ID, context.Cause(ctx))
 	}
 	f.Schedule = p.sched
+	f.ResultMeta = markInterrupted(job, f.ResultMeta)
 	final := p.final(job, f.Permanent)
 	if !final {
 		f.Effects = store.Effects{} // effects only belong to the final failure

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -231,6 +232,17 @@ func TestReclaimAfterLeaseExpiry(t *testing.T) {
 	if r.Attempts != 2 || r.Claims != 2 {
 		t.Errorf("attempts %d claims %d, want 2 and 2", r.Attempts, r.Claims)
 	}
+	// The record says the run was performed again after an interrupted
+	// attempt; runs that were not interrupted say nothing of the kind.
+	var meta map[string]any
+	if err := json.Unmarshal(r.ResultMeta, &meta); err != nil || meta[MetaInterruptedAttempt] != true {
+		t.Errorf("result_meta = %s (%v), want %s: true", r.ResultMeta, err, MetaInterruptedAttempt)
+	}
+	for _, tr := range h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask}) {
+		if strings.Contains(string(tr.ResultMeta), MetaInterruptedAttempt) {
+			t.Errorf("task run %s result_meta = %s, not interrupted", tr.ID, tr.ResultMeta)
+		}
+	}
 	if v := h.cacheValue("n"); v != "1" {
 		t.Errorf("cache n = %s, want 1 (effects recorded once)", v)
 	}
@@ -239,6 +251,34 @@ func TestReclaimAfterLeaseExpiry(t *testing.T) {
 	}
 	if n := len(h.runs(store.RunFilter{TaskID: tk.ID, Kind: store.KindTask})); n != 2 {
 		t.Errorf("task runs = %d, want 2", n)
+	}
+}
+
+func TestMarkInterrupted(t *testing.T) {
+	act := store.Job{Run: store.Run{Kind: store.KindAction}, Interrupted: true}
+	tests := []struct {
+		name string
+		job  store.Job
+		meta string
+		want string
+	}{
+		{"no meta", act, "", `{"performed_after_interrupted_attempt":true}`},
+		{"null meta", act, "null", `{"performed_after_interrupted_attempt":true}`},
+		{"object kept", act, `{"cost":3}`, `{"cost":3,"performed_after_interrupted_attempt":true}`},
+		{"array kept", act, `[1]`, `{"meta":[1],"performed_after_interrupted_attempt":true}`},
+		{"not interrupted", store.Job{Run: store.Run{Kind: store.KindAction}}, `{"cost":3}`, `{"cost":3}`},
+		{"task run", store.Job{Run: store.Run{Kind: store.KindTask}, Interrupted: true}, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var meta []byte
+			if tc.meta != "" {
+				meta = []byte(tc.meta)
+			}
+			if got := string(markInterrupted(tc.job, meta)); got != tc.want {
+				t.Errorf("markInterrupted = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
 

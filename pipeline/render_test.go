@@ -6,12 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
 
 	httpaction "github.com/sprocketrun/sprocket/action/http"
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
@@ -48,7 +50,7 @@ func TestRealRenderer(t *testing.T) {
 	defer srv.Close()
 
 	h := newHarness(t)
-	hp := httpaction.New(httpaction.Config{})
+	hp := httpaction.New(httpaction.Config{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})
 	defer hp.CloseIdleConnections()
 	h.register("http", hp)
 	h.cfg.Renderer = RunRenderer{Renderer: &run.Renderer{Engine: dialect.NewEngine(dialect.Options{}), Cache: StoreCache(h.st), Logger: quietLogger()}}

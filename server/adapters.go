@@ -98,8 +98,13 @@ func (s sink) Accept(ctx context.Context, topic string, data any, meta webhook.M
 	if err != nil {
 		return "", fmt.Errorf("encode event data: %w", err)
 	}
+	id := store.NewTimeID(meta.ReceivedAt)
+	if meta.DedupeKey != "" {
+		// A client retry with the same key finds the event already stored.
+		id = store.DerivedID("webhook", meta.WebhookID, meta.DedupeKey)
+	}
 	ev, err := s.b.Insert(ctx, store.NewEvent{
-		ID:        store.NewTimeID(meta.ReceivedAt),
+		ID:        id,
 		Topic:     topic,
 		Data:      raw,
 		Source:    sourceWebhook,

@@ -118,7 +118,7 @@ func TestLibraryLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdf := testPDFRenderer(t)
-	svc, c := startShopService(t, base, Config{NewPipeline: StandardPipeline(PipelineOptions{
+	svc, c := startShopService(t, base, Config{NewPipeline: StandardPipeline(PipelineOptions{Network: loopbackNetwork,
 		Email: actionemail.Config{Relay: relayURL, From: "sprocket@example.com"},
 		PDF:   pdf,
 	})})

@@ -82,7 +82,8 @@ type serviceStore interface {
 }
 
 // serveReady answers /readyz: 200 when the database answers within two
-// seconds (migrations were applied by Open), 503 otherwise.
+// seconds (migrations were applied by Open) and the data directory's free
+// space is above the floor (Config.MinFreeDisk), 503 otherwise.
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -91,7 +92,17 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "store": s.storeKind, "error": "database unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "store": s.storeKind})
+	free, err := s.disk.status()
+	if err != nil {
+		s.log.Warn("readiness check failed", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "store": s.storeKind, "free_disk_bytes": free, "error": err.Error()})
+		return
+	}
+	body := map[string]any{"ok": true, "store": s.storeKind}
+	if free >= 0 {
+		body["free_disk_bytes"] = free
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // withOps adds /metrics and /readyz to h: registered on h itself when it

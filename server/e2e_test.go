@@ -67,9 +67,11 @@ func startServeEnv(t *testing.T, bin, dataDir string, env []string, args ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Test sinks listen on loopback, which the network policy refuses
+	// unless allowed.
 	// Tests poll the API far faster than Mechanic's rate limits allow;
 	// TestServeRateLimits turns them back on.
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn", "--rate-limits=false"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--log-level", "warn", "--rate-limits=false", "--allow-network", "127.0.0.0/8"}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SPROCKET_") {
 			cmd.Env = append(cmd.Env, kv)

@@ -54,7 +54,7 @@ func startEmailService(t *testing.T, relayOpts ...smtptest.Options) (*Service, *
 	}
 	svc, err := Open(context.Background(), Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
-		NewPipeline:  StandardPipeline(PipelineOptions{Email: actionemail.Config{Relay: r, From: testSender}}),
+		NewPipeline:  StandardPipeline(PipelineOptions{Network: loopbackNetwork, Email: actionemail.Config{Relay: r, From: testSender}}),
 		Previewer:    NewPreviewer(),
 		SMTPListen:   "127.0.0.1:0",
 		EmailDomains: []string{testDomain},

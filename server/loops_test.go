@@ -37,7 +37,7 @@ func startLoggedService(t *testing.T, level slog.Level, o PipelineOptions) (*Ser
 	cfg := Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true,
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
-		NewPipeline: StandardPipeline(o),
+		NewPipeline: StandardPipeline(withLoopback(o)),
 		Previewer:   NewPreviewer(),
 	}
 	svc, err := Open(context.Background(), cfg)

@@ -67,6 +67,7 @@ import (
 	smtpingress "github.com/sprocketrun/sprocket/ingress/smtp"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/integrations/oauth"
+	"github.com/sprocketrun/sprocket/internal/connlimit"
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
@@ -162,6 +163,20 @@ type Config struct {
 	PruneEvery time.Duration
 	// MaxBodyBytes limits webhook request bodies; zero means the webhook default.
 	MaxBodyBytes int64
+	// WebhookLimits rate-limits webhook requests per webhook and per
+	// client address (429 with Retry-After); zero fields do not limit.
+	WebhookLimits webhook.Limits
+	// MinFreeDisk is the free-space floor of the data directory's file
+	// system: below it webhooks answer 503 and /readyz reports not ready.
+	// Zero disables the check (`sprocket serve` uses DefaultMinFreeDisk).
+	MinFreeDisk int64
+	// MaxConns and MaxConnsPerIP cap the HTTP connections Serve keeps open
+	// in total and per client address (zero: no cap); connections over a
+	// cap are closed at once.
+	MaxConns, MaxConnsPerIP int
+	// FreeDisk reports free bytes for MinFreeDisk; nil reads the file
+	// system (tests inject a small or failing disk).
+	FreeDisk func(dir string) (int64, error)
 	// DatabaseURL, when set, is a postgres:// URL: the store is PostgreSQL,
 	// shared by every node given the same URL; empty means SQLite in DataDir.
 	DatabaseURL string
@@ -221,6 +236,7 @@ type Service struct {
 	scopes    *taskScopes
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
+	disk      *diskFloor // nil without a free-space floor
 	bulk      *bulkOps
 	share     *sharedThrottle // the shop's rate limit shared with other nodes, or nil
 	scripts   *scripts
@@ -285,7 +301,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
-		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits)}
+		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits),
+		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk)}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {
 		if s.batcher != nil {
@@ -351,6 +368,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		Registry:     s.hooks,
 		Sink:         sink{b: s.batcher, wake: s.wake},
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Limits:       cfg.WebhookLimits,
+		Admit:        s.disk.admit,
 		// Per-request info logs would dominate the ack path; keep warnings.
 		Logger: slog.New(minLevel{Handler: log.Handler(), level: slog.LevelWarn}),
 	})
@@ -388,12 +407,13 @@ func (s *Service) wake() {
 // until ctx ends; then it stops accepting requests, lets in-flight requests
 // finish (up to 10 seconds) and returns. It does not close the store.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	ln = connlimit.Wrap(ln, connlimit.Limits{Total: s.cfg.MaxConns, PerIP: s.cfg.MaxConnsPerIP})
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

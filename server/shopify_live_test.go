@@ -62,7 +62,7 @@ func startShopService(t *testing.T, base string, cfg Config) (*Service, *client)
 		cfg.Logger = quietLogger()
 	}
 	if cfg.NewPipeline == nil {
-		cfg.NewPipeline = StandardPipeline(PipelineOptions{})
+		cfg.NewPipeline = StandardPipeline(PipelineOptions{Network: loopbackNetwork})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

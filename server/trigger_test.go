@@ -16,7 +16,7 @@ func startPipelineService(t *testing.T, clock ...*fakeClock) (*Service, *client)
 	t.Helper()
 	cfg := Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
-		NewPipeline: StandardPipeline(PipelineOptions{}),
+		NewPipeline: StandardPipeline(PipelineOptions{Network: loopbackNetwork}),
 	}
 	if len(clock) > 0 {
 		cfg.StoreClock = clock[0]

@@ -19,6 +19,7 @@ import (
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
 	shopifyaction "github.com/sprocketrun/sprocket/action/shopify"
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
@@ -38,7 +39,13 @@ type PipelineOptions struct {
 	Lease time.Duration
 	// Location is the shop's time zone (UTC when nil).
 	Location *time.Location
-	// BlockPrivateNetworks makes http actions refuse loopback and private addresses.
+	// Network is the outbound network policy of task-controlled
+	// connections (http and ftp actions, the url file generator): nil
+	// refuses loopback, private and other internal ranges; netpolicy.New
+	// with prefixes opens those (--allow-network).
+	Network *netpolicy.Policy
+	// BlockPrivateNetworks is deprecated and ignored: internal addresses
+	// are refused by default (see Network).
 	BlockPrivateNetworks bool
 	// Retention is passed to the pipeline; the service prunes on its own,
 	// so the default here is negative (no pipeline pruning).
@@ -96,7 +103,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		// The http performer downloads for the url generator, under the same
 		// network policy as http actions.
 		gens := &filegen.Generators{PDF: o.PDF}
-		httpPerf := actionhttp.New(actionhttp.Config{BlockPrivateNetworks: o.BlockPrivateNetworks, Logger: log, Files: gens.For(actionhttp.Type, "files"),
+		httpPerf := actionhttp.New(actionhttp.Config{Network: o.Network, Logger: log, Files: gens.For(actionhttp.Type, "files"),
 			OAuth: d.oauthTokens(), Transport: o.Integrations.HTTPTransport})
 		gens.Fetcher = httpPerf
 		emailCfg := o.Email
@@ -114,7 +121,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			"event":          event.New(st, loc),
 			"shopify":        shopifyPerformer(shop, d.bulk, log),
 			"email":          emailAction,
-			"ftp":            ftp.New(ftp.Config{Generators: gens, Logger: log}),
+			"ftp":            ftp.New(ftp.Config{Generators: gens, Network: o.Network, Logger: log}),
 			"slack":          slackPerformer(o, d),
 			"airtable":       airtablePerformer(o, d),
 			"google":         googlePerformer(o, d),

@@ -330,6 +330,10 @@ type Job struct {
 	Token int64
 	// LeaseUntil is when the lease ends unless extended.
 	LeaseUntil time.Time
+	// Interrupted reports that the run was still running when claimed: the
+	// previous attempt's lease ended without an outcome (e.g. the process
+	// was killed), so its side effects may have happened already.
+	Interrupted bool
 }
 
 // Result is the successful outcome of a job.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/internal/shared"
 	"github.com/sprocketrun/sprocket/server"
 )
@@ -69,7 +71,7 @@ func startEnv(t *testing.T, o envOptions) *testEnv {
 		Previewer: server.NewPreviewer(), UI: Factory(wo),
 	}
 	if o.pipeline {
-		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: 2})
+		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: 2, Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})
 	}
 	svc, err := server.Open(context.Background(), cfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/sprocketrun/sprocket/action/filegen"
 	"github.com/sprocketrun/sprocket/action/files"
 	httpaction "github.com/sprocketrun/sprocket/action/http"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -34,7 +36,7 @@ func setup(t *testing.T) (*files.Performer, *httptest.Server, *clock) {
 	t.Cleanup(srv.Close)
 	p, err := files.New(files.Config{
 		Store:      st,
-		Generators: &filegen.Generators{Fetcher: httpaction.New(httpaction.Config{})},
+		Generators: &filegen.Generators{Fetcher: httpaction.New(httpaction.Config{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})},
 		BaseURL:    srv.URL + "/",
 	})
 	if err != nil {
@@ -215,6 +217,7 @@ func TestErrors(t *testing.T) {
 		{"pdf without renderer", `{"a.pdf": {"pdf": {"html": "x"}}}`, `pdf file generator is not available`, action.KindFailed},
 		{"over 20 MB", `{"big.bin": {"base64": "` + big + `"}}`, "more than the limit of 20971520", action.KindFailed},
 		{"unreachable url", `{"a.bin": {"url": "http://127.0.0.1:1/x"}}`, "a.bin.url", action.KindTransient},
+		{"url refused by the network policy", `{"a.bin": {"url": "http://10.0.0.1/x"}}`, "network policy", action.KindFailed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := perform(t, p, tt.options)

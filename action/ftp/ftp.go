@@ -38,6 +38,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/action/filegen"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -70,6 +71,12 @@ type Config struct {
 	// DialTimeout bounds connecting and the handshake (DefaultDialTimeout
 	// when zero).
 	DialTimeout time.Duration
+	// Network is the outbound network policy checked on the resolved
+	// address of every connection (control and data); nil is the default
+	// policy, refusing loopback, private and other internal ranges.
+	Network *netpolicy.Policy
+	// Resolver resolves host names; nil means the default resolver.
+	Resolver *net.Resolver
 	// RetryPause is the pause between two attempts at a transfer (none
 	// when zero).
 	RetryPause time.Duration
@@ -302,10 +309,15 @@ func (p *Performer) connect(ctx context.Context, o *options, log *transcript) (s
 	log.printf("connect: %s, %d (%s)", o.host, o.port, o.protocol)
 	switch o.protocol {
 	case protoSFTP:
-		return dialSFTP(ctx, o, addr, p.cfg.DialTimeout, log)
+		return dialSFTP(ctx, o, addr, p.dialer(), log)
 	default:
-		return dialFTP(ctx, o, addr, p.cfg.DialTimeout, log)
+		return dialFTP(ctx, o, addr, p.dialer(), log)
 	}
+}
+
+// dialer returns a dialer under the performer's network policy.
+func (p *Performer) dialer() *net.Dialer {
+	return p.cfg.Network.Dialer(p.cfg.DialTimeout, p.cfg.Resolver)
 }
 
 // fail classifies err and names the step.
@@ -324,7 +336,7 @@ func classify(err error) action.Kind {
 	var perm *permanentError
 	var dnsErr *net.DNSError
 	switch {
-	case errors.As(err, &perm):
+	case errors.As(err, &perm), errors.Is(err, netpolicy.ErrDenied):
 		return action.KindFailed
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return action.KindFailed

@@ -104,7 +104,7 @@ func TestRoundTrip(t *testing.T) {
 	for i := range binary {
 		binary[i] = byte(i*7 + i>>8)
 	}
-	p := ftpaction.New(ftpaction.Config{})
+	p := ftpaction.New(ftpaction.Config{Network: allowLoopback})
 	for _, tg := range targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			text := "Title,SKU\nRed T-Shirt,TEE-R\n"
@@ -182,7 +182,7 @@ func TestFailures(t *testing.T) {
 	s := startSFTP(t)
 	other := startSFTP(t) // a different host key
 	closed := closedPort(t)
-	p := ftpaction.New(ftpaction.Config{})
+	p := ftpaction.New(ftpaction.Config{Network: allowLoopback})
 	up := map[string]any{"a.txt": "a"}
 	tests := []struct {
 		name string
@@ -238,7 +238,7 @@ func TestDownloadLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := ftpaction.New(ftpaction.Config{})
+	p := ftpaction.New(ftpaction.Config{Network: allowLoopback})
 	o := map[string]any{"host": "127.0.0.1", "port": port, "user": "alice", "password": "s3cret"}
 	o["downloads"] = []any{"a.bin"}
 	if _, err := perform(t, p, opts(t, o), nil); err != nil {
@@ -274,7 +274,7 @@ func TestSecrets(t *testing.T) {
 	if err := afero.WriteFile(fs, "/in.txt", []byte("data"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := ftpaction.New(ftpaction.Config{})
+	p := ftpaction.New(ftpaction.Config{Network: allowLoopback})
 	sec := secrets{"pw": "s3cret", "user": "alice"}
 	o := map[string]any{"host": "127.0.0.1", "port": port, "user": "SECRET:user", "password": "SECRET:pw",
 		"uploads": map[string]any{"SECRET:pw.txt": "SECRET:pw"}, "downloads": []any{"in.txt"}}
@@ -332,7 +332,7 @@ func TestSilentServer(t *testing.T) {
 		}
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
-	p := ftpaction.New(ftpaction.Config{Timeout: 500 * time.Millisecond})
+	p := ftpaction.New(ftpaction.Config{Network: allowLoopback, Timeout: 500 * time.Millisecond})
 	for _, proto := range []string{"ftp", "sftp"} {
 		t.Run(proto, func(t *testing.T) {
 			start := time.Now()

@@ -28,7 +28,7 @@ type ftpSession struct {
 // dialFTP connects and logs in. Every connection (control and data) gets
 // the action's deadline; with FTPS, data connections are TLS too and share
 // the control connection's TLS session, as servers like vsftpd require.
-func dialFTP(ctx context.Context, o *options, addr string, dialTimeout time.Duration, log *transcript) (session, error) {
+func dialFTP(ctx context.Context, o *options, addr string, d *net.Dialer, log *transcript) (session, error) {
 	var tlsCfg *tls.Config
 	if o.protocol == protoFTPS {
 		tlsCfg = &tls.Config{
@@ -42,7 +42,6 @@ func dialFTP(ctx context.Context, o *options, addr string, dialTimeout time.Dura
 	if !ok {
 		deadline = time.Now().Add(DefaultTimeout)
 	}
-	d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	control := true
 	dial := func(network, address string) (net.Conn, error) {
 		conn, err := d.DialContext(ctx, network, address)

@@ -26,7 +26,7 @@ type sftpSession struct {
 // dialSFTP connects over SSH with the action's deadline on the connection,
 // authenticating with the private key and/or the password, and checking
 // the host key against known_hosts when asked to.
-func dialSFTP(ctx context.Context, o *options, addr string, dialTimeout time.Duration, log *transcript) (session, error) {
+func dialSFTP(ctx context.Context, o *options, addr string, d *net.Dialer, log *transcript) (session, error) {
 	var auth []ssh.AuthMethod
 	if o.privateKey != "" {
 		signer, err := ssh.ParsePrivateKey([]byte(o.privateKey))
@@ -60,12 +60,11 @@ func dialSFTP(ctx context.Context, o *options, addr string, dialTimeout time.Dur
 		}
 		hostKey = cb
 	}
-	cfg := &ssh.ClientConfig{User: o.user, Auth: auth, HostKeyCallback: hostKey, Timeout: dialTimeout}
+	cfg := &ssh.ClientConfig{User: o.user, Auth: auth, HostKeyCallback: hostKey, Timeout: d.Timeout}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultTimeout)
 	}
-	d := net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

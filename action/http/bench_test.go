@@ -21,7 +21,7 @@ func BenchmarkPerformJSON(b *testing.B) {
 		io.WriteString(w, `{"ok":true,"items":[{"id":1,"sku":"A-1","stock":5},{"id":2,"sku":"B-2","stock":0}],"total":2}`)
 	}))
 	defer srv.Close()
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	defer p.CloseIdleConnections()
 	req := action.Request{Type: "http", Options: mustJSONb(b, `{"method":"post","url":"`+srv.URL+`/post","headers":{"X-Api-Key":"k"},"body":{"data":{"type":"event","attributes":{"metric":{"name":"Delayed"},"profile":{"$email":"a@example.com"}}}}}`)}
 	ctx := context.Background()

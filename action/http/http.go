@@ -9,8 +9,11 @@
 // file generators, sent as multipart/form-data with the body's fields),
 // headers, follow_redirects (default true), proxy (http://, https:// or
 // socks5://), verify (default true; false skips TLS certificate checks) and
-// error_on_5xx (default false). Booleans may also be the strings "true" and
-// "false". Unknown options are ignored.
+// error_on_5xx (default false). Sprocket adds idempotency_key (default
+// true): every attempt of an action run sends the same Idempotency-Key
+// header (see IdempotencyKey) unless this is false or the task sets the
+// header. Booleans may also be the strings "true" and "false". Unknown
+// options are ignored.
 //
 // Sprocket adds the option oauth, {"provider": "hubspot", "account":
 // "main"}: the request is sent with "Authorization: Bearer <token>" of that
@@ -51,16 +54,31 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/action/filegen"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
 // Type is the action type name the http action is registered under.
 const Type = "http"
+
+// IdempotencyKeyHeader is the request header carrying IdempotencyKey,
+// sent unless the action sets idempotency_key to false or gives the header
+// itself.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// IdempotencyKey returns the key sent with every attempt of the action run
+// runID: the same on retries and on the attempt after a crash, so a remote
+// that honours the header performs the request once. Empty without a run id.
+func IdempotencyKey(runID string) string {
+	if runID == "" {
+		return ""
+	}
+	return "sprocket-" + runID
+}
 
 // RedactedValue replaces body_base64 in results of requests that used
 // secrets, so encoded secret values are not exposed.
@@ -94,10 +112,17 @@ type Config struct {
 	// UserAgent is sent when the action sets no User-Agent header;
 	// DefaultUserAgent when empty.
 	UserAgent string
-	// BlockPrivateNetworks refuses connections to loopback, private,
-	// link-local and unspecified addresses (checked when connecting, so DNS
-	// tricks do not get around it). It applies only to the transport built
-	// when Transport is nil.
+	// Network is the outbound network policy, checked on the resolved
+	// address when connecting (so numeric host forms, redirects and DNS
+	// answers pointing inside are refused too). Nil is the default policy:
+	// loopback, private, link-local, CGNAT, reserved and similar ranges are
+	// refused. It applies only to the transport built when Transport is nil.
+	Network *netpolicy.Policy
+	// Resolver resolves host names for the transport built when Transport
+	// is nil; nil means the default resolver.
+	Resolver *net.Resolver
+	// BlockPrivateNetworks is deprecated and ignored: private networks are
+	// refused by default (see Network).
 	BlockPrivateNetworks bool
 	// Files generates the files of the files option. Nil means package
 	// filegen's generators with this performer downloading for the url
@@ -166,10 +191,7 @@ func New(cfg Config) *Performer {
 }
 
 func defaultTransport(cfg Config) *nethttp.Transport {
-	d := &net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second}
-	if cfg.BlockPrivateNetworks {
-		d.Control = refusePrivate
-	}
+	d := cfg.Network.Dialer(DefaultDialTimeout, cfg.Resolver)
 	return &nethttp.Transport{
 		Proxy:                  nethttp.ProxyFromEnvironment,
 		DialContext:            d.DialContext,
@@ -181,22 +203,6 @@ func defaultTransport(cfg Config) *nethttp.Transport {
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
 	}
-}
-
-// errBlocked is returned when BlockPrivateNetworks refuses an address.
-var errBlocked = errors.New("connections to private, loopback and link-local addresses are not allowed")
-
-func refusePrivate(_, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return fmt.Errorf("check address %q: %w", address, err)
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() {
-		return fmt.Errorf("%s: %w", host, errBlocked)
-	}
-	return nil
 }
 
 // proxyKey is the context key carrying the proxy option to the transport.
@@ -316,6 +322,9 @@ func (p *Performer) perform(ctx context.Context, req action.Request) (action.Res
 		}
 		return action.Result{}, usedSecrets, fmt.Errorf("http action: %s %s: %w", o.method, shown, err) // keeps its kind
 	}
+	if o.idempotencyKey {
+		o.key = IdempotencyKey(req.RunID)
+	}
 	start := time.Now()
 	resp, data, err := p.doSigned(ctx, o, eb)
 	if err != nil {
@@ -359,6 +368,9 @@ func (p *Performer) do(ctx context.Context, o *options, eb encodedBody) (*nethtt
 	}
 	if _, ok := r.Header["User-Agent"]; !ok {
 		r.Header.Set("User-Agent", p.cfg.UserAgent)
+	}
+	if o.key != "" && r.Header.Get(IdempotencyKeyHeader) == "" {
+		r.Header.Set(IdempotencyKeyHeader, o.key)
 	}
 	if o.proxy != nil {
 		r = r.WithContext(context.WithValue(ctx, proxyKey{}, o.proxy))
@@ -429,7 +441,7 @@ func (p *Performer) requestError(parent context.Context, method, shown string, e
 	switch {
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidCert):
 		return action.Failed(wrap(fmt.Errorf("TLS certificate verification failed (set verify to false to skip it): %w", err)))
-	case errors.Is(err, errTooManyRedirects), errors.Is(err, errTooLarge), errors.Is(err, errBlocked):
+	case errors.Is(err, errTooManyRedirects), errors.Is(err, errTooLarge), errors.Is(err, netpolicy.ErrDenied):
 		return action.Failed(wrap(err))
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return action.Failed(wrap(err))

@@ -102,7 +102,7 @@ func q(format string, args ...any) string { return fmt.Sprintf(format, args...) 
 
 func TestRequestEncoding(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	u := srv.URL
 	tests := []struct {
 		name        string
@@ -173,7 +173,7 @@ func TestRequestEncoding(t *testing.T) {
 
 func TestHostHeader(t *testing.T) {
 	srv := newServer(t, nil)
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	if _, err := perform(t, p, q(`{"method":"get","url":"%s/","headers":{"Host":"shop.example"}}`, srv.URL)); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestHead(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", "7")
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	res, err := perform(t, p, q(`{"method":"head","url":"%s/","body":""}`, srv.URL))
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestMultipart(t *testing.T) {
 		}
 		w.WriteHeader(201)
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	// docs: files combined with the body's key-value pairs; the Content-Type
 	// set by the task is replaced by the multipart one.
 	opts := q(`{"method":"post","url":"%s/upload","headers":{"Content-Type":"multipart/form-data"},
@@ -284,7 +284,7 @@ func TestMultipartZipAndErrors(t *testing.T) {
 		}
 		got, _ = io.ReadAll(f)
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	_, err := perform(t, p, q(`{"method":"post","url":"%s/","body":{},"files":{"bundle.zip":{"zip":{"files":{"a.txt":"hello","b/c.txt":{"base64":"d29ybGQ="}}}}}}`, srv.URL))
 	if err != nil {
 		t.Fatalf("Perform: %v", err)
@@ -346,7 +346,7 @@ func (bigFiles) Generate(_ context.Context, name string, _ any) (httpaction.File
 
 func TestFileSizeLimit(t *testing.T) {
 	srv := newServer(t, nil)
-	p := httpaction.New(httpaction.Config{Files: bigFiles{}})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback, Files: bigFiles{}})
 	_, err := perform(t, p, q(`{"method":"post","url":"%s/","body":{},"files":{"big.bin":"x"}}`, srv.URL))
 	if err == nil || !strings.Contains(err.Error(), "more than the limit of 20971520") || action.Classify(err) != action.KindFailed {
 		t.Fatalf("err = %v (%v)", err, action.Classify(err))
@@ -371,7 +371,7 @@ func TestInjectedFileGenerator(t *testing.T) {
 		data, _ := io.ReadAll(f)
 		got = h.Header.Get("Content-Type") + " " + string(data)
 	})
-	p := httpaction.New(httpaction.Config{Files: fakeFiles{}})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback, Files: fakeFiles{}})
 	if _, err := perform(t, p, q(`{"method":"post","url":"%s/","body":{},"files":{"invoice.pdf":{"pdf":{"html":"<h1>x</h1>"}}}}`, srv.URL)); err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +424,7 @@ func TestResponse(t *testing.T) {
 			io.WriteString(w, `{"error":"down"}`)
 		}
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	tests := []struct {
 		path   string
 		status int64
@@ -493,7 +493,7 @@ func TestErrorOn5xx(t *testing.T) {
 		w.WriteHeader(code)
 		io.WriteString(w, "status body")
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	tests := []struct {
 		name     string
 		path     string
@@ -552,7 +552,7 @@ func TestRedirects(t *testing.T) {
 			http.Redirect(w, r, "/loop", http.StatusFound)
 		}
 	})
-	p := httpaction.New(httpaction.Config{MaxRedirects: 5})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback, MaxRedirects: 5})
 	tests := []struct {
 		name, options string
 		status        int64
@@ -605,7 +605,7 @@ func TestTLSVerify(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // rejected handshakes are expected
 	srv.StartTLS()
 	defer srv.Close()
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	tests := []struct {
 		name, verify string
 		wantErr      string
@@ -651,7 +651,7 @@ func TestTimeout(t *testing.T) {
 		}
 	})
 	defer close(release)
-	p := httpaction.New(httpaction.Config{Timeout: 50 * time.Millisecond})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback, Timeout: 50 * time.Millisecond})
 	_, err := perform(t, p, q(`{"method":"get","url":"%s/slow"}`, srv.URL))
 	if err == nil || !strings.Contains(err.Error(), "timed out after 50ms") {
 		t.Fatalf("err = %v, want a timeout", err)
@@ -663,7 +663,7 @@ func TestTimeout(t *testing.T) {
 	// The caller's cancellation is transient too, and reported as such.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = httpaction.New(httpaction.Config{}).Perform(ctx, action.Request{Type: "http", Options: mustJSON(t, q(`{"method":"get","url":"%s/"}`, srv.URL))})
+	_, err = httpaction.New(httpaction.Config{Network: allowLoopback}).Perform(ctx, action.Request{Type: "http", Options: mustJSON(t, q(`{"method":"get","url":"%s/"}`, srv.URL))})
 	if !errors.Is(err, context.Canceled) || !action.Retryable(err) {
 		t.Errorf("canceled: err = %v", err)
 	}
@@ -681,7 +681,7 @@ func TestResponseSizeLimit(t *testing.T) {
 		w.Header().Set("Content-Length", r.URL.Query().Get("n"))
 		w.Write(bytes.Repeat([]byte("y"), mustAtoi(t, r.URL.Query().Get("n"))))
 	})
-	p := httpaction.New(httpaction.Config{MaxResponseBytes: 1024})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback, MaxResponseBytes: 1024})
 	tests := []struct {
 		path    string
 		wantErr string
@@ -727,7 +727,7 @@ func TestConnectionErrors(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	_, err = perform(t, p, q(`{"method":"get","url":"http://%s/"}`, addr))
 	if err == nil || !action.Retryable(err) {
 		t.Fatalf("connection refused: err = %v (%v), want transient", err, action.Classify(err))
@@ -751,15 +751,6 @@ func TestConnectionErrors(t *testing.T) {
 	_, err = perform(t, p, q(`{"method":"get","url":"http://%s/"}`, hang.Addr()))
 	if err == nil || !action.Retryable(err) {
 		t.Fatalf("hang-up: err = %v, want transient", err)
-	}
-}
-
-func TestBlockPrivateNetworks(t *testing.T) {
-	srv := newServer(t, nil)
-	p := httpaction.New(httpaction.Config{BlockPrivateNetworks: true})
-	_, err := perform(t, p, q(`{"method":"get","url":"%s/"}`, srv.URL))
-	if err == nil || !strings.Contains(err.Error(), "not allowed") || action.Classify(err) != action.KindFailed {
-		t.Fatalf("err = %v (%v), want a permanent refusal", err, action.Classify(err))
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	nethttp "net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/sprocketrun/sprocket/action"
 	"github.com/sprocketrun/sprocket/integrations/oauth"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/liquid/value"
 )
 
@@ -66,7 +68,7 @@ func TestOAuthOption(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := New(Config{OAuth: tt.tok})
+			p := New(Config{OAuth: tt.tok, Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})
 			res, err := p.Perform(context.Background(), action.Request{Type: Type, Options: opts(tt.options)})
 			if action.Classify(err) != tt.kind {
 				t.Fatalf("kind %v, want %v: %v", action.Classify(err), tt.kind, err)

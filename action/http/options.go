@@ -23,6 +23,9 @@ const (
 	optVerify          = "verify"
 	optErrorOn5xx      = "error_on_5xx"
 	optOAuth           = "oauth"
+	// optIdempotencyKey is Sprocket's own option: false stops the
+	// Idempotency-Key header.
+	optIdempotencyKey = "idempotency_key"
 )
 
 // methods are the documented request methods, lower-case as in the docs.
@@ -47,6 +50,8 @@ type options struct {
 	verify          bool
 	errorOn5xx      bool
 	oauth           *oauthRef // nil without the oauth option
+	idempotencyKey  bool
+	key             string // the Idempotency-Key to send; empty for none
 }
 
 func invalid(field, format string, args ...any) *action.ValidationError {
@@ -125,6 +130,9 @@ func parseOptions(raw any) (*options, error) {
 		return nil, err
 	}
 	if o.errorOn5xx, err = boolOption(m, optErrorOn5xx, false); err != nil {
+		return nil, err
+	}
+	if o.idempotencyKey, err = boolOption(m, optIdempotencyKey, true); err != nil {
 		return nil, err
 	}
 	if o.proxy, err = parseURL(m, optProxy, false, "http", "https", "socks5"); err != nil {

@@ -76,7 +76,7 @@ func TestValidate(t *testing.T) {
 		{"files with array body", `{"method":"post","url":"https://example.com","body":[1],"files":{"a.txt":"x"}}`, "body", "must be a hash of form fields"},
 		{"form array not pairs", `{"method":"post","url":"https://example.com","headers":{"Content-Type":"application/x-www-form-urlencoded"},"body":[["a",1],"b"]}`, "body.1", "[name, value] pairs"},
 	}
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	r := action.NewRegistry()
 	if err := r.Register(httpaction.Type, p); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func TestHTTPProxy(t *testing.T) {
 	tlsProxy.StartTLS()
 	defer tlsProxy.Close()
 
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	withAuth := strings.Replace(proxy.URL, "http://", "http://user:p%40ss@", 1)
 	tests := []struct {
 		name, options, body string
@@ -166,7 +166,7 @@ func (s *socks5Server) serve(c net.Conn) {
 func TestSocks5Proxy(t *testing.T) {
 	target := newServer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "through socks") })
 	socks := newSocks5(t, "user", "secret")
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	res, err := perform(t, p, q(`{"method":"get","url":"%s/x","proxy":"socks5://user:secret@%s"}`, target.URL, socks.ln.Addr()))
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestSecrets(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	secrets := fakeSecrets{"token": "s3cr3t", "path": "hidden"}
 	req := func(opts string) action.Request {
 		return action.Request{Type: "http", Options: mustJSON(t, opts), Secrets: secrets}
@@ -325,7 +325,7 @@ func TestSecretRedaction(t *testing.T) {
 		}
 		fmt.Fprintf(w, `{"you_sent":%q}`, r.Header.Get("Authorization"))
 	})
-	p := httpaction.New(httpaction.Config{})
+	p := httpaction.New(httpaction.Config{Network: allowLoopback})
 	secrets := redactingSecrets{fakeSecrets{"token": "s3cr3t"}}
 	for _, path := range []string{"/ok", "/fail"} {
 		opts := q(`{"method":"get","url":"%s%s","headers":{"Authorization":"Bearer [[secret:token]]"},"error_on_5xx":true}`, srv.URL, path)

@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
@@ -174,7 +176,7 @@ func startCluster(ctx context.Context, c config, dbURL string, n int) (*cluster,
 		}
 		stops = append(stops, func() { _ = os.RemoveAll(dir) })
 		svc, err := server.Open(ctx, server.Config{DataDir: dir, APIToken: token, Logger: log, DisableScheduler: true,
-			DatabaseURL: dbURL, DatabaseMaxConns: c.maxConns, NewPipeline: server.StandardPipeline(server.PipelineOptions{})})
+			DatabaseURL: dbURL, DatabaseMaxConns: c.maxConns, NewPipeline: server.StandardPipeline(server.PipelineOptions{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})})
 		if err != nil {
 			cl.stop()
 			return nil, err

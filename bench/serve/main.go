@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -31,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
@@ -178,7 +180,7 @@ func withService(ctx context.Context, c config, fn func(e *env) error) error {
 	const token = "bench-token"
 	cfg := server.Config{DataDir: dir, APIToken: token, Logger: log, DisableScheduler: true}
 	if !c.noPipeline {
-		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: c.workers})
+		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: c.workers, Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})
 	}
 	svc, err := server.Open(ctx, cfg)
 	if err != nil {

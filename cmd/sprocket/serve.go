@@ -16,6 +16,8 @@ import (
 
 	"github.com/sprocketrun/sprocket/action/filegen/chromium"
 	"github.com/sprocketrun/sprocket/action/files"
+	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
@@ -45,7 +47,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
-	blockPrivate := fs.Bool("block-private-networks", false, "refuse http actions to loopback, private and link-local addresses")
+	blockPrivate := fs.Bool("block-private-networks", true, "deprecated, now always on: task connections to loopback, private and other internal addresses are refused unless --allow-network opens them")
+	allowNetwork := fs.String("allow-network", os.Getenv(netpolicy.EnvAllowNetwork), "comma-separated CIDR prefixes that task connections (http and ftp actions, url file generator) may reach although internal, e.g. 10.0.0.0/8,127.0.0.1/32 (env "+netpolicy.EnvAllowNetwork+"); operator-configured endpoints (Shopify base URL, SMTP relay) are not restricted")
 	errorEvents := fs.Bool("error-events", false, "emit mechanic/errors/* events for failed runs")
 	shopDomain := fs.String("shopify-shop", os.Getenv("SPROCKET_SHOPIFY_SHOP"), "connect this shop, name.myshopify.com (env SPROCKET_SHOPIFY_SHOP); without it, connect through the API")
 	shopBase := fs.String("shopify-base-url", os.Getenv("SPROCKET_SHOPIFY_BASE_URL"), "where the shop's Admin API is served (env SPROCKET_SHOPIFY_BASE_URL; default https://<shop>, e.g. http://127.0.0.1:8788 for `sprocket sandbox`)")
@@ -53,6 +56,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	shopClientID := fs.String("shopify-client-id", os.Getenv("SPROCKET_SHOPIFY_CLIENT_ID"), "the app's client id: without an access token, exchanged with the secret for one (client-credentials grant) (env SPROCKET_SHOPIFY_CLIENT_ID)")
 	publicURL := fs.String("public-url", os.Getenv("SPROCKET_PUBLIC_URL"), "the service's public base URL, e.g. https://sprocket.example.com: OAuth redirects, Shopify webhooks and script tags, and the URLs of files made by files actions (env SPROCKET_PUBLIC_URL)")
 	shopCalls := fs.Int("shopify-call-limit", 0, "Shopify API calls one task run may make (0: 500)")
+	hookPerIP := fs.Int("webhook-rate-per-ip", 6000, "webhook requests per minute one client address may send (429 with Retry-After beyond; 0: unlimited)")
+	hookPerHook := fs.Int("webhook-rate-per-webhook", 0, "requests per minute one webhook accepts (429 with Retry-After beyond; 0: unlimited)")
+	minFreeMiB := fs.Int64("min-free-disk-mib", server.DefaultMinFreeDisk>>20, "free space (MiB) the data directory's file system keeps: below it webhooks answer 503 and /readyz is not ready (0: no floor)")
+	maxConns := fs.Int("max-conns", 4096, "HTTP connections open at once (0: no cap); more are closed at once")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", 1024, "HTTP connections open at once from one client address (0: no cap)")
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
 	emailFrom := fs.String("email-from", envOr("SPROCKET_EMAIL_FROM", ""), "sender address of the email action, e.g. shop@example.com; from_display_name sets only the name (env SPROCKET_EMAIL_FROM)")
@@ -114,6 +122,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *retention == 0 {
 		*retention = -1
 	}
+	network, err := netpolicy.Parse(*allowNetwork)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --allow-network: %v\n", err)
+		return 2
+	}
+	if !*blockPrivate {
+		log.Warn("--block-private-networks=false is ignored: internal addresses are refused unless --allow-network lists them")
+	}
 	emailCfg, inbound, err := emailConfig(*smtpURL, *emailFrom, *smtpListen, *emailDomain, *smtpCert, *smtpKey)
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
@@ -138,10 +154,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}()
 	pdfCfg := chromium.Config{Path: *chromiumPath, Browsers: *pdfBrowsers, Logger: log}
 	if *pdfNetwork {
-		pdfCfg.AllowRequest = chromium.AllowHTTP
-		if *blockPrivate {
-			pdfCfg.AllowRequest = chromium.AllowPublicHTTP
-		}
+		pdfCfg.AllowRequest = chromium.AllowPublicHTTP
 	}
 	pdf := chromium.New(pdfCfg)
 	defer pdf.Close()
@@ -166,7 +179,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
 			Workers: *workers, Lease: *lease, Location: loc,
-			BlockPrivateNetworks: *blockPrivate, ErrorEvents: *errorEvents,
+			Network: network, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 			Email:            emailCfg,
 			PublicURL:        *publicURL,
@@ -179,7 +192,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Previewer:     server.NewPreviewer(),
 		Logger:        log,
 
-		RateLimits: limitsIf(*rateLimits),
+		RateLimits:    limitsIf(*rateLimits),
+		WebhookLimits: webhook.Limits{PerIP: *hookPerIP, PerWebhook: *hookPerHook},
+		MinFreeDisk:   *minFreeMiB << 20,
+		MaxConns:      *maxConns, MaxConnsPerIP: *maxConnsPerIP,
 		Shopify: server.ShopifyConfig{
 			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),
 			ClientID: *shopClientID, APISecret: os.Getenv("SPROCKET_SHOPIFY_API_SECRET"),

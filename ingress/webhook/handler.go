@@ -121,6 +121,10 @@ type Meta struct {
 	ReceivedAt time.Time
 	// ClientIP is the requesting client's address.
 	ClientIP string
+	// DedupeKey is the client's Idempotency-Key (or X-Request-Id) header;
+	// requests to one webhook with the same key should make one event.
+	// Empty when the client sent none.
+	DedupeKey string
 }
 
 // Sink records events.
@@ -157,13 +161,24 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the handler's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Limits rate-limits requests per webhook and per client address
+	// (429 with Retry-After); the zero value limits nothing.
+	Limits Limits
+	// Admit is asked before a request's body is read; an error answers
+	// 503 with Retry-After and the error's message (e.g. free disk space
+	// below the floor), before anything is stored. Nil admits everything.
+	Admit func(r *http.Request) error
 }
+
+// AdmitRetryAfter is the Retry-After sent when Admit refuses a request.
+const AdmitRetryAfter = 30 * time.Second
 
 // Handler is the http.Handler for webhook requests; create it with
 // NewHandler and mount it at the prefix (e.g. mux.Handle("/webhooks/", h)).
 type Handler struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	rates *rateLimiter
 }
 
 // NewHandler validates opts and returns a Handler.
@@ -196,7 +211,7 @@ func NewHandler(opts Options) (*Handler, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{opts: opts, log: log}, nil
+	return &Handler{opts: opts, log: log, rates: newRateLimiter(opts.Limits, opts.Now)}, nil
 }
 
 // Client-specific endpoint suffixes (platform/webhooks.md, "Client-specific
@@ -324,8 +339,32 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, requestID, id,
 			w.Header().Set("X-Hook-Secret", secret)
 		}
 	}
+	clientIP := h.opts.ClientIP(r)
+	if ok, wait := h.rates.take("ip", clientIP, h.opts.Limits.PerIP); !ok {
+		setRetryAfter(w, wait)
+		h.fail(w, requestID, http.StatusTooManyRequests, fmt.Sprintf("rate limit reached: at most %d webhook requests per minute from one address", h.opts.Limits.PerIP))
+		return
+	}
 	wh, done := h.lookup(w, r, requestID, id, client)
 	if done {
+		return
+	}
+	if ok, wait := h.rates.take("webhook", wh.ID, h.opts.Limits.PerWebhook); !ok {
+		setRetryAfter(w, wait)
+		h.fail(w, requestID, http.StatusTooManyRequests, fmt.Sprintf("rate limit reached: this webhook accepts at most %d requests per minute", h.opts.Limits.PerWebhook))
+		return
+	}
+	if h.opts.Admit != nil {
+		if err := h.opts.Admit(r); err != nil {
+			setRetryAfter(w, AdmitRetryAfter)
+			h.log.WarnContext(ctx, "webhook: request refused", "webhook_id", wh.ID, "request_id", requestID, "reason", err)
+			h.fail(w, requestID, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+	}
+	key, problem := dedupeKey(r)
+	if problem != "" {
+		h.fail(w, requestID, http.StatusBadRequest, problem)
 		return
 	}
 	received := h.opts.Now()
@@ -349,9 +388,8 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, requestID, id,
 			return
 		}
 	}
-	clientIP := h.opts.ClientIP(r)
 	data := BuildData(wh.Mode, r, body, RequestInfo{RequestID: requestID, WebhookID: wh.ID, ClientIP: clientIP})
-	meta := Meta{WebhookID: wh.ID, RequestID: requestID, ReceivedAt: received, ClientIP: clientIP}
+	meta := Meta{WebhookID: wh.ID, RequestID: requestID, ReceivedAt: received, ClientIP: clientIP, DedupeKey: key}
 	eventID, err := h.opts.Sink.Accept(ctx, wh.Topic, data, meta)
 	if err != nil {
 		h.log.ErrorContext(ctx, "webhook: recording event failed", "webhook_id", wh.ID, "request_id", requestID, "error", err)

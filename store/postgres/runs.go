@@ -23,9 +23,9 @@ const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attemp
 // (priority 3), the action types in $5. It returns, per claimed run, its
 // priority and the time it was due, then the run as claimed.
 const claimSQL = `WITH due AS (
-	SELECT d.id, d.available_at, d.priority FROM unnest($1::smallint[]) WITH ORDINALITY AS k(p, ord)
+	SELECT d.id, d.available_at, d.priority, d.status FROM unnest($1::smallint[]) WITH ORDINALITY AS k(p, ord)
 	CROSS JOIN LATERAL (
-		SELECT id, available_at, priority, seq FROM runs
+		SELECT id, available_at, priority, seq, status FROM runs
 		WHERE priority = k.p AND available_at IS NOT NULL AND available_at <= $2
 		  AND (k.p <> 3 OR cardinality($5::text[]) = 0 OR action_type IS NULL OR NOT (action_type = ANY($5::text[])))
 		ORDER BY available_at, seq, id LIMIT $3
@@ -34,7 +34,7 @@ const claimSQL = `WITH due AS (
 	LIMIT $3)
 UPDATE runs r SET status = 'running', attempts = r.attempts + 1, claims = r.claims + 1, available_at = $4, started_at = $2
 FROM due WHERE r.id = due.id
-RETURNING due.priority, due.available_at, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims,
+RETURNING due.priority, due.available_at, due.status, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims,
 	r.run_at, r.available_at, r.created_at, r.started_at, r.stopped_at, r.output, r.logs, r.errors, r.result, r.result_meta, r.error,
 	r.action_type, r.action_options, r.action_meta`
 
@@ -208,11 +208,12 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	type claimed struct {
 		prio int16
 		due  int64
+		prev string
 		run  store.Run
 	}
 	got, err := collect(ctx, rows, "claim", func(r pgx.Row) (claimed, error) {
 		var c claimed
-		run, err := scanRunWith(r, &c.prio, &c.due)
+		run, err := scanRunWith(r, &c.prio, &c.due, &c.prev)
 		c.run = run
 		return c, err
 	})
@@ -236,7 +237,7 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	})
 	jobs := make([]store.Job, 0, len(got))
 	for _, c := range got {
-		jobs = append(jobs, store.Job{Run: c.run, Attempt: c.run.Attempts, Token: c.run.Claims, LeaseUntil: until})
+		jobs = append(jobs, store.Job{Run: c.run, Attempt: c.run.Attempts, Token: c.run.Claims, LeaseUntil: until, Interrupted: c.prev == string(store.StatusRunning)})
 	}
 	return jobs, nil
 }

@@ -243,11 +243,15 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 		}
 		jobs = make([]store.Job, 0, len(ids))
 		for _, id := range ids {
+			var prev string
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&prev); err != nil {
+				return fmt.Errorf("claim run %s: status: %w", id, err)
+			}
 			r, err := scanRun(tx.QueryRowContext(ctx, claimRunSQL, micro(until), micro(now), id))
 			if err != nil {
 				return fmt.Errorf("claim run %s: %w", id, err)
 			}
-			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, Token: r.Claims, LeaseUntil: until})
+			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, Token: r.Claims, LeaseUntil: until, Interrupted: prev == string(store.StatusRunning)})
 		}
 		return nil
 	})

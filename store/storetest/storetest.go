@@ -467,6 +467,9 @@ func testLeaseExpiry(e *env) {
 		e.t.Fatalf("retake = %+v, want attempt 2 of %s", jobs, j1.Run.ID)
 	}
 	j2 := jobs[0]
+	if j1.Interrupted || !j2.Interrupted {
+		e.t.Fatalf("Interrupted: first claim %v, retake %v; want false, true", j1.Interrupted, j2.Interrupted)
+	}
 	_, err = e.s.Complete(e.ctx, j1, store.Result{})
 	e.wantErr(err, store.ErrLeaseLost)
 	_, err = e.s.Fail(e.ctx, j1, store.Failure{Error: "x"})
