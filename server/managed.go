@@ -168,3 +168,11 @@ func (s *Service) markTask(raw json.RawMessage) json.RawMessage {
 	}
 	return out
 }
+
+// FolderManaged reports whether task id is managed by the tasks folder,
+// and its source file, for callers that change tasks without the API
+// (the web UI): such tasks are edited in their files.
+func (s *Service) FolderManaged(id string) (source string, ok bool) {
+	mt, ok := s.managed.get(id)
+	return mt.source, ok
+}

@@ -403,6 +403,11 @@ func (u *UI) saveTask(w http.ResponseWriter, r *http.Request, s *session) {
 		u.internal(w, r, s, err)
 		return
 	}
+	if err := u.folderManaged(cur.ID); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+		u.redirect(w, r, "/tasks/"+cur.ID)
+		return
+	}
 	next := cur
 	next.Name, next.Subscriptions, next.Definition = t.Name, append([]string{}, t.Subscriptions...), def
 	saved, err := u.st.UpdateTask(r.Context(), next)

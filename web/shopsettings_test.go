@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sprocketrun/sprocket/task"
 )
 
 // TestShopAndEmailTemplateSettings: the settings page shows that no shop
@@ -59,4 +61,31 @@ func snippet(page, id string) string {
 		return "(no " + id + ")"
 	}
 	return page[i:min(len(page), i+600)]
+}
+
+// TestFolderManagedTasksRefused: the UI refuses to enable, disable, edit
+// or delete a task the tasks folder manages, as the API does.
+func TestFolderManagedTasksRefused(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	tk, err := task.Parse([]byte(`{"name":"from git","script":"{% log 1 %}","subscriptions":["mechanic/user/trigger"],"subscriptions_template":"mechanic/user/trigger","options":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.svc.ApplyFolderTask(t.Context(), "0198f0aa-0000-7000-8000-000000000001", "tasks/from-git.json", tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.mustSignIn()
+	b.get("/")
+	for _, path := range []string{"/tasks/" + st.ID + "/disable", "/tasks/" + st.ID + "/delete"} {
+		b.post(path, nil)
+	}
+	cur, err := e.svc.Store().GetTask(t.Context(), st.ID)
+	if err != nil {
+		t.Fatalf("the task was deleted: %v", err)
+	}
+	if !cur.Enabled {
+		t.Error("the folder-managed task was disabled through the UI")
+	}
 }

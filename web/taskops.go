@@ -72,6 +72,11 @@ func (u *UI) restoreVersion(w http.ResponseWriter, r *http.Request, s *session) 
 		u.internal(w, r, s, err)
 		return
 	}
+	if err := u.folderManaged(id); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+		u.redirect(w, r, "/tasks/"+id)
+		return
+	}
 	for _, v := range vs {
 		if v.Version != n {
 			continue
@@ -110,6 +115,11 @@ func (u *UI) duplicateTask(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) deleteTask(w http.ResponseWriter, r *http.Request, s *session) {
+	if err := u.folderManaged(r.PathValue("id")); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+		u.redirect(w, r, "/tasks/"+r.PathValue("id"))
+		return
+	}
 	st, err := u.st.GetTask(r.Context(), r.PathValue("id"))
 	if err != nil {
 		u.internal(w, r, s, err)

@@ -254,7 +254,25 @@ func (e *problemsError) Error() string {
 // setEnabled flips a task's enabled flag, retrying on concurrent updates;
 // enabling a task with Liquid syntax errors, empty required options or
 // invalid option values is refused with a *problemsError.
+// errFolderManaged refuses a change to a task the tasks folder manages.
+type errFolderManaged struct{ source string }
+
+func (e errFolderManaged) Error() string {
+	return fmt.Sprintf("the task is managed by the tasks folder (%s); edit its file instead", e.source)
+}
+
+// folderManaged returns an errFolderManaged for a folder-managed task, else nil.
+func (u *UI) folderManaged(id string) error {
+	if src, ok := u.svc.FolderManaged(id); ok {
+		return errFolderManaged{source: src}
+	}
+	return nil
+}
+
 func (u *UI) setEnabled(ctx context.Context, id string, on bool) (store.Task, error) {
+	if err := u.folderManaged(id); err != nil {
+		return store.Task{}, err
+	}
 	cur, err := u.st.GetTask(ctx, id)
 	if err != nil {
 		return cur, fmt.Errorf("get task: %w", err)
@@ -273,8 +291,9 @@ func (u *UI) enableTask(on bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, s *session) {
 		t, err := u.setEnabled(r.Context(), r.PathValue("id"), on)
 		var pe *problemsError
-		if errors.As(err, &pe) {
-			u.sess.addFlash(s, "error", pe.Error()+".")
+		var fm errFolderManaged
+		if errors.As(err, &pe) || errors.As(err, &fm) {
+			u.sess.addFlash(s, "error", err.Error()+".")
 			u.redirect(w, r, backTo(r, "/"))
 			return
 		}
@@ -329,9 +348,13 @@ func (u *UI) bulkTasks(w http.ResponseWriter, r *http.Request, s *session) {
 		case "enable", "disable":
 			_, err = u.setEnabled(r.Context(), id, action == "enable")
 		case "delete":
-			err = u.st.DeleteTask(r.Context(), id)
+			if err = u.folderManaged(id); err == nil {
+				err = u.st.DeleteTask(r.Context(), id)
+			}
 		case "add_tag", "remove_tag":
-			err = u.retag(r.Context(), id, tag, action == "add_tag")
+			if err = u.folderManaged(id); err == nil {
+				err = u.retag(r.Context(), id, tag, action == "add_tag")
+			}
 		default:
 			u.sess.addFlash(s, "error", fmt.Sprintf("Unknown bulk action %q.", action))
 			u.redirect(w, r, backTo(r, "/"))

@@ -56,6 +56,7 @@ type Service interface {
 	EmailTemplates(ctx context.Context) ([]server.EmailTemplate, error)
 	PutEmailTemplate(ctx context.Context, name, body string) error
 	DeleteEmailTemplate(ctx context.Context, name string) error
+	FolderManaged(id string) (source string, ok bool)
 }
 
 // DefaultSessionTTL is how long a sign-in lasts.
