@@ -162,7 +162,13 @@ func (s *Service) guardAs(c routeClass, h apiHandler) http.Handler {
 			writeError(w, e)
 			return
 		}
+		if wait := s.authFails.blocked(clientIP(r)); wait > 0 {
+			s.log.WarnContext(r.Context(), "api: too many failed authentications", "client", clientIP(r))
+			writeError(w, tooManyFailures(s.authFails.perMinute, wait))
+			return
+		}
 		if !s.auth.check(r) {
+			s.authFails.failed(clientIP(r))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="sprocket"`)
 			writeError(w, errorf(http.StatusUnauthorized, "", "missing or invalid API token (send Authorization: Bearer <token>)"))
 			return

@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,6 +56,48 @@ type snapshot struct {
 	secrets map[string]string
 	// redactOrder lists secret values longest first, for redaction.
 	redactOrder []string
+	// redact matches any secret value in any case and its common
+	// encodings (see secretVariants); nil without secrets to redact.
+	redact *regexp.Regexp
+}
+
+// secretVariants returns raw and the encodings a remote commonly echoes it
+// in: base64 (standard and URL alphabets, padded or not), URL query and
+// path escaping, and hexadecimal. Matching is case-insensitive on top.
+func secretVariants(raw string) []string {
+	b := []byte(raw)
+	vs := []string{
+		raw,
+		base64.StdEncoding.EncodeToString(b), base64.RawStdEncoding.EncodeToString(b),
+		base64.URLEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b),
+		url.QueryEscape(raw), url.PathEscape(raw),
+		hex.EncodeToString(b),
+	}
+	slices.Sort(vs)
+	vs = slices.Compact(vs)
+	out := vs[:0]
+	for _, v := range vs {
+		if len(v) >= minRedactLen {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// redactPattern compiles one case-insensitive pattern over the variants of
+// every secret, longest first so a longer match wins.
+func redactPattern(secrets []string) *regexp.Regexp {
+	var alts []string
+	for _, raw := range secrets {
+		for _, v := range secretVariants(raw) {
+			alts = append(alts, regexp.QuoteMeta(v))
+		}
+	}
+	if len(alts) == 0 {
+		return nil
+	}
+	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
+	return regexp.MustCompile("(?i)(?:" + strings.Join(alts, "|") + ")")
 }
 
 // Vault serves globals and secrets to runs from the store's settings: the
@@ -134,6 +180,7 @@ func (v *Vault) load(ctx context.Context) (*snapshot, error) {
 		}
 	}
 	sort.Slice(s.redactOrder, func(i, j int) bool { return len(s.redactOrder[i]) > len(s.redactOrder[j]) })
+	s.redact = redactPattern(s.redactOrder)
 	v.snap = s
 	return s, nil
 }
@@ -204,17 +251,18 @@ func (v *Vault) Resolve(ctx context.Context, x any) (any, bool, error) {
 	return out, used, nil
 }
 
-// Redact implements action.SecretRedactor: raw secret values in s are
+// Redact implements action.SecretRedactor: secret values in text, in any
+// case and in their common encodings (base64, URL escaping, hex), are
 // replaced by the http action's redaction marker.
 func (v *Vault) Redact(text string) string {
 	snap, err := v.load(context.Background())
 	if err != nil {
 		return text
 	}
-	for _, raw := range snap.redactOrder {
-		text = strings.ReplaceAll(text, raw, actionhttp.RedactedValue)
+	if snap.redact == nil {
+		return text
 	}
-	return text
+	return snap.redact.ReplaceAllLiteralString(text, actionhttp.RedactedValue)
 }
 
 // RevealSecret implements filters.SecretSource for the signing filters.

@@ -51,6 +51,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -170,6 +171,10 @@ type Config struct {
 	// system: below it webhooks answer 503 and /readyz reports not ready.
 	// Zero disables the check (`sprocket serve` uses DefaultMinFreeDisk).
 	MinFreeDisk int64
+	// AuthFailuresPerMinute bounds the API requests with a missing or wrong
+	// token one client address may make per minute before it is answered
+	// 429 (zero: DefaultAuthFailuresPerMinute; negative: no bound).
+	AuthFailuresPerMinute int
 	// MaxConns and MaxConnsPerIP cap the HTTP connections Serve keeps open
 	// in total and per client address (zero: no cap); connections over a
 	// cap are closed at once.
@@ -237,6 +242,7 @@ type Service struct {
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
 	disk      *diskFloor // nil without a free-space floor
+	authFails *authFailures
 	bulk      *bulkOps
 	share     *sharedThrottle // the shop's rate limit shared with other nodes, or nil
 	scripts   *scripts
@@ -302,7 +308,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
 		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits),
-		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk)}
+		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk), authFails: newAuthFailures(cmp.Or(cfg.AuthFailuresPerMinute, DefaultAuthFailuresPerMinute))}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {
 		if s.batcher != nil {

@@ -14,9 +14,15 @@ import (
 // startPipelineService runs the service with its pipeline in-process.
 func startPipelineService(t *testing.T, clock ...*fakeClock) (*Service, *client) {
 	t.Helper()
+	return startPipelineServiceWith(t, PipelineOptions{Network: loopbackNetwork}, clock...)
+}
+
+// startPipelineServiceWith is startPipelineService with pipeline options.
+func startPipelineServiceWith(t *testing.T, o PipelineOptions, clock ...*fakeClock) (*Service, *client) {
+	t.Helper()
 	cfg := Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
-		NewPipeline: StandardPipeline(PipelineOptions{Network: loopbackNetwork}),
+		NewPipeline: StandardPipeline(o),
 	}
 	if len(clock) > 0 {
 		cfg.StoreClock = clock[0]

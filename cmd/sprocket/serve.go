@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -61,6 +62,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	minFreeMiB := fs.Int64("min-free-disk-mib", server.DefaultMinFreeDisk>>20, "free space (MiB) the data directory's file system keeps: below it webhooks answer 503 and /readyz is not ready (0: no floor)")
 	maxConns := fs.Int("max-conns", 4096, "HTTP connections open at once (0: no cap); more are closed at once")
 	maxConnsPerIP := fs.Int("max-conns-per-ip", 1024, "HTTP connections open at once from one client address (0: no cap)")
+	authFails := fs.Int("auth-failures-per-minute", server.DefaultAuthFailuresPerMinute, "API requests with a missing or wrong token one address may make per minute before being answered 429 (0: no bound)")
 	rateLimits := fs.Bool("rate-limits", true, "apply Mechanic's task sync API rate limits (120 requests/min per IP, 300/min per token, 120 task writes/min, 60 shop status/min, 30 previews/min; 429 with Retry-After)")
 	smtpURL := fs.String("smtp-url", "", "outgoing mail relay for the email action: smtp://user:pass@host:port (STARTTLS when offered), smtps://… (implicit TLS) or smtp://host:port?tls=none (plain, for a loopback relay) (env SPROCKET_SMTP_URL, preferred: it keeps the password out of the process list)")
 	emailFrom := fs.String("email-from", envOr("SPROCKET_EMAIL_FROM", ""), "sender address of the email action, e.g. shop@example.com; from_display_name sets only the name (env SPROCKET_EMAIL_FROM)")
@@ -196,6 +198,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		WebhookLimits: webhook.Limits{PerIP: *hookPerIP, PerWebhook: *hookPerHook},
 		MinFreeDisk:   *minFreeMiB << 20,
 		MaxConns:      *maxConns, MaxConnsPerIP: *maxConnsPerIP,
+		AuthFailuresPerMinute: cmp.Or(*authFails, -1),
 		Shopify: server.ShopifyConfig{
 			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),
 			ClientID: *shopClientID, APISecret: os.Getenv("SPROCKET_SHOPIFY_API_SECRET"),
