@@ -168,3 +168,10 @@ func (s *Service) markTask(raw json.RawMessage) json.RawMessage {
 	}
 	return out
 }
+
+// FolderManaged reports whether the task id is managed by the tasks folder
+// and its source, for front ends (the web UI) that must refuse edits too.
+func (s *Service) FolderManaged(id string) (source string, ok bool) {
+	mt, ok := s.managed.get(id)
+	return mt.source, ok
+}
