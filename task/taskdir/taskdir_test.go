@@ -109,3 +109,33 @@ func TestUnpackRemovesStaleFiles(t *testing.T) {
 		t.Errorf("script.liquid = %q, %v", got, err)
 	}
 }
+
+// BenchmarkFilesAssembleCorpus measures splitting every library task into
+// its folder files and assembling it back (in memory).
+func BenchmarkFilesAssembleCorpus(b *testing.B) {
+	dir := shared.For(b, "corpus", "mechanic-tasks", "tasks")
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var docs [][]byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, data)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, d := range docs {
+			files, err := Files(d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := Assemble(files); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

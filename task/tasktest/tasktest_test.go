@@ -203,3 +203,16 @@ func TestJUnit(t *testing.T) {
 		t.Fatalf("bad testcases: %s", b.String())
 	}
 }
+
+// TestCacheIteration: a test's cache state is iterable in key order.
+func TestCacheIteration(t *testing.T) {
+	dir := writeTask(t, `{% capture keys %}{% for kv in cache %}{{ kv[0] }}={{ kv[1] }},{% endfor %}{% endcapture %}{% log keys %}`, map[string]string{
+		"a.json": `{"event": {"topic": "shopify/orders/create", "data": {}}, "cache": {"z": 1, "a": "x"}, "expect": {"logs": ["a=x,z=1,"], "actions": []}}`,
+	})
+	s := RunDir(context.Background(), dir)
+	if s.Err != nil || !s.Results[0].Passed() {
+		var b bytes.Buffer
+		WriteReport(&b, []*Suite{s})
+		t.Fatalf("%v\n%s", s.Err, b.String())
+	}
+}
