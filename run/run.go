@@ -43,6 +43,29 @@ const (
 	DefaultActions = 10_000
 )
 
+// BulkOperationScale is how much larger the work and output budgets of a
+// run answering mechanic/shopify/bulk_operation are: Mechanic gives such
+// runs a larger memory allowance, as they process a whole shop's data
+// (docs: core/shopify/bulk-operations.md).
+const BulkOperationScale = 4
+
+// forEvent returns the limits of a run for an event: bulk operation
+// results get BulkOperationScale times the steps and output bytes.
+func (l Limits) forEvent(topic string) Limits {
+	if topic != "mechanic/shopify/bulk_operation" {
+		return l
+	}
+	if l.Steps == 0 {
+		l.Steps = liquid.DefaultSteps
+	}
+	if l.OutputBytes == 0 {
+		l.OutputBytes = liquid.DefaultOutputBytes
+	}
+	l.Steps *= BulkOperationScale
+	l.OutputBytes *= BulkOperationScale
+	return l
+}
+
 func (l Limits) resolved() Limits {
 	if l.Timeout == 0 {
 		l.Timeout = DefaultTimeout
@@ -221,7 +244,7 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	if in.Event == nil {
 		return nil, fmt.Errorf("run: no event")
 	}
-	lim := r.Limits.resolved()
+	lim := r.Limits.forEvent(in.Event.Topic).resolved()
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	st := &dialect.RunState{Preview: in.Event.Preview, GraphQL: r.GraphQL}

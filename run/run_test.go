@@ -443,3 +443,19 @@ func TestBulkOperationParent(t *testing.T) {
 		t.Errorf("logs\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestBulkOperationBudget: a run answering mechanic/shopify/bulk_operation
+// may do BulkOperationScale times the work of other runs.
+func TestBulkOperationBudget(t *testing.T) {
+	tk := &task.Task{Name: "loop", Script: `{% for i in (1..3000) %}{% assign x = i %}{% endfor %}{% log "done" %}`}
+	r := &Renderer{Limits: Limits{Steps: 5000}}
+	for _, c := range []struct {
+		topic string
+		ok    bool
+	}{{"mechanic/user/trigger", false}, {"mechanic/shopify/bulk_operation", true}} {
+		_, err := r.Run(context.Background(), Input{Task: tk, Event: &Event{Topic: c.topic, Data: value.NewMap(0)}})
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok %v", c.topic, err, c.ok)
+		}
+	}
+}
