@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/shopify/objects"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -290,4 +292,21 @@ func (s *Service) PutEmailTemplate(ctx context.Context, name, body string) error
 // DeleteEmailTemplate deletes a template.
 func (s *Service) DeleteEmailTemplate(ctx context.Context, name string) error {
 	return s.st.DeleteSetting(ctx, settingEmailTemplate, name)
+}
+
+// ConsoleShopifyCalls bounds the Shopify API calls of one console evaluation.
+const ConsoleShopifyCalls = 50
+
+// ShopifyReads returns what a Liquid console evaluation reads Shopify with:
+// the shopify filter's client and the REST-backed objects of the connected
+// shop, sharing a budget of calls API calls. Without a connection, reads
+// fail saying no shop is connected (the stand-in shop's attributes stay).
+func (s *Service) ShopifyReads(calls int) (dialect.GraphQLClient, func(ctx context.Context, version string) run.LiveObjects) {
+	budget := objects.NewCallBudget(calls)
+	gql := runGraphQL{api: s.shop, budget: budget}
+	objs := func(ctx context.Context, version string) run.LiveObjects {
+		return objects.NewSession(ctx, objects.Config{Client: s.shop, APIVersion: version, Budget: budget,
+			Shop: shopAttributes{api: s.shop, standIn: shopIn(s.cfg.Location)}})
+	}
+	return gql, objs
 }

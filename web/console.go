@@ -11,6 +11,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/run"
+	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -116,6 +117,8 @@ func (u *UI) evalConsole(ctx context.Context, src string, ev *run.Event, res *co
 	ctx, cancel := context.WithTimeout(ctx, consoleTimeout)
 	defer cancel()
 	rr := run.Renderer{Engine: u.eng, Now: u.now}
+	// Live reads of the connected shop, within the console's own budget.
+	rr.GraphQL, rr.Objects = u.svc.ShopifyReads(server.ConsoleShopifyCalls)
 	if v := u.svc.Vault(); v != nil {
 		g, sec, err := v.Variables(ctx)
 		if err != nil {

@@ -51,6 +51,7 @@ type testEnv struct {
 type envOptions struct {
 	pipeline bool
 	library  bool
+	shopify  server.ShopifyConfig // a shop to connect, if any
 }
 
 func quietLogger() *slog.Logger {
@@ -68,7 +69,7 @@ func startEnv(t *testing.T, o envOptions) *testEnv {
 	}
 	cfg := server.Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
-		Previewer: server.NewPreviewer(), UI: Factory(wo),
+		Previewer: server.NewPreviewer(), UI: Factory(wo), Shopify: o.shopify,
 	}
 	if o.pipeline {
 		cfg.NewPipeline = server.StandardPipeline(server.PipelineOptions{Workers: 2, Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})

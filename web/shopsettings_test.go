@@ -2,10 +2,15 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/sprocketrun/sprocket/internal/shared"
+	"github.com/sprocketrun/sprocket/server"
+	"github.com/sprocketrun/sprocket/shopify/sandbox"
+	"github.com/sprocketrun/sprocket/shopify/schema"
 	"github.com/sprocketrun/sprocket/task"
 )
 
@@ -87,5 +92,37 @@ func TestFolderManagedTasksRefused(t *testing.T) {
 	}
 	if !cur.Enabled {
 		t.Error("the folder-managed task was disabled through the UI")
+	}
+}
+
+// TestConsoleReadsShopify: the Liquid console reads the connected shop
+// live (here the sandbox shop), and says so when no shop is connected
+// instead of answering empty data.
+func TestConsoleReadsShopify(t *testing.T) {
+	sch, err := schema.LoadFile(shared.For(t, "corpus", "shopify", "admin-schema", "admin_2026-01.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{Schema: sch, AccessToken: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(sb.Handler())
+	t.Cleanup(func() { ts.Close(); sb.Close() })
+	tpl := `{% assign r = "query { shop { name } }" | shopify %}name={{ r.data.shop.name }}`
+	eval := func(e *testEnv) string {
+		b := e.browser()
+		b.mustSignIn()
+		b.get("/console")
+		_, _, body := b.post("/console", url.Values{"template": {tpl}, "topic": {"mechanic/user/trigger"}})
+		return body
+	}
+	connected := startEnv(t, envOptions{shopify: server.ShopifyConfig{Shop: sandbox.DefaultShop, AccessToken: "tok", BaseURL: ts.URL}})
+	if body := eval(connected); !strings.Contains(body, "name=Sandbox Shop") {
+		t.Errorf("connected console: %s", snippet(body, "name="))
+	}
+	alone := startEnv(t, envOptions{})
+	if body := eval(alone); !strings.Contains(body, "no Shopify shop is connected") {
+		t.Errorf("console without a shop: %s", snippet(body, "result"))
 	}
 }

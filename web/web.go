@@ -23,6 +23,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/dialect"
 	"github.com/sprocketrun/sprocket/liquid"
+	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/store"
 )
@@ -57,6 +58,7 @@ type Service interface {
 	PutEmailTemplate(ctx context.Context, name, body string) error
 	DeleteEmailTemplate(ctx context.Context, name string) error
 	FolderManaged(id string) (source string, ok bool)
+	ShopifyReads(calls int) (dialect.GraphQLClient, func(ctx context.Context, version string) run.LiveObjects)
 }
 
 // DefaultSessionTTL is how long a sign-in lasts.
