@@ -310,3 +310,59 @@ func (s *Service) ShopifyReads(calls int) (dialect.GraphQLClient, func(ctx conte
 	}
 	return gql, objs
 }
+
+// OAuthConnection is a provider with its connected accounts, for the web UI.
+type OAuthConnection struct {
+	Provider   string
+	Configured bool
+	Accounts   []string
+}
+
+// OAuthConnections lists the OAuth providers and their accounts.
+func (s *Service) OAuthConnections(ctx context.Context) ([]OAuthConnection, error) {
+	ps, err := s.oauth.Providers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	accts, err := s.oauth.Accounts(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OAuthConnection, 0, len(ps))
+	for _, p := range ps {
+		c := OAuthConnection{Provider: p.Name, Configured: p.Configured}
+		for _, a := range accts {
+			if a.Provider == p.Name {
+				c.Accounts = append(c.Accounts, a.Name)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// ConnectOAuth begins connecting an account of provider and returns the
+// provider's authorize URL; publicURL is the service's base URL the
+// provider sends the user back to.
+func (s *Service) ConnectOAuth(ctx context.Context, provider, account, publicURL string) (string, error) {
+	if s.cfg.Shopify.PublicURL != "" {
+		publicURL = s.cfg.Shopify.PublicURL
+	}
+	u, err := s.oauth.Connect(ctx, provider, strings.TrimSpace(account), strings.TrimRight(publicURL, "/")+OAuthCallbackPath)
+	if err != nil {
+		return "", oauthError(err)
+	}
+	return u, nil
+}
+
+// DisconnectOAuth forgets an account, revoking its grant at the provider.
+func (s *Service) DisconnectOAuth(ctx context.Context, provider, account string) error {
+	revokeErr, err := s.oauth.Disconnect(ctx, provider, account)
+	if err != nil {
+		return oauthError(err)
+	}
+	if revokeErr != nil {
+		s.log.Warn("oauth revocation failed; the account was forgotten anyway", "provider", provider, "account", account, "error", revokeErr)
+	}
+	return nil
+}

@@ -25,6 +25,7 @@ type settingsData struct {
 	Retention      string
 	Shop           shopView
 	EmailTemplates []server.EmailTemplate
+	OAuth          []server.OAuthConnection
 	Errors         map[string]string
 	Form           map[string]string
 }
@@ -90,6 +91,10 @@ func (u *UI) showSettings(w http.ResponseWriter, r *http.Request, s *session, st
 	}
 	d.Shop = shopViewOf(shop)
 	if d.EmailTemplates, err = u.svc.EmailTemplates(ctx); err != nil {
+		u.internal(w, r, s, err)
+		return
+	}
+	if d.OAuth, err = u.svc.OAuthConnections(ctx); err != nil {
 		u.internal(w, r, s, err)
 		return
 	}
@@ -392,4 +397,30 @@ func (u *UI) deleteEmailTemplate(w http.ResponseWriter, r *http.Request, s *sess
 		u.sess.addFlash(s, "ok", fmt.Sprintf("Email template %q deleted.", name))
 	}
 	u.redirect(w, r, "/settings#email-templates")
+}
+
+// connectOAuth sends the browser to the provider to connect an account.
+func (u *UI) connectOAuth(w http.ResponseWriter, r *http.Request, s *session) {
+	scheme := "http"
+	if isHTTPS(r) {
+		scheme = "https"
+	}
+	to, err := u.svc.ConnectOAuth(r.Context(), r.PathValue("provider"), r.PostFormValue("account"), scheme+"://"+r.Host)
+	if err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+		u.redirect(w, r, "/settings#connections")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// disconnectOAuth forgets an account.
+func (u *UI) disconnectOAuth(w http.ResponseWriter, r *http.Request, s *session) {
+	p, a := r.PathValue("provider"), r.PathValue("account")
+	if err := u.svc.DisconnectOAuth(r.Context(), p, a); err != nil {
+		u.sess.addFlash(s, "error", err.Error())
+	} else {
+		u.sess.addFlash(s, "ok", fmt.Sprintf("Disconnected %s account %q.", p, a))
+	}
+	u.redirect(w, r, "/settings#connections")
 }

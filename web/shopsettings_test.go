@@ -126,3 +126,38 @@ func TestConsoleReadsShopify(t *testing.T) {
 		t.Errorf("console without a shop: %s", snippet(body, "result"))
 	}
 }
+
+// TestOAuthConnectionsSettings: the settings page lists the providers;
+// connecting an account of a configured provider sends the browser to the
+// provider's authorize URL with a state nonce and a PKCE challenge.
+func TestOAuthConnectionsSettings(t *testing.T) {
+	e := startEnv(t, envOptions{})
+	body := strings.NewReader(`{"client_id": "cid-123", "client_secret": "shh"}`)
+	req, _ := http.NewRequest("PUT", e.base+"/v1/oauth/providers/slack", body)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("configure slack: %d", resp.StatusCode)
+	}
+	b := e.browser()
+	b.mustSignIn()
+	_, page := b.get("/settings")
+	for _, want := range []string{`id="connections"`, "<code>slack</code>", "<code>airtable</code>", "not configured"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("settings lacks %q", want)
+		}
+	}
+	st, loc, _ := b.post("/settings/oauth/slack/connect", url.Values{"account": {"team-a"}})
+	u, err := url.Parse(loc)
+	if st != http.StatusSeeOther || err != nil || u.Query().Get("client_id") != "cid-123" || u.Query().Get("state") == "" || u.Query().Get("code_challenge") == "" {
+		t.Errorf("connect: %d %q", st, loc)
+	}
+	if !strings.Contains(u.Query().Get("redirect_uri"), "/oauth/callback") {
+		t.Errorf("redirect_uri %q", u.Query().Get("redirect_uri"))
+	}
+}

@@ -59,6 +59,9 @@ type Service interface {
 	DeleteEmailTemplate(ctx context.Context, name string) error
 	FolderManaged(id string) (source string, ok bool)
 	ShopifyReads(calls int) (dialect.GraphQLClient, func(ctx context.Context, version string) run.LiveObjects)
+	OAuthConnections(ctx context.Context) ([]server.OAuthConnection, error)
+	ConnectOAuth(ctx context.Context, provider, account, publicURL string) (string, error)
+	DisconnectOAuth(ctx context.Context, provider, account string) error
 }
 
 // DefaultSessionTTL is how long a sign-in lasts.
@@ -233,6 +236,8 @@ func (u *UI) routes() {
 	post("/settings/shop", u.connectShop)
 	post("/settings/shop/delete", u.disconnectShop)
 	post("/settings/email_templates", u.putEmailTemplate)
+	post("/settings/oauth/{provider}/connect", u.connectOAuth)
+	post("/settings/oauth/{provider}/{account}/delete", u.disconnectOAuth)
 	post("/settings/email_templates/{name}/delete", u.deleteEmailTemplate)
 
 	m.Handle("/", u.auth(func(w http.ResponseWriter, r *http.Request, s *session) {
