@@ -95,6 +95,11 @@ type Config struct {
 	// Sprocket store serves one shop, so it caps the whole pipeline; zero
 	// means no limit beyond Workers.
 	ShopConcurrency int
+	// ConcurrencyShare, when set, is asked before each claim how many runs
+	// this pipeline may perform at once right now (at most its
+	// concurrency): several nodes sharing one shop's run queue size each
+	// take their share of it. Zero or less means the full concurrency.
+	ConcurrencyShare func() int
 	// ClaimBatch is the most runs claimed per queue transaction (default:
 	// the concurrency).
 	ClaimBatch int
@@ -293,6 +298,17 @@ func (p *Pipeline) ActionTypes() []string { return p.cfg.Actions.Types() }
 // Concurrency returns how many runs the pipeline performs at once.
 func (p *Pipeline) Concurrency() int { return p.limit }
 
+// allowed is how many runs may be in progress now: the concurrency, or
+// the node's share of the shop's limit when that is smaller.
+func (p *Pipeline) allowed() int {
+	if p.cfg.ConcurrencyShare != nil {
+		if s := p.cfg.ConcurrencyShare(); s > 0 && s < p.limit {
+			return s
+		}
+	}
+	return p.limit
+}
+
 // Wake tells the pipeline that runs may have become due (an event was
 // inserted, a run retried); it never blocks.
 func (p *Pipeline) Wake() {
@@ -395,6 +411,13 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		case <-ctx.Done():
 			return
 		}
+		if len(slots) > p.allowed() { // over this node's share: wait for runs to finish
+			<-slots
+			if !sleep(ctx, 20*time.Millisecond) {
+				return
+			}
+			continue
+		}
 		n := p.gatherSlots(ctx, slots)
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
@@ -450,7 +473,7 @@ const claimGather = time.Millisecond
 // It returns how many slots are held for the claim.
 func (p *Pipeline) gatherSlots(ctx context.Context, slots chan struct{}) int {
 	n := 1
-	for n < p.cfg.ClaimBatch {
+	for n < p.cfg.ClaimBatch && len(slots) < p.allowed() {
 		select {
 		case slots <- struct{}{}:
 			n++
@@ -465,7 +488,7 @@ func (p *Pipeline) gatherSlots(ctx context.Context, slots chan struct{}) int {
 	}
 	t := time.NewTimer(claimGather)
 	defer t.Stop()
-	for n < target {
+	for n < target && len(slots) < p.allowed() {
 		select {
 		case slots <- struct{}{}:
 			n++

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -565,5 +566,46 @@ func TestThrottle(t *testing.T) {
 		if r.Status != store.StatusSuccess {
 			t.Errorf("%s: %s", r.Kind, r.Status)
 		}
+	}
+}
+
+// TestConcurrencyShare: a node's share of the shop's run queue size (as
+// ConcurrencyShare answers it, e.g. the limit divided among live nodes)
+// caps its runs in progress, and a larger share lets more start.
+func TestConcurrencyShare(t *testing.T) {
+	var share atomic.Int64
+	share.Store(2)
+	h := newHarness(t, withConfig(func(c *Config) {
+		c.Workers = 6
+		c.ConcurrencyShare = func() int { return int(share.Load()) }
+	}))
+	g := newGate()
+	h.register("gate", g)
+	h.task("t", []string{"user/a/b"}, strings.Repeat(`{"action":{"type":"gate","options":{}}} `, 6), taskOpts{})
+	h.start()
+	h.event("user/a/b", `{}`)
+	<-g.started
+	<-g.started
+	time.Sleep(80 * time.Millisecond) // a third run would start now, were it allowed
+	g.mu.Lock()
+	running := g.running
+	g.mu.Unlock()
+	if running != 2 {
+		t.Fatalf("running = %d with a share of 2", running)
+	}
+	share.Store(4) // another node left: the share grows
+	<-g.started
+	<-g.started
+	time.Sleep(80 * time.Millisecond)
+	g.mu.Lock()
+	running = g.running
+	g.mu.Unlock()
+	if running != 4 {
+		t.Errorf("running = %d with a share of 4", running)
+	}
+	close(g.release)
+	h.waitIdle()
+	if g.maxRun != 4 || g.calls != 6 {
+		t.Errorf("max concurrent = %d over %d calls, want 4 over 6", g.maxRun, g.calls)
 	}
 }

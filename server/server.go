@@ -115,6 +115,8 @@ type PipelineDeps struct {
 	OAuth *oauth.Manager
 	// bulk tracks the bulk operations shopify actions start (nil: none).
 	bulk *bulkOps
+	// share is the state shared with other nodes on the database (nil: one node).
+	share *sharedThrottle
 	// Files keeps the files of files actions; the service serves them at
 	// files.PathPrefix.
 	Files *files.Store
@@ -351,7 +353,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.share = &sharedThrottle{st: st, shop: s.shop, nodeID: leader.HolderID()}
 			shopAPI = clusterShop{shopConn: s.shop, share: s.share}
 		}
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
+		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}

@@ -58,17 +58,18 @@ func (t *sharedThrottle) run(ctx context.Context) {
 
 // exchange publishes this node's reading and reads the other nodes'.
 func (t *sharedThrottle) exchange(ctx context.Context) {
-	conn := t.shop.current()
-	if conn == nil {
-		return
-	}
-	snap := conn.client.ThrottleState()
-	if snap.GraphQLKnown {
-		raw, _ := json.Marshal(throttleReading{At: snap.At.UTC(), Available: snap.GraphQLAvailable,
-			Maximum: snap.GraphQLMaximum, Restore: snap.GraphQLRestoreRate, Hold: snap.Hold})
-		if _, err := t.st.PutSetting(ctx, settingShopThrottle, t.nodeID, raw); err != nil {
-			t.shop.log.Warn("shopify rate limit not shared with the other nodes", "error", err)
+	// Every node publishes a reading each round, also a heartbeat: the
+	// live nodes divide the shop's run queue size among themselves.
+	reading := throttleReading{At: time.Now().UTC()}
+	if conn := t.shop.current(); conn != nil {
+		if snap := conn.client.ThrottleState(); snap.GraphQLKnown {
+			reading = throttleReading{At: snap.At.UTC(), Available: snap.GraphQLAvailable,
+				Maximum: snap.GraphQLMaximum, Restore: snap.GraphQLRestoreRate, Hold: snap.Hold}
 		}
+	}
+	raw, _ := json.Marshal(reading)
+	if _, err := t.st.PutSetting(ctx, settingShopThrottle, t.nodeID, raw); err != nil {
+		t.shop.log.Warn("shopify rate limit not shared with the other nodes", "error", err)
 	}
 	list, err := t.st.ListSettings(ctx, settingShopThrottle)
 	if err != nil {
@@ -109,6 +110,28 @@ func (t *sharedThrottle) othersHold(now time.Time) bool {
 		}
 	}
 	return false
+}
+
+// liveNodes counts the nodes with a recent reading, this one included.
+func (t *sharedThrottle) liveNodes(now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 1
+	for _, r := range t.others {
+		if now.Sub(r.At) <= shareStale {
+			n++
+		}
+	}
+	return n
+}
+
+// concurrencyShare divides total runs in progress among the live nodes,
+// rounding up so that every node can make progress.
+func (t *sharedThrottle) concurrencyShare(total int) func() int {
+	return func() int {
+		n := t.liveNodes(time.Now())
+		return (total + n - 1) / n
+	}
 }
 
 // clusterShop is the service's ShopifyAPI whose Hold also listens to the

@@ -42,6 +42,17 @@ func TestSharedThrottle(t *testing.T) {
 	if cs.Hold() {
 		t.Error("holding for a stale reading")
 	}
+	// The shop's run queue size is divided among the live nodes.
+	put("node-b", throttleReading{At: time.Now().UTC()})
+	put("node-c", throttleReading{At: time.Now().UTC()})
+	put("node-d", throttleReading{At: time.Now().Add(-time.Minute).UTC()}) // gone
+	share.exchange(ctx)
+	if n := share.liveNodes(time.Now()); n != 3 {
+		t.Errorf("live nodes = %d, want 3", n)
+	}
+	if got := share.concurrencyShare(10)(); got != 4 {
+		t.Errorf("share of 10 among 3 nodes = %d, want 4", got)
+	}
 	// After a call, this node's reading is in the store for the others.
 	_ = c
 	if _, err := svc.shop.GraphQL(ctx, shopify.GraphQLRequest{Query: `{ shop { name } }`}); err != nil {

@@ -61,6 +61,10 @@ type PipelineOptions struct {
 	// MaxEventGenerations bounds the depth of event chains (zero: the
 	// pipeline default; negative: no bound).
 	MaxEventGenerations int
+	// ShopConcurrency is the shop's run queue size (Mechanic's concurrency
+	// limit): the most runs performed at once, shared by every node on
+	// one database; zero means the workers' count per node.
+	ShopConcurrency int
 	// Email configures the email action (relay, sender); its templates
 	// come from the store and its attachments from the http action's file
 	// generators unless set. Without a relay, email actions fail saying so.
@@ -167,6 +171,8 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 
 			MaxChildEventsPerMinute: o.MaxChildEventsPerMinute,
 			MaxEventGenerations:     o.MaxEventGenerations,
+			ShopConcurrency:         o.ShopConcurrency,
+			ConcurrencyShare:        concurrencyShare(d.share, o.ShopConcurrency),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)
@@ -197,6 +203,15 @@ func shopifyPerformer(shop ShopifyAPI, bulk *bulkOps, log *slog.Logger) action.P
 		return p
 	}
 	return bulkTracking{Performer: p, ops: bulk}
+}
+
+// concurrencyShare is the pipeline's share of the shop's run queue size
+// when nodes share a database (nil otherwise).
+func concurrencyShare(share *sharedThrottle, total int) func() int {
+	if share == nil || total <= 0 {
+		return nil
+	}
+	return share.concurrencyShare(total)
 }
 
 // noShop is the Shopify API of a service that has no connection.

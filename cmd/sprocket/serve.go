@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logFormat := fs.String("log-format", envOr("SPROCKET_LOG_FORMAT", logging.FormatText), "log format: text or json (env SPROCKET_LOG_FORMAT)")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
+	shopConcurrency := fs.Int("shop-concurrency", 0, "the shop's run queue size: the most runs performed at once, divided among the nodes sharing a --database (0: --workers per node)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", true, "deprecated, now always on: task connections to loopback, private and other internal addresses are refused unless --allow-network opens them")
 	allowNetwork := fs.String("allow-network", os.Getenv(netpolicy.EnvAllowNetwork), "comma-separated CIDR prefixes that task connections (http and ftp actions, url file generator) may reach although internal, e.g. 10.0.0.0/8,127.0.0.1/32 (env "+netpolicy.EnvAllowNetwork+"); operator-configured endpoints (Shopify base URL, SMTP relay) are not restricted")
@@ -180,7 +181,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		DatabaseMaxConns: *dbConns,
 		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
-			Workers: *workers, Lease: *lease, Location: loc,
+			Workers: *workers, Lease: *lease, ShopConcurrency: *shopConcurrency, Location: loc,
 			Network: network, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 			Email:            emailCfg,
