@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -106,7 +107,7 @@ func liveShop(ctx context.Context, api ShopifyAPI, standIn *value.Map) (*value.M
 		return standIn, nil
 	}
 	raw, err := api.ShopJSON(ctx)
-	if err == shopify.ErrNotConnected {
+	if errors.Is(err, shopify.ErrNotConnected) {
 		return standIn, nil
 	}
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/sprocketrun/sprocket/shopify"
 )
 
 // Set is a set of access scopes such as "read_orders" and "write_products".
@@ -51,15 +53,10 @@ func (s Set) List() []string {
 	return out
 }
 
-// Covers reports whether the granted scopes cover scope (write_x covers read_x).
+// Covers reports whether the granted scopes cover scope (write_x covers
+// read_x), by the client's own rule (shopify.Scopes.Has).
 func Covers(granted []string, scope string) bool {
-	if slices.Contains(granted, scope) {
-		return true
-	}
-	if res, ok := strings.CutPrefix(scope, "read_"); ok {
-		return slices.Contains(granted, "write_"+res)
-	}
-	return false
+	return shopify.Scopes(granted).Has(scope)
 }
 
 // Missing returns the scopes of need that granted does not cover.
