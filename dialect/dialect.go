@@ -31,8 +31,8 @@ type GraphQLClient interface {
 // Options configure Register.
 type Options struct {
 	// GraphQL is the client the shopify filter uses when the run state
-	// (WithRun) names none. Without any client the filter returns an empty
-	// GraphQL result, as in preview.
+	// (WithRun) names none. Without any client the filter fails with an
+	// error, except in previews, which get an empty GraphQL result.
 	GraphQL GraphQLClient
 }
 

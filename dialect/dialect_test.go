@@ -307,10 +307,12 @@ func TestShopifyFilter(t *testing.T) {
 	if m, ok := client.vars.(*value.Map); !ok || value.Inspect(m) != `{"n"=>1}` {
 		t.Errorf("live: variables %v", client.vars)
 	}
-	// no run state and no client: empty result, no failure
-	out, err = tmpl.Render(context.Background(), nil, nil)
-	if err != nil || !strings.HasPrefix(out, `{"data":{`) {
-		t.Errorf("no client: %q, %v", out, err)
+	// no run state and no client outside a preview: an error, not an
+	// empty result that would pass for the shop's answer
+	var errs []error
+	out, err = tmpl.Render(context.Background(), nil, &liquid.RenderOptions{Errors: &errs})
+	if err != nil || len(errs) != 1 || !strings.Contains(errs[0].Error(), "no Shopify client") || strings.Contains(out, `"data"`) {
+		t.Errorf("no client: %q, %v, %v; want the no-client error and no data", out, err, errs)
 	}
 }
 

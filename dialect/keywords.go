@@ -189,7 +189,9 @@ func shopifyFilter(def GraphQLClient) filter.Func {
 			}
 		}
 		if client == nil {
-			return emptyGraphQLResult(q), nil
+			// Outside a preview an empty result would pass for the shop's
+			// answer; say that no shop can be asked instead.
+			return nil, filter.Errorf("shopify: no Shopify client here: connect a shop, or render as a preview")
 		}
 		res, err := client.GraphQL(ctx, q, vars)
 		if err != nil {

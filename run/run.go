@@ -88,8 +88,8 @@ type Renderer struct {
 	// Cache serves the cache variable in live runs; nil means an empty
 	// cache. Previews never read it.
 	Cache Cache
-	// GraphQL serves the shopify filter in live runs; nil means empty
-	// results. Previews never call it.
+	// GraphQL serves the shopify filter in live runs; nil makes the
+	// filter fail with an error there. Previews never call it.
 	GraphQL dialect.GraphQLClient
 	// Objects, when set, gives live runs (never previews) Shopify-backed
 	// variables: it is called once per live run, with the run's context
