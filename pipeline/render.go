@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/sprocketrun/sprocket/liquid/value"
@@ -72,30 +71,21 @@ func runEvent(ev store.Event) (*run.Event, error) {
 	return &run.Event{ID: ev.ID, Topic: ev.Topic, Data: data, Source: ev.Source, ShopifyTopic: ev.ShopifyTopic, CreatedAt: ev.CreatedAt}, nil
 }
 
-// CacheGetter reads the shop's cache.
-type CacheGetter interface {
+// CacheReader reads the shop's cache.
+type CacheReader interface {
 	CacheGet(ctx context.Context, key string) (json.RawMessage, bool, error)
-}
-
-// StoreCache adapts the store's cache to the run.Cache the cache variable
-// reads.
-func StoreCache(c CacheGetter) run.Cache { return storeCache{c: c} }
-
-type storeCache struct{ c CacheGetter }
-
-// cacheLister is a cache whose live entries can be listed (the sqlite
-// store), for iterating the cache variable.
-type cacheLister interface {
 	CacheList(ctx context.Context, limit int) ([]store.CacheEntry, error)
 }
 
-// List implements run.CacheLister when the store can list its entries.
+// StoreCache adapts the store's cache to the run.Cache the cache variable
+// reads (and iterates).
+func StoreCache(c CacheReader) run.Cache { return storeCache{c: c} }
+
+type storeCache struct{ c CacheReader }
+
+// List implements run.CacheLister.
 func (s storeCache) List(ctx context.Context, limit int) ([]run.CacheEntry, error) {
-	l, ok := s.c.(cacheLister)
-	if !ok {
-		return nil, errors.New("the store cannot list cache entries")
-	}
-	entries, err := l.CacheList(ctx, limit)
+	entries, err := s.c.CacheList(ctx, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sprocketrun/sprocket/dialect"
+	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/store/sqlite"
@@ -40,7 +41,7 @@ func TestCacheIterationSQLite(t *testing.T) {
 	clock.now = clock.now.Add(2 * time.Minute)
 	tk := task.New("iterate")
 	tk.Script = `{% capture out %}{% for keyval in cache %}{{ keyval[0] }}={{ keyval[1] | json }};{% endfor %}{% endcapture %}{% log out %}`
-	r := &run.Renderer{Engine: dialect.NewEngine(dialect.Options{}), Cache: storeCache{st: st}}
+	r := &run.Renderer{Engine: dialect.NewEngine(dialect.Options{}), Cache: pipeline.StoreCache(st)}
 	res, err := r.Run(ctx, run.Input{Task: tk, Event: &run.Event{Topic: "mechanic/user/trigger"}})
 	if err != nil {
 		t.Fatal(err)

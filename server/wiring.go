@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -159,7 +158,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			EventFilter: &pipeline.SettingsEventFilters{
 				Settings: vault,
 				Engine:   dialect.NewEngine(dialect.Options{}),
-				Cache:    storeCache{st: st},
+				Cache:    pipeline.StoreCache(st),
 			},
 			Workers:     o.Workers,
 			Lease:       o.Lease,
@@ -229,51 +228,6 @@ func (noShop) Hold() bool { return false }
 
 func (noShop) ShopJSON(context.Context) (json.RawMessage, error) { return nil, shopify.ErrNotConnected }
 
-// storeCache serves the cache Liquid variable from the store.
-type storeCache struct {
-	st store.Cache
-}
-
-// cacheLister is a cache whose live entries can be listed (the sqlite
-// store), for iterating the cache variable.
-type cacheLister interface {
-	CacheList(ctx context.Context, limit int) ([]store.CacheEntry, error)
-}
-
-// List implements run.CacheLister when the store can list its entries.
-func (c storeCache) List(ctx context.Context, limit int) ([]run.CacheEntry, error) {
-	l, ok := c.st.(cacheLister)
-	if !ok {
-		return nil, errors.New("the store cannot list cache entries")
-	}
-	entries, err := l.CacheList(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]run.CacheEntry, len(entries))
-	for i, e := range entries {
-		v, err := value.FromJSON(e.Value)
-		if err != nil {
-			return nil, fmt.Errorf("cache key %q: %w", e.Key, err)
-		}
-		out[i] = run.CacheEntry{Key: e.Key, Value: v}
-	}
-	return out, nil
-}
-
-// Get implements run.Cache.
-func (c storeCache) Get(ctx context.Context, key string) (any, bool, error) {
-	raw, ok, err := c.st.CacheGet(ctx, key)
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	v, err := value.FromJSON(raw)
-	if err != nil {
-		return nil, false, fmt.Errorf("cache key %q: %w", key, err)
-	}
-	return v, true, nil
-}
-
 // taskRenderer adapts run.Renderer to pipeline.TaskRenderer.
 type taskRenderer struct {
 	base      run.Renderer
@@ -305,7 +259,7 @@ func newTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog
 	return taskRenderer{vault: vault, loc: loc, shop: shop, callLimit: callLimit, base: run.Renderer{
 		Engine:       dialect.NewEngine(dialect.Options{}),
 		Templates:    run.NewTemplateCache(512),
-		Cache:        storeCache{st: st},
+		Cache:        pipeline.StoreCache(st),
 		SecretSource: vault,
 		Logger:       log,
 	}}

@@ -153,6 +153,9 @@ type Cache interface {
 	// CacheApply performs one command atomically and returns the entry's
 	// new value (nil after a delete).
 	CacheApply(ctx context.Context, op CacheOp) (json.RawMessage, error)
+	// CacheList returns up to limit live entries in key order (what the
+	// cache variable iterates); limit must be positive.
+	CacheList(ctx context.Context, limit int) ([]CacheEntry, error)
 }
 
 // CacheEndpoints stores cache endpoints.

@@ -96,6 +96,39 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.ex
 	return value, nil
 }
 
+// CacheList returns up to limit live cache entries in key order (the cache
+// variable's iteration); limit must be positive.
+func (s *Store) CacheList(ctx context.Context, limit int) ([]store.CacheEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("cache list: %w: limit %d", store.ErrInvalid, limit)
+	}
+	// COLLATE "C" orders keys by bytes, as SQLite's default BINARY collation
+	// does, whatever the database's locale.
+	rows, err := s.pool.Query(ctx, `SELECT key, value, expires_at FROM cache_entries WHERE expires_at > $1 ORDER BY key COLLATE "C" LIMIT $2`, s.nowMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("cache list: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CacheEntry
+	for rows.Next() {
+		var (
+			e   store.CacheEntry
+			v   string
+			exp int64
+		)
+		if err := rows.Scan(&e.Key, &v, &exp); err != nil {
+			return nil, fmt.Errorf("cache list: %w", err)
+		}
+		e.Value = json.RawMessage(v)
+		e.ExpiresAt = time.UnixMicro(exp).UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cache list: %w", err)
+	}
+	return out, nil
+}
+
 // parseCacheInt reads an integer cache value: a JSON integer or a JSON
 // string holding one (Redis-style counters stored as text).
 func parseCacheInt(v string) (int64, error) {

@@ -132,6 +132,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"TimeRangeFilters", testTimeRangeFilters},
 		{"RunListing", testRunListing},
 		{"Cache", testCache},
+		{"CacheList", testCacheList},
 		{"CacheEffects", testCacheEffects},
 		{"CacheEndpoints", testCacheEndpoints},
 		{"Scheduler", testScheduler},
@@ -792,6 +793,42 @@ func testRunListing(e *env) {
 	if r := e.run(j.Run.ID); r.Output != "out" || r.Status != store.StatusSuccess {
 		e.t.Fatalf("event run = %+v", r)
 	}
+}
+
+// testCacheList lists live entries in byte order of their keys, leaves
+// expired ones out and keeps to the limit.
+func testCacheList(e *env) {
+	set := func(key, v string, ttl time.Duration) {
+		e.t.Helper()
+		_, err := e.s.CacheApply(e.ctx, store.CacheOp{Kind: store.CacheSet, Key: key, Value: json.RawMessage(v), TTL: ttl})
+		e.must(err)
+	}
+	set("b", `2`, time.Hour)
+	set("a", `{"x":1}`, time.Hour)
+	set("B", `"upper"`, time.Hour)
+	set("a/1", `[1]`, time.Hour)
+	set("é", `true`, time.Hour)
+	set("short", `0`, time.Minute)
+	e.clock.Advance(2 * time.Minute)
+	got, err := e.s.CacheList(e.ctx, 100)
+	e.must(err)
+	var keys []string
+	for _, c := range got {
+		keys = append(keys, c.Key)
+	}
+	if want := []string{"B", "a", "a/1", "b", "é"}; !slices.Equal(keys, want) {
+		e.t.Fatalf("CacheList keys = %q, want %q (byte order, expired left out)", keys, want)
+	}
+	if !jsonEq(got[1].Value, json.RawMessage(`{"x":1}`)) || !got[1].ExpiresAt.Equal(start().Add(time.Hour)) {
+		e.t.Fatalf("CacheList entry = %+v", got[1])
+	}
+	got, err = e.s.CacheList(e.ctx, 2)
+	e.must(err)
+	if len(got) != 2 || got[0].Key != "B" || got[1].Key != "a" {
+		e.t.Fatalf("CacheList limit 2 = %+v", got)
+	}
+	_, err = e.s.CacheList(e.ctx, 0)
+	e.wantErr(err, store.ErrInvalid)
 }
 
 func testCache(e *env) {
