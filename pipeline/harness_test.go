@@ -25,7 +25,7 @@ import (
 
 // harness runs a pipeline on a real SQLite store in a temp dir.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	st     *sqlite.Store
 	clock  *storetest.Clock // nil: system clock
 	reg    *action.Registry
@@ -49,10 +49,12 @@ func withConfig(f func(*Config)) harnessOpt {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newHarness(t *testing.T, opts ...harnessOpt) *harness {
+func newHarness(t testing.TB, opts ...harnessOpt) *harness {
 	t.Helper()
 	h := &harness{t: t, render: map[string]func(TaskRunInput) (string, error){}}
-	h.cfg = Config{Workers: 4, PollInterval: 20 * time.Millisecond, Logger: quietLogger(), ShutdownGrace: 5 * time.Second}
+	// No per-task limit unless a test sets one (with 4 workers the default
+	// would be 1 run per task).
+	h.cfg = Config{Workers: 4, TaskConcurrency: -1, PollInterval: 20 * time.Millisecond, Logger: quietLogger(), ShutdownGrace: 5 * time.Second}
 	for _, o := range opts {
 		o(h)
 	}

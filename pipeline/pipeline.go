@@ -95,6 +95,13 @@ type Config struct {
 	// Sprocket store serves one shop, so it caps the whole pipeline; zero
 	// means no limit beyond Workers.
 	ShopConcurrency int
+	// TaskConcurrency is the most runs of one task (its task runs and the
+	// action runs they emitted) this pipeline performs at once, so that a
+	// burst of one task cannot occupy every worker while other tasks' runs
+	// wait: runs of a task at its limit stay queued and the runs behind
+	// them are taken. Zero means DefaultTaskConcurrency of the concurrency;
+	// negative means no limit. Counted per pipeline (per node).
+	TaskConcurrency int
 	// ConcurrencyShare, when set, is asked before each claim how many runs
 	// this pipeline may perform at once right now (at most its
 	// concurrency): several nodes sharing one shop's run queue size each
@@ -167,13 +174,20 @@ type Throttle interface {
 // allKinds lists the run kinds, highest priority first.
 var allKinds = []store.RunKind{store.KindAction, store.KindTask, store.KindEvent}
 
-// claim leases up to n due runs, honouring the throttle.
-func (p *Pipeline) claim(ctx context.Context, n int) ([]store.Job, error) {
-	if p.cfg.Throttle == nil {
-		return p.st.Claim(ctx, n, p.cfg.Lease)
+// DefaultTaskConcurrency is the per-task limit used when
+// Config.TaskConcurrency is zero: a quarter of the pipeline's concurrency,
+// at least 1.
+func DefaultTaskConcurrency(concurrency int) int { return max(1, concurrency/4) }
+
+// claim leases up to n due runs, honouring the throttle and skipping the
+// tasks in skipTasks (those at their concurrency limit).
+func (p *Pipeline) claim(ctx context.Context, n int, skipTasks []string) ([]store.Job, error) {
+	var heldKinds []store.RunKind
+	var heldTypes []string
+	if p.cfg.Throttle != nil {
+		heldKinds, heldTypes = p.cfg.Throttle.Hold()
 	}
-	heldKinds, heldTypes := p.cfg.Throttle.Hold()
-	if len(heldKinds) == 0 && len(heldTypes) == 0 {
+	if len(heldKinds) == 0 && len(heldTypes) == 0 && len(skipTasks) == 0 {
 		return p.st.Claim(ctx, n, p.cfg.Lease)
 	}
 	kinds := make([]store.RunKind, 0, len(allKinds))
@@ -185,7 +199,68 @@ func (p *Pipeline) claim(ctx context.Context, n int) ([]store.Job, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
-	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes})
+	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes,
+		SkipTaskIDs: skipTasks})
+}
+
+// taskSlots counts the runs of each task in progress in this pipeline
+// (task runs and action runs; event runs belong to no task) against the
+// per-task limit.
+type taskSlots struct {
+	limit int // 0: no limit
+	mu    sync.Mutex
+	busy  map[string]int
+}
+
+// plan returns the tasks at their limit, to be skipped by the next claim,
+// and how many runs that claim may take (at most want) so that no other
+// task can pass its limit: the smallest room left to any task not
+// skipped, a task with nothing in progress having the whole limit.
+func (t *taskSlots) plan(want int) (skip []string, n int) {
+	if t.limit <= 0 {
+		return nil, want
+	}
+	n = min(want, t.limit)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, c := range t.busy {
+		if room := t.limit - c; room <= 0 {
+			skip = append(skip, id)
+		} else {
+			n = min(n, room)
+		}
+	}
+	slices.Sort(skip) // a stable list for the store's statement
+	return skip, n
+}
+
+// take counts a claimed run in progress.
+func (t *taskSlots) take(r store.Run) {
+	if t.limit <= 0 || r.TaskID == "" {
+		return
+	}
+	t.mu.Lock()
+	t.busy[r.TaskID]++
+	t.mu.Unlock()
+}
+
+// release counts a run as finished.
+func (t *taskSlots) release(r store.Run) {
+	if t.limit <= 0 || r.TaskID == "" {
+		return
+	}
+	t.mu.Lock()
+	if t.busy[r.TaskID]--; t.busy[r.TaskID] <= 0 {
+		delete(t.busy, r.TaskID)
+	}
+	t.mu.Unlock()
+}
+
+// inProgress returns how many runs of the task are in progress.
+func (t *taskSlots) inProgress(taskID string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.busy[taskID]
 }
 
 // Pipeline performs runs from the queue. Create it with New and start it
@@ -197,6 +272,7 @@ type Pipeline struct {
 	clock store.Clock
 	sched store.RetrySchedule
 	limit int
+	tasks *taskSlots
 	wake  chan struct{}
 	guard *rateGuard // nil: no event-rate guard
 	subs  sync.Map   // task id -> subsEntry
@@ -276,6 +352,14 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.ClaimBatch <= 0 || cfg.ClaimBatch > limit {
 		cfg.ClaimBatch = limit
 	}
+	taskLimit := cfg.TaskConcurrency
+	switch {
+	case taskLimit == 0:
+		taskLimit = DefaultTaskConcurrency(limit)
+	case taskLimit < 0:
+		taskLimit = 0
+	}
+	cfg.TaskConcurrency = taskLimit
 	return &Pipeline{
 		cfg:   cfg,
 		st:    cfg.Store,
@@ -283,6 +367,7 @@ func New(cfg Config) (*Pipeline, error) {
 		clock: cfg.Clock,
 		sched: cfg.RetrySchedule,
 		limit: limit,
+		tasks: &taskSlots{limit: taskLimit, busy: map[string]int{}},
 		wake:  make(chan struct{}, 1),
 		guard: guard,
 
@@ -297,6 +382,10 @@ func (p *Pipeline) ActionTypes() []string { return p.cfg.Actions.Types() }
 
 // Concurrency returns how many runs the pipeline performs at once.
 func (p *Pipeline) Concurrency() int { return p.limit }
+
+// TaskConcurrency returns the most runs of one task the pipeline performs
+// at once (0: no limit).
+func (p *Pipeline) TaskConcurrency() int { return p.tasks.limit }
 
 // allowed is how many runs may be in progress now: the concurrency, or
 // the node's share of the shop's limit when that is smaller.
@@ -364,6 +453,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			defer wg.Done()
 			for job := range jobs {
 				p.process(workCtx, job)
+				p.tasks.release(job.Run) // before the wake-up, which lets the dispatcher see the room
 				<-slots
 				p.Wake() // a finished run usually leaves new runs due
 			}
@@ -418,10 +508,16 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 			}
 			continue
 		}
-		n := p.gatherSlots(ctx, slots)
+		held := p.gatherSlots(ctx, slots)
+		// Tasks at their limit are skipped, and the claim is cut to the
+		// room of the fullest other task, so none passes its limit.
+		skipTasks, n := p.tasks.plan(held)
+		for range held - n {
+			<-slots
+		}
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
-		claimed, err := p.claim(context.WithoutCancel(ctx), n)
+		claimed, err := p.claim(context.WithoutCancel(ctx), n, skipTasks)
 		if err != nil {
 			for range n {
 				<-slots
@@ -441,12 +537,15 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 			<-slots
 		}
 		for _, j := range claimed {
+			p.tasks.take(j.Run)
 			jobs <- j // a worker is free for every held slot
 		}
 		if len(claimed) == n {
 			continue
 		}
-		// The queue had nothing more due: wait for a wake-up or the poll.
+		// The queue had nothing more due, or only runs of tasks at their
+		// limit: wait for a wake-up (every finished run sends one) or the
+		// poll, rather than claiming again at once.
 		if !poll.Stop() {
 			select {
 			case <-poll.C:

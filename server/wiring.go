@@ -64,6 +64,12 @@ type PipelineOptions struct {
 	// limit): the most runs performed at once, shared by every node on
 	// one database; zero means the workers' count per node.
 	ShopConcurrency int
+	// TaskConcurrency is the most runs of one task (task runs and the
+	// action runs it emitted) a node performs at once, so that one busy
+	// task cannot take every worker: zero means the pipeline default (a
+	// quarter of the node's concurrency, at least 1), negative no limit.
+	// It is counted per node, not across a database's nodes.
+	TaskConcurrency int
 	// Email configures the email action (relay, sender); its templates
 	// come from the store and its attachments from the http action's file
 	// generators unless set. Without a relay, email actions fail saying so.
@@ -171,6 +177,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			MaxChildEventsPerMinute: o.MaxChildEventsPerMinute,
 			MaxEventGenerations:     o.MaxEventGenerations,
 			ShopConcurrency:         o.ShopConcurrency,
+			TaskConcurrency:         o.TaskConcurrency,
 			ConcurrencyShare:        concurrencyShare(d.share, o.ShopConcurrency),
 		})
 		if err != nil {

@@ -131,7 +131,8 @@ type Queue interface {
 	// Attempt exceeds their retry budget.
 	Claim(ctx context.Context, limit int, leaseFor time.Duration) ([]Job, error)
 	// ClaimFiltered is Claim limited to some run kinds and skipping some
-	// action types; lower-priority runs are claimed meanwhile.
+	// action types and the runs of some tasks; other due runs, behind or of
+	// lower priority, are claimed meanwhile.
 	ClaimFiltered(ctx context.Context, o ClaimOptions) ([]Job, error)
 	// Extend renews a job's lease (heartbeat) or returns ErrLeaseLost.
 	Extend(ctx context.Context, job Job, leaseFor time.Duration) (Job, error)

@@ -523,4 +523,9 @@ type ClaimOptions struct {
 	// SkipActionTypes leaves action runs of these types in the queue (e.g.
 	// "shopify" while the Shopify API rate limit is exhausted).
 	SkipActionTypes []string
+	// SkipTaskIDs leaves the task runs and action runs of these tasks in
+	// the queue (tasks at their concurrency limit); runs behind them are
+	// claimed in their place. Event runs belong to no task and are never
+	// skipped by it.
+	SkipTaskIDs []string
 }

@@ -106,3 +106,41 @@ func TestPreviewFormats(t *testing.T) {
 		t.Error("a file counted as a terminal")
 	}
 }
+
+// TestServeTaskConcurrency: serve's help names --task-concurrency and its
+// environment variable; the value parses to the pipeline option (empty:
+// the default, 0: no limit) and a bad one stops serve with exit 2 naming
+// the flag.
+func TestServeTaskConcurrency(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--help"}, strings.NewReader(""), &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("serve --help: exit %d", code)
+	}
+	for _, want := range []string{"-task-concurrency", "SPROCKET_TASK_CONCURRENCY", "0: unlimited"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+	tests := []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{in: "", want: 0}, {in: "0", want: -1}, {in: "3", want: 3}, {in: " 12 ", want: 12},
+		{in: "-1", wantErr: true}, {in: "many", wantErr: true}, {in: "2.5", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseTaskConcurrency(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("parseTaskConcurrency(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--task-concurrency") {
+			t.Errorf("parseTaskConcurrency(%q) error %q does not name the flag", tt.in, err)
+		}
+	}
+	var errOut bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--task-concurrency", "lots"}, strings.NewReader(""), &bytes.Buffer{}, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "--task-concurrency") {
+		t.Errorf("serve --task-concurrency lots: exit %d, stderr %q", code, errOut.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,24 @@ func envOr(name, def string) string {
 	return def
 }
 
+// parseTaskConcurrency reads --task-concurrency (SPROCKET_TASK_CONCURRENCY)
+// as server.PipelineOptions.TaskConcurrency: empty is the default (0), "0"
+// no limit (-1), N > 0 at most N runs of one task at once.
+func parseTaskConcurrency(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("--task-concurrency (SPROCKET_TASK_CONCURRENCY): %q is not a whole number of runs, 0 or more", v)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
 // runServe implements "sprocket serve": the HTTP service with its store,
 // webhooks, scheduler, pipeline and API, until SIGINT or SIGTERM.
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -48,6 +67,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
 	shopConcurrency := fs.Int("shop-concurrency", 0, "the shop's run queue size: the most runs performed at once, divided among the nodes sharing a --database (0: --workers per node)")
+	taskConcurrency := fs.String("task-concurrency", os.Getenv("SPROCKET_TASK_CONCURRENCY"), "the most runs of one task (its task runs and the action runs it emitted) performed at once on this node, so that one busy task cannot take every worker; its other runs wait while other tasks' runs go ahead (env SPROCKET_TASK_CONCURRENCY; default a quarter of the node's concurrency, at least 1; 0: unlimited)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", true, "deprecated, now always on: task connections to loopback, private and other internal addresses are refused unless --allow-network opens them")
 	allowNetwork := fs.String("allow-network", os.Getenv(netpolicy.EnvAllowNetwork), "comma-separated CIDR prefixes that task connections (http and ftp actions, url file generator) may reach although internal, e.g. 10.0.0.0/8,127.0.0.1/32 (env "+netpolicy.EnvAllowNetwork+"); operator-configured endpoints (Shopify base URL, SMTP relay) are not restricted")
@@ -142,6 +162,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "sprocket serve: --database (SPROCKET_DATABASE_URL) must be a postgres:// or postgresql:// URL")
 		return 2
 	}
+	taskLimit, err := parseTaskConcurrency(*taskConcurrency)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 2
+	}
 	if *dbConns < 0 || *dbTimeout < 0 {
 		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
 		return 2
@@ -181,7 +206,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		DatabaseMaxConns: *dbConns,
 		StatementTimeout: *dbTimeout,
 		NewPipeline: server.StandardPipeline(server.PipelineOptions{
-			Workers: *workers, Lease: *lease, ShopConcurrency: *shopConcurrency, Location: loc,
+			Workers: *workers, Lease: *lease, ShopConcurrency: *shopConcurrency, TaskConcurrency: taskLimit, Location: loc,
 			Network: network, ErrorEvents: *errorEvents,
 			ShopifyCallLimit: *shopCalls,
 			Email:            emailCfg,

@@ -15,6 +15,11 @@
 //   - event_run_duration_seconds: an event run, likewise;
 //   - queue_runs{kind,state}: runs due, scheduled or running, read at scrape;
 //   - queue_oldest_due_age_seconds: how long the oldest due run has waited;
+//   - tasks_at_concurrency_limit: tasks whose runs the latest claim left
+//     queued because the task had its limit of runs in progress
+//     (--task-concurrency);
+//   - task_limit_deferrals_total: claims that left a task's runs queued
+//     for that reason, counted once per task and claim;
 //   - webhook_rejections_total{code}: webhook requests answered 4xx or 5xx;
 //   - store_errors_total{op}: store calls failing for reasons other than the
 //     caller's input (not found, conflict, invalid, lease lost, cancelled);
@@ -56,6 +61,8 @@ type Metrics struct {
 	eventRunSecs   prometheus.Histogram
 	webhookRejects *prometheus.CounterVec
 	storeErrors    *prometheus.CounterVec
+	tasksAtLimit   prometheus.Gauge
+	taskDeferrals  prometheus.Counter
 
 	topicsMu sync.Mutex
 	topics   map[string]bool
@@ -94,10 +101,14 @@ func New(queue QueueStatser) *Metrics {
 			Help: "Webhook requests answered with an error status, by status code."}, []string{"code"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sprocket_store_errors_total",
 			Help: "Store calls that failed for reasons other than the caller's input, by operation."}, []string{"op"}),
+		tasksAtLimit: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sprocket_tasks_at_concurrency_limit",
+			Help: "Tasks whose runs the latest claim left queued because the task had its limit of runs in progress (--task-concurrency)."}),
+		taskDeferrals: prometheus.NewCounter(prometheus.CounterOpts{Name: "sprocket_task_limit_deferrals_total",
+			Help: "Claims that left a task's due runs queued because the task was at its concurrency limit, once per task and claim."}),
 		topics: map[string]bool{},
 	}
 	reg.MustRegister(m.eventsReceived, m.runsFinished, m.retries, m.leasesLost, m.claimSeconds, m.renderSeconds,
-		m.performSeconds, m.eventRunSecs, m.webhookRejects, m.storeErrors,
+		m.performSeconds, m.eventRunSecs, m.webhookRejects, m.storeErrors, m.tasksAtLimit, m.taskDeferrals,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queue != nil {
 		reg.MustRegister(&queueCollector{q: queue, errs: m.storeErrors})

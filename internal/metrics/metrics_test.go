@@ -87,6 +87,47 @@ sprocket_queue_runs{kind="task_run",state="scheduled"} 0
 	}
 }
 
+// TestTaskLimitMetrics: a claim skipping tasks at their concurrency limit
+// sets the gauge and adds to the counter; an unfiltered claim clears the
+// gauge.
+func TestTaskLimitMetrics(t *testing.T) {
+	ctx := t.Context()
+	raw, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	m := metrics.New(nil)
+	st := m.Store(raw)
+	for range 2 {
+		if _, err := st.ClaimFiltered(ctx, store.ClaimOptions{Limit: 1, Lease: time.Minute, SkipTaskIDs: []string{"a", "b"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := `
+# HELP sprocket_task_limit_deferrals_total Claims that left a task's due runs queued because the task was at its concurrency limit, once per task and claim.
+# TYPE sprocket_task_limit_deferrals_total counter
+sprocket_task_limit_deferrals_total 4
+# HELP sprocket_tasks_at_concurrency_limit Tasks whose runs the latest claim left queued because the task had its limit of runs in progress (--task-concurrency).
+# TYPE sprocket_tasks_at_concurrency_limit gauge
+sprocket_tasks_at_concurrency_limit 2
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "sprocket_task_limit_deferrals_total", "sprocket_tasks_at_concurrency_limit"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Claim(ctx, 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want = `
+# HELP sprocket_tasks_at_concurrency_limit Tasks whose runs the latest claim left queued because the task had its limit of runs in progress (--task-concurrency).
+# TYPE sprocket_tasks_at_concurrency_limit gauge
+sprocket_tasks_at_concurrency_limit 0
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "sprocket_tasks_at_concurrency_limit"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWebhookRejections(t *testing.T) {
 	m := metrics.New(nil)
 	h := m.Webhooks(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -156,15 +156,19 @@ func (s *instrumented) Claim(ctx context.Context, limit int, leaseFor time.Durat
 	t := time.Now()
 	jobs, err := s.Store.Claim(ctx, limit, leaseFor)
 	s.m.claimSeconds.Observe(time.Since(t).Seconds())
+	s.m.tasksAtLimit.Set(0)
 	s.m.storeError("claim", err)
 	return jobs, err
 }
 
-// ClaimFiltered times the claim.
+// ClaimFiltered times the claim and counts the tasks it skipped for
+// their concurrency limit.
 func (s *instrumented) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]store.Job, error) {
 	t := time.Now()
 	jobs, err := s.Store.ClaimFiltered(ctx, o)
 	s.m.claimSeconds.Observe(time.Since(t).Seconds())
+	s.m.tasksAtLimit.Set(float64(len(o.SkipTaskIDs)))
+	s.m.taskDeferrals.Add(float64(len(o.SkipTaskIDs)))
 	s.m.storeError("claim", err)
 	return jobs, err
 }

@@ -28,6 +28,7 @@ const claimSQL = `WITH due AS (
 		SELECT id, available_at, priority, seq, status FROM runs
 		WHERE priority = k.p AND available_at IS NOT NULL AND available_at <= $2
 		  AND (k.p <> 3 OR cardinality($5::text[]) = 0 OR action_type IS NULL OR NOT (action_type = ANY($5::text[])))
+		  AND (cardinality($6::text[]) = 0 OR task_id IS NULL OR NOT (task_id = ANY($6::text[])))
 		ORDER BY available_at, seq, id LIMIT $3
 		FOR UPDATE SKIP LOCKED) d
 	ORDER BY k.ord, d.available_at, d.seq, d.id
@@ -174,7 +175,7 @@ func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([
 	return s.ClaimFiltered(ctx, store.ClaimOptions{Limit: limit, Lease: leaseFor})
 }
 
-// ClaimFiltered is Claim restricted to some kinds and action types. One
+// ClaimFiltered is Claim restricted to some kinds, action types and tasks. One
 // statement (SELECT … FOR UPDATE SKIP LOCKED per priority feeding an
 // UPDATE) leases the runs, so claimers on any node never lease the same
 // run and never wait for each other's rows.
@@ -199,9 +200,13 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	if skip == nil {
 		skip = []string{}
 	}
+	skipTasks := o.SkipTaskIDs
+	if skipTasks == nil {
+		skipTasks = []string{}
+	}
 	now := s.now()
 	until := now.Add(leaseFor)
-	rows, err := s.pool.Query(ctx, claimSQL, prios, micro(now), limit, micro(until), skip)
+	rows, err := s.pool.Query(ctx, claimSQL, prios, micro(now), limit, micro(until), skip, skipTasks)
 	if err != nil {
 		return nil, ctxErr(ctx, err, "claim")
 	}

@@ -11,11 +11,18 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 )
 
+// claimSQL selects the due runs of one priority, oldest first. The
+// conditions skipping action types and tasks are added with fixed text
+// (their lists are JSON parameters), so each of the four statements is
+// prepared once.
+const claimSQL = `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?`
+
 const (
-	claimSQL = `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
-ORDER BY available_at LIMIT ?`
-	claimSkippingSQL = `SELECT id FROM runs WHERE priority = ? AND available_at IS NOT NULL AND available_at <= ?
-	AND action_type NOT IN (SELECT value FROM json_each(?))
+	claimSkipTypesSQL = `
+	AND action_type NOT IN (SELECT value FROM json_each(?))`
+	claimSkipTasksSQL = `
+	AND (task_id IS NULL OR task_id NOT IN (SELECT value FROM json_each(?)))`
+	claimOrderSQL = `
 ORDER BY available_at LIMIT ?`
 )
 
@@ -179,7 +186,7 @@ func (s *Store) Claim(ctx context.Context, limit int, leaseFor time.Duration) ([
 	return s.ClaimFiltered(ctx, store.ClaimOptions{Limit: limit, Lease: leaseFor})
 }
 
-// ClaimFiltered is Claim restricted to some kinds and action types.
+// ClaimFiltered is Claim restricted to some kinds, action types and tasks.
 func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]store.Job, error) {
 	limit, leaseFor := o.Limit, o.Lease
 	if limit <= 0 {
@@ -192,15 +199,23 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	if len(o.Kinds) > 0 {
 		kinds = slices.DeleteFunc(kinds, func(k store.RunKind) bool { return !slices.Contains(o.Kinds, k) })
 	}
-	// Skipped action types become a fixed-shape condition so the statement
-	// text (and its prepared statement) does not depend on the list.
-	skip := ""
+	// Skipped action types and tasks become fixed-shape conditions so the
+	// statement text (and its prepared statement) does not depend on the
+	// lists.
+	skipTypes, skipTasks := "", ""
 	if len(o.SkipActionTypes) > 0 {
 		enc, err := encodeStrings(o.SkipActionTypes)
 		if err != nil {
-			return nil, fmt.Errorf("claim: %w", err)
+			return nil, fmt.Errorf("claim: skipped action types: %w", err)
 		}
-		skip = enc
+		skipTypes = enc
+	}
+	if len(o.SkipTaskIDs) > 0 {
+		enc, err := encodeStrings(o.SkipTaskIDs)
+		if err != nil {
+			return nil, fmt.Errorf("claim: skipped tasks: %w", err)
+		}
+		skipTasks = enc
 	}
 	var jobs []store.Job
 	err := s.inTx(ctx, "claim", func(tx *txn) error {
@@ -215,11 +230,14 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 				rows *sql.Rows
 				err  error
 			)
-			if skip != "" && k == store.KindAction {
-				rows, err = tx.QueryContext(ctx, claimSkippingSQL, k.Priority(), micro(now), skip, limit-len(ids))
-			} else {
-				rows, err = tx.QueryContext(ctx, claimSQL, k.Priority(), micro(now), limit-len(ids))
+			q, args := claimSQL, []any{k.Priority(), micro(now)}
+			if skipTypes != "" && k == store.KindAction {
+				q, args = q+claimSkipTypesSQL, append(args, skipTypes)
 			}
+			if skipTasks != "" && k != store.KindEvent {
+				q, args = q+claimSkipTasksSQL, append(args, skipTasks)
+			}
+			rows, err = tx.QueryContext(ctx, q+claimOrderSQL, append(args, limit-len(ids))...)
 			if err != nil {
 				return fmt.Errorf("claim: select: %w", err)
 			}

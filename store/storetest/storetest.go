@@ -117,6 +117,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"QueuePriority", testQueuePriority},
 		{"QueueRunAt", testQueueRunAt},
 		{"ClaimFiltered", testClaimFiltered},
+		{"ClaimSkipTasks", testClaimSkipTasks},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Retries", testRetries},
 		{"DefaultRetrySchedule", testDefaultRetrySchedule},
@@ -1484,5 +1485,74 @@ func testClaimFiltered(e *env) {
 	}
 	if !slices.Equal(got, []string{"action_run:shopify", "action_run:shopify", "task_run:"}) {
 		e.t.Fatalf("unfiltered claim = %v", got)
+	}
+}
+
+// testClaimSkipTasks: SkipTaskIDs leaves the task runs and action runs of
+// the listed tasks due, claims the runs behind them in their place and
+// never holds back event runs; the skipped runs are claimed once the list
+// no longer names their task.
+func testClaimSkipTasks(e *env) {
+	evA := e.insert(store.NewEvent{Topic: "user/a/a"})[0]
+	j := e.claimOne()
+	var runs []store.NewRun
+	// Task A's runs come first in the queue, task B's after them.
+	for i := range 3 {
+		runs = append(runs, store.NewRun{ID: store.DerivedID(j.Run.ID, "a", fmt.Sprint(i)), Kind: store.KindAction, EventID: evA.ID,
+			TaskID: id("A"), ParentRunID: j.Run.ID, Seq: i, ActionType: "http"})
+	}
+	runs = append(runs,
+		store.NewRun{ID: store.DerivedID(j.Run.ID, "a-task"), Kind: store.KindTask, EventID: evA.ID, TaskID: id("A")},
+		store.NewRun{ID: store.DerivedID(j.Run.ID, "b-task"), Kind: store.KindTask, EventID: evA.ID, TaskID: id("B"),
+			RunAt: start().Add(time.Second)},
+		store.NewRun{ID: store.DerivedID(j.Run.ID, "b-act"), Kind: store.KindAction, EventID: evA.ID, TaskID: id("B"),
+			ParentRunID: j.Run.ID, ActionType: "http", RunAt: start().Add(time.Second)},
+		store.NewRun{ID: store.DerivedID(j.Run.ID, "c-act"), Kind: store.KindAction, EventID: evA.ID, TaskID: id("C"),
+			ParentRunID: j.Run.ID, ActionType: "echo", RunAt: start().Add(2 * time.Second)},
+	)
+	_, err := e.s.Complete(e.ctx, j, store.Result{Effects: store.Effects{Runs: runs}})
+	e.must(err)
+	e.clock.Advance(3 * time.Second) // every run above is due
+	e.insert(store.NewEvent{Topic: "user/a/c"})
+
+	label := func(jobs []store.Job) []string {
+		var out []string
+		for _, j := range jobs {
+			name := "-"
+			for _, n := range []string{"A", "B", "C"} {
+				if j.Run.TaskID == id(n) {
+					name = n
+				}
+			}
+			out = append(out, string(j.Run.Kind)+":"+name)
+		}
+		return out
+	}
+	// Task A at its limit: its three action runs and its task run stay
+	// queued although they are due first; B's and C's runs and the event
+	// run are taken, in priority order.
+	jobs, err := e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute, SkipTaskIDs: []string{id("A"), id("unknown")}})
+	e.must(err)
+	if got, want := label(jobs), []string{"action_run:B", "action_run:C", "task_run:B", "event_run:-"}; !slices.Equal(got, want) {
+		e.t.Fatalf("claim skipping A = %v, want %v", got, want)
+	}
+	// Combined with the other filters: A and action type http skipped,
+	// nothing else is due.
+	jobs, err = e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute, SkipTaskIDs: []string{id("A")},
+		SkipActionTypes: []string{"http"}})
+	e.must(err)
+	if len(jobs) != 0 {
+		e.t.Fatalf("claim skipping A and http = %v, want nothing", label(jobs))
+	}
+	// A no longer at its limit: its runs are taken, within the claim's limit.
+	jobs, err = e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 2, Lease: time.Minute, SkipTaskIDs: []string{id("B")}})
+	e.must(err)
+	if got, want := label(jobs), []string{"action_run:A", "action_run:A"}; !slices.Equal(got, want) {
+		e.t.Fatalf("claim after A's limit = %v, want %v", got, want)
+	}
+	jobs, err = e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 10, Lease: time.Minute})
+	e.must(err)
+	if got, want := label(jobs), []string{"action_run:A", "task_run:A"}; !slices.Equal(got, want) {
+		e.t.Fatalf("last claim = %v, want %v", got, want)
 	}
 }
