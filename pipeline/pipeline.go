@@ -87,6 +87,8 @@ type Config struct {
 	Throttle Throttle
 	// Secrets resolves secret references in action options (may be nil).
 	Secrets action.SecretResolver
+	// Node names this process in the runs' attempt history (empty: none).
+	Node string
 	// Workers is how many runs are performed at once (default 32; runs
 	// mostly wait on I/O: HTTP, the store).
 	Workers int
@@ -169,12 +171,16 @@ var allKinds = []store.RunKind{store.KindAction, store.KindTask, store.KindEvent
 
 // claim leases up to n due runs, honouring the throttle.
 func (p *Pipeline) claim(ctx context.Context, n int) ([]store.Job, error) {
-	if p.cfg.Throttle == nil {
-		return p.st.Claim(ctx, n, p.cfg.Lease)
+	var heldKinds []store.RunKind
+	var heldTypes []string
+	if p.cfg.Throttle != nil {
+		heldKinds, heldTypes = p.cfg.Throttle.Hold()
 	}
-	heldKinds, heldTypes := p.cfg.Throttle.Hold()
 	if len(heldKinds) == 0 && len(heldTypes) == 0 {
-		return p.st.Claim(ctx, n, p.cfg.Lease)
+		if p.cfg.Node == "" {
+			return p.st.Claim(ctx, n, p.cfg.Lease)
+		}
+		return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Node: p.cfg.Node})
 	}
 	kinds := make([]store.RunKind, 0, len(allKinds))
 	for _, k := range allKinds {
@@ -185,7 +191,7 @@ func (p *Pipeline) claim(ctx context.Context, n int) ([]store.Job, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
-	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes})
+	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes, Node: p.cfg.Node})
 }
 
 // Pipeline performs runs from the queue. Create it with New and start it
