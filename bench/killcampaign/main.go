@@ -6,8 +6,9 @@
 //
 //  1. drives webhooks at a fixed offered rate (default 1,000/s) for the
 //     load period, recording every 2xx acknowledgement with its number;
-//  2. kills the service with SIGKILL several times during the load (default
-//     3) and restarts it at once on the same data directory and port;
+//  2. kills the service with SIGKILL several times during the load (three
+//     by default) and restarts it at once on the same data directory and
+//     port;
 //  3. waits until every run has finished and checks, through the API:
 //     every acknowledged webhook is exactly one event (none lost, none
 //     doubled), every event has exactly one task run and one action run,
