@@ -46,10 +46,12 @@ const (
 // report holds what the campaign counted.
 type report struct {
 	cfg                 config
-	offered             int64         // webhooks sent
-	acked               int64         // answered 2xx
-	refused             int64         // errors and non-2xx (mostly while the service was down)
-	loadFor             time.Duration // how long the load took
+	offered             int64 // webhooks sent
+	acked               int64 // answered 2xx
+	refused             int64 // errors and non-2xx (mostly while the service was down)
+	refusedWhy          map[string]int64
+	offeredFor          time.Duration // from the first to the last webhook sent
+	loadFor             time.Duration // until the last answer
 	kills               int
 	inflightAtKill      []int64 // actions the sink was answering at each kill
 	downtime            []time.Duration
@@ -98,8 +100,9 @@ func (r *report) problems() []string {
 
 func (r *report) print(w io.Writer) {
 	secs := r.loadFor.Seconds()
-	fmt.Fprintf(w, "load:        %d webhooks offered at %d/s for %v: %d acked (%.0f acks/s), %d refused or failed\n",
-		r.offered, r.cfg.rate, r.cfg.duration, r.acked, float64(r.acked)/secs, r.refused)
+	fmt.Fprintf(w, "load:        %d webhooks offered at %d/s for %v (achieved %.0f/s over %v): %d acked (%.0f acks/s until the last answer), %d refused or failed %v\n",
+		r.offered, r.cfg.rate, r.cfg.duration, float64(r.offered)/r.offeredFor.Seconds(), r.offeredFor.Round(time.Millisecond),
+		r.acked, float64(r.acked)/secs, r.refused, r.refusedWhy)
 	fmt.Fprintf(w, "kills:       %d (kill -9 + restart); actions in flight at the sink at each kill %v; downtime %v\n", r.kills, r.inflightAtKill, r.downtime)
 	fmt.Fprintf(w, "drain:       all runs finished %v after the load\n", r.drainFor.Round(time.Millisecond))
 	fmt.Fprintf(w, "events:      %d (%d committed without an ack), lost %d, doubled %d\n", r.events, r.eventsUnacked, r.lost, r.doubledEvents)
@@ -395,19 +398,27 @@ func campaign(ctx context.Context, c config, w io.Writer) (*report, error) {
 	var (
 		wg               sync.WaitGroup
 		nAcked, nRefused atomic.Int64
+		whyMu            sync.Mutex
+		why              = map[string]int64{}
 	)
+	refuse := func(reason string) {
+		nRefused.Add(1)
+		whyMu.Lock()
+		why[reason]++
+		whyMu.Unlock()
+	}
 	for range c.senders {
 		wg.Go(func() {
 			for n := range jobs {
 				resp, err := sender.Post(hookURL, "application/json", strings.NewReader(fmt.Sprintf(`{"n": %d}`, n)))
 				if err != nil {
-					nRefused.Add(1)
+					refuse(errKind(err))
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode/100 != 2 {
-					nRefused.Add(1)
+					refuse(resp.Status)
 					continue
 				}
 				acked[n].Store(true)
@@ -469,6 +480,7 @@ loop:
 		jobs <- offered
 		offered++
 	}
+	rep.offeredFor = time.Since(start)
 	close(jobs)
 	wg.Wait()
 	rep.loadFor = time.Since(start)
@@ -478,7 +490,7 @@ loop:
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep.offered, rep.acked, rep.refused = offered, nAcked.Load(), nRefused.Load()
+	rep.offered, rep.acked, rep.refused, rep.refusedWhy = offered, nAcked.Load(), nRefused.Load(), why
 	fmt.Fprintf(w, "load done: %d offered, %d acked in %v; waiting for the runs…\n", rep.offered, rep.acked, rep.loadFor.Round(time.Millisecond))
 
 	// Drain: every run finished (nothing waiting, running or scheduled),
@@ -654,4 +666,18 @@ func check(ctx context.Context, a *api, rep *report, acked []atomic.Bool, sk *si
 		}
 	}
 	return nil
+}
+
+// errKind names a failed webhook request's error briefly.
+func errKind(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return "other error"
 }
