@@ -87,6 +87,8 @@ type Config struct {
 	Throttle Throttle
 	// Secrets resolves secret references in action options (may be nil).
 	Secrets action.SecretResolver
+	// Node names this process in the runs' attempt history (empty: none).
+	Node string
 	// Workers is how many runs are performed at once (default 32; runs
 	// mostly wait on I/O: HTTP, the store).
 	Workers int
@@ -188,7 +190,10 @@ func (p *Pipeline) claim(ctx context.Context, n int, skipTasks []string) ([]stor
 		heldKinds, heldTypes = p.cfg.Throttle.Hold()
 	}
 	if len(heldKinds) == 0 && len(heldTypes) == 0 && len(skipTasks) == 0 {
-		return p.st.Claim(ctx, n, p.cfg.Lease)
+		if p.cfg.Node == "" {
+			return p.st.Claim(ctx, n, p.cfg.Lease)
+		}
+		return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Node: p.cfg.Node})
 	}
 	kinds := make([]store.RunKind, 0, len(allKinds))
 	for _, k := range allKinds {
@@ -200,7 +205,7 @@ func (p *Pipeline) claim(ctx context.Context, n int, skipTasks []string) ([]stor
 		return nil, nil
 	}
 	return p.st.ClaimFiltered(ctx, store.ClaimOptions{Limit: n, Lease: p.cfg.Lease, Kinds: kinds, SkipActionTypes: heldTypes,
-		SkipTaskIDs: skipTasks})
+		SkipTaskIDs: skipTasks, Node: p.cfg.Node})
 }
 
 // taskSlots counts the runs of each task in progress in this pipeline

@@ -244,6 +244,15 @@ func TestReclaimAfterLeaseExpiry(t *testing.T) {
 			t.Errorf("task run %s result_meta = %s, not interrupted", tr.ID, tr.ResultMeta)
 		}
 	}
+	// The history shows both: the stalled attempt interrupted, the retake
+	// successful (the stalled worker's late completion changed nothing).
+	hist, err := h.st.RunAttempts(context.Background(), acts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Outcome != store.OutcomeInterrupted || hist[1].Outcome != store.OutcomeSuccess {
+		t.Errorf("attempts = %+v, want interrupted then success", hist)
+	}
 	if v := h.cacheValue("n"); v != "1" {
 		t.Errorf("cache n = %s, want 1 (effects recorded once)", v)
 	}

@@ -192,6 +192,50 @@ type runJSON struct {
 	Result        json.RawMessage `json:"result"`
 	ResultMeta    json.RawMessage `json:"result_meta"`
 	Action        *actionJSON     `json:"action,omitempty"`
+	// AttemptsHistory and ReperformedAfterInterruption are given when one
+	// run is read (GET /v1/runs/{id} and the per-kind paths), not in lists.
+	AttemptsHistory              *[]attemptJSON `json:"attempts_history,omitempty"`
+	ReperformedAfterInterruption *bool          `json:"reperformed_after_interruption,omitempty"`
+}
+
+// attemptJSON is one attempt of a run.
+type attemptJSON struct {
+	Attempt    int64   `json:"attempt"`
+	Node       *string `json:"node_id"`
+	StartedAt  string  `json:"started_at"`
+	FinishedAt *string `json:"finished_at"`
+	Outcome    string  `json:"outcome"`
+	Error      *string `json:"error"`
+}
+
+// attemptsOut renders a run's attempt history and tells whether the run
+// was performed again after an interrupted attempt.
+func attemptsOut(as []store.Attempt) ([]attemptJSON, bool) {
+	out := make([]attemptJSON, 0, len(as))
+	reperformed := false
+	for _, a := range as {
+		j := attemptJSON{Attempt: a.Number, StartedAt: a.StartedAt.UTC().Format(time.RFC3339Nano), Outcome: string(a.Outcome)}
+		if a.Outcome == "" {
+			j.Outcome = "running"
+		}
+		if a.Outcome == store.OutcomeInterrupted {
+			reperformed = true
+		}
+		if a.Node != "" {
+			n := a.Node
+			j.Node = &n
+		}
+		if !a.FinishedAt.IsZero() {
+			f := a.FinishedAt.UTC().Format(time.RFC3339Nano)
+			j.FinishedAt = &f
+		}
+		if a.Error != "" {
+			e := a.Error
+			j.Error = &e
+		}
+		out = append(out, j)
+	}
+	return out, reperformed
 }
 
 // actionJSON is the action of an action run.
@@ -290,7 +334,14 @@ func (s *Service) getRun(kind store.RunKind) apiHandler {
 		if kind != "" && run.Kind != kind {
 			return 0, nil, wrongKind(pathID(r), run.Kind, kind)
 		}
-		return http.StatusOK, runOut(run), nil
+		as, err := s.st.RunAttempts(r.Context(), run.ID)
+		if err != nil {
+			return 0, nil, fmt.Errorf("get run: %w", err)
+		}
+		out := runOut(run)
+		hist, reperformed := attemptsOut(as)
+		out.AttemptsHistory, out.ReperformedAfterInterruption = &hist, &reperformed
+		return http.StatusOK, out, nil
 	}
 }
 

@@ -122,6 +122,8 @@ type PipelineDeps struct {
 	Files *files.Store
 	// apps holds the app integrations' settings (nil: none).
 	apps *appSettings
+	// Node names this process; runs' attempts record it.
+	Node string
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -353,7 +355,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.share = &sharedThrottle{st: st, shop: s.shop, nodeID: leader.HolderID()}
 			shopAPI = clusterShop{shopConn: s.shop, share: s.share}
 		}
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
+		p, err := cfg.NewPipeline(PipelineDeps{Node: leader.HolderID(), Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}

@@ -156,6 +156,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			retention = -1
 		}
 		p, err := pipeline.New(pipeline.Config{
+			Node:     d.Node,
 			Store:    st,
 			Renderer: newTaskRenderer(st, vault, loc, log, shop, o.ShopifyCallLimit),
 			Throttle: shopifyThrottle{api: shop},

@@ -120,6 +120,9 @@ type Runs interface {
 	// CancelRun fails a pending run with the given reason; ErrConflict if it
 	// is not pending.
 	CancelRun(ctx context.Context, id, reason string) (Run, error)
+	// RunAttempts lists a run's attempts, oldest first (at most the latest
+	// MaxAttemptsListed); none for an unknown run or one never claimed.
+	RunAttempts(ctx context.Context, runID string) ([]Attempt, error)
 }
 
 // Queue hands runs to workers as leased jobs.

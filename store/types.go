@@ -528,4 +528,51 @@ type ClaimOptions struct {
 	// claimed in their place. Event runs belong to no task and are never
 	// skipped by it.
 	SkipTaskIDs []string
+	// Node names the claiming node (process); it is recorded with each
+	// attempt. Empty records no node.
+	Node string
+}
+
+// AttemptOutcome is how one attempt of a run ended.
+type AttemptOutcome string
+
+// Attempt outcomes. An attempt still in progress has no outcome.
+const (
+	// OutcomeSuccess is an attempt that completed the run.
+	OutcomeSuccess AttemptOutcome = "success"
+	// OutcomeError is an attempt that failed (the run was rescheduled or
+	// failed for good); Attempt.Error says why.
+	OutcomeError AttemptOutcome = "error"
+	// OutcomeInterrupted is an attempt whose lease ran out before it
+	// recorded an outcome (the process died or hung); it is closed by the
+	// claim that takes the run again. Its side effects may have happened.
+	OutcomeInterrupted AttemptOutcome = "interrupted"
+)
+
+// InterruptedAttemptError is the error text of an interrupted attempt.
+const InterruptedAttemptError = "lease expired before the attempt recorded an outcome (process killed, crashed or stalled); its side effects may have happened"
+
+// MaxAttemptsListed caps RunAttempts: the latest attempts are returned.
+const MaxAttemptsListed = 100
+
+// Attempt is one attempt of a run: one claim of it by a worker.
+type Attempt struct {
+	// RunID is the run.
+	RunID string
+	// Number numbers the run's attempts from 1 (the claim count; unlike
+	// Run.Attempts it is not reset by a manual retry).
+	Number int64
+	// RetryAttempt is Run.Attempts as of this attempt (reset to 1 by a
+	// manual retry; the retry schedule is indexed by it).
+	RetryAttempt int
+	// Node is the node that claimed the run, when known.
+	Node string
+	// StartedAt is when the run was claimed.
+	StartedAt time.Time
+	// FinishedAt is when the attempt ended; zero while in progress.
+	FinishedAt time.Time
+	// Outcome is how the attempt ended; empty while in progress.
+	Outcome AttemptOutcome
+	// Error is the failure message of an error or interrupted attempt.
+	Error string
 }

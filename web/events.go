@@ -217,7 +217,14 @@ type runNode struct {
 	CanRetry  bool
 	NoRetry   string
 	ShowRetry bool
+	// History is the run's attempts when it was taken more than once;
+	// Reperformed tells that one of them was interrupted.
+	History     []store.Attempt
+	Reperformed bool
 }
+
+// maxHistoryReads bounds the attempt histories one event page reads.
+const maxHistoryReads = 200
 
 type eventData struct {
 	Event    store.Event
@@ -267,8 +274,19 @@ func (u *UI) eventPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	names := map[string]string{}
 	nodes := map[string]*runNode{}
+	histories := 0
 	for _, run := range runs {
 		n := &runNode{Run: run}
+		if run.Claims > 1 && histories < maxHistoryReads {
+			histories++
+			if n.History, err = u.st.RunAttempts(ctx, run.ID); err != nil {
+				u.internal(w, r, s, err)
+				return
+			}
+			for _, a := range n.History {
+				n.Reperformed = n.Reperformed || a.Outcome == store.OutcomeInterrupted
+			}
+		}
 		if !run.StartedAt.IsZero() && !run.StoppedAt.IsZero() {
 			n.Elapsed = run.StoppedAt.Sub(run.StartedAt)
 		}

@@ -33,6 +33,7 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (store.PruneStat
 	  AND NOT EXISTS (SELECT 1 FROM events c WHERE c.parent_id = e.id)
 	ORDER BY e.created_at LIMIT $2
 	FOR UPDATE SKIP LOCKED),
+del_attempts AS (DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id IN (SELECT id FROM old))),
 del_runs AS (DELETE FROM runs WHERE event_id IN (SELECT id FROM old) RETURNING 1),
 del_events AS (DELETE FROM events WHERE id IN (SELECT id FROM old) RETURNING 1)
 SELECT (SELECT COUNT(*) FROM del_events), (SELECT COUNT(*) FROM del_runs)`, cut, pruneBatch).Scan(&events, &runs)

@@ -20,24 +20,39 @@ const runCols = `id, kind, event_id, task_id, parent_run_id, seq, status, attemp
 // claimSQL leases up to $3 due runs in one statement: for each priority
 // of $1 in turn (highest first), the earliest due runs, skipping rows
 // another claimer has locked (FOR UPDATE SKIP LOCKED) and, for action runs
-// (priority 3), the action types in $5. It returns, per claimed run, its
-// priority and the time it was due, then the run as claimed.
+// (priority 3), the action types in $5, and the runs of the tasks in $8
+// (tasks at their concurrency limit). It returns, per claimed run, its
+// priority, the time it was due and its previous status, then the run as
+// claimed. In the same statement it closes as interrupted the open attempt
+// of a run retaken after its lease ran out ($7 is the error text) and
+// opens the claim's attempt on node $6.
 const claimSQL = `WITH due AS (
 	SELECT d.id, d.available_at, d.priority, d.status FROM unnest($1::smallint[]) WITH ORDINALITY AS k(p, ord)
 	CROSS JOIN LATERAL (
 		SELECT id, available_at, priority, seq, status FROM runs
 		WHERE priority = k.p AND available_at IS NOT NULL AND available_at <= $2
 		  AND (k.p <> 3 OR cardinality($5::text[]) = 0 OR action_type IS NULL OR NOT (action_type = ANY($5::text[])))
-		  AND (cardinality($6::text[]) = 0 OR task_id IS NULL OR NOT (task_id = ANY($6::text[])))
+		  AND (cardinality($8::text[]) = 0 OR task_id IS NULL OR NOT (task_id = ANY($8::text[])))
 		ORDER BY available_at, seq, id LIMIT $3
 		FOR UPDATE SKIP LOCKED) d
 	ORDER BY k.ord, d.available_at, d.seq, d.id
 	LIMIT $3)
+, claimed AS (
 UPDATE runs r SET status = 'running', attempts = r.attempts + 1, claims = r.claims + 1, available_at = $4, started_at = $2
 FROM due WHERE r.id = due.id
-RETURNING due.priority, due.available_at, due.status, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims,
+RETURNING due.priority, due.available_at AS due_at, due.status AS prev, r.id, r.kind, r.event_id, r.task_id, r.parent_run_id, r.seq, r.status, r.attempts, r.claims,
 	r.run_at, r.available_at, r.created_at, r.started_at, r.stopped_at, r.output, r.logs, r.errors, r.result, r.result_meta, r.error,
-	r.action_type, r.action_options, r.action_meta`
+	r.action_type, r.action_options, r.action_meta),
+interrupted AS (
+UPDATE run_attempts a SET finished_at = $2, outcome = 'interrupted', error = $7
+FROM claimed c WHERE a.run_id = c.id AND c.prev = 'running' AND a.finished_at IS NULL),
+opened AS (
+INSERT INTO run_attempts (run_id, claim, attempt, node_id, started_at)
+SELECT id, claims, attempts, NULLIF($6, ''), $2 FROM claimed
+ON CONFLICT (run_id, claim) DO NOTHING)
+SELECT priority, due_at, prev, id, kind, event_id, task_id, parent_run_id, seq, status, attempts, claims,
+	run_at, available_at, created_at, started_at, stopped_at, output, logs, errors, result, result_meta, error,
+	action_type, action_options, action_meta FROM claimed`
 
 func scanRun(sc pgx.Row) (store.Run, error) { return scanRunWith(sc) }
 
@@ -206,7 +221,7 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 	}
 	now := s.now()
 	until := now.Add(leaseFor)
-	rows, err := s.pool.Query(ctx, claimSQL, prios, micro(now), limit, micro(until), skip, skipTasks)
+	rows, err := s.pool.Query(ctx, claimSQL, prios, micro(now), limit, micro(until), skip, o.Node, store.InterruptedAttemptError, skipTasks)
 	if err != nil {
 		return nil, ctxErr(ctx, err, "claim")
 	}
@@ -277,7 +292,7 @@ func (s *Store) Complete(ctx context.Context, job store.Job, res store.Result) (
 		return store.Run{}, fmt.Errorf("complete run %s: %w", job.Run.ID, err)
 	}
 	now := s.now()
-	return s.finish(ctx, job, "complete run", now, `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = $1,
+	return s.finish(ctx, job, "complete run", now, store.OutcomeSuccess, "", `UPDATE runs SET status = 'success', available_at = NULL, stopped_at = $1,
 	output = $2, logs = $3, errors = $4, result = $5, result_meta = $6, error = NULL
 WHERE id = $7 AND status = 'running' AND claims = $8 RETURNING `+runCols,
 		[]any{micro(now), nullStr(res.Output), nullJSON(res.Logs), nullJSON(res.Errors), nullJSON(res.Result), nullJSON(res.ResultMeta),
@@ -314,12 +329,17 @@ func (s *Store) Fail(ctx context.Context, job store.Job, f store.Failure) (store
 	if retry {
 		status, available, stopped, eff = store.StatusPending, micro(now.Add(delay)), nil, store.Effects{}
 	}
-	return s.finish(ctx, job, "fail run", now, `UPDATE runs SET status = $1, available_at = $2, stopped_at = $3,
+	return s.finish(ctx, job, "fail run", now, store.OutcomeError, f.Error, `UPDATE runs SET status = $1, available_at = $2, stopped_at = $3,
 	output = $4, logs = $5, errors = $6, result = $7, result_meta = $8, error = $9
 WHERE id = $10 AND status = 'running' AND claims = $11 RETURNING `+runCols,
 		[]any{string(status), available, stopped, nullStr(f.Output), nullJSON(f.Logs), nullJSON(f.Errors), nullJSON(f.Result),
 			nullJSON(f.ResultMeta), f.Error, job.Run.ID, job.Token}, eff)
 }
+
+// closeAttemptSQL records the outcome of a job's attempt; it runs after
+// the run's guarded UPDATE, in the same transaction.
+const closeAttemptSQL = `UPDATE run_attempts SET finished_at = $1, outcome = $2, error = $3
+WHERE run_id = $4 AND claim = $5 AND finished_at IS NULL`
 
 // leaseLostCode is the SQLSTATE raised by sprocket_lease_held.
 const leaseLostCode = "SPLOS"
@@ -331,7 +351,9 @@ const leaseLostCode = "SPLOS"
 // a guard fails the batch when the lease was lost, rolling it all back.
 // Cache commands read before they write, so they take an explicit
 // transaction.
-func (s *Store) finish(ctx context.Context, job store.Job, what string, now time.Time, update string, args []any, eff store.Effects) (store.Run, error) {
+func (s *Store) finish(ctx context.Context, job store.Job, what string, now time.Time, outcome store.AttemptOutcome, errText string,
+	update string, args []any, eff store.Effects) (store.Run, error) {
+	closeArgs := []any{micro(now), string(outcome), nullStr(errText), job.Run.ID, job.Token}
 	label := fmt.Sprintf("%s %s", what, job.Run.ID)
 	lost := func() error { return fmt.Errorf("%s attempt %d: %w", label, job.Attempt, store.ErrLeaseLost) }
 	if len(eff.Cache) > 0 {
@@ -344,6 +366,9 @@ func (s *Store) finish(ctx context.Context, job store.Job, what string, now time
 			if err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, closeAttemptSQL, closeArgs...); err != nil {
+				return fmt.Errorf("close attempt: %w", err)
+			}
 			if err := s.applyEffects(ctx, tx, now, eff); err != nil {
 				return err
 			}
@@ -354,10 +379,12 @@ func (s *Store) finish(ctx context.Context, job store.Job, what string, now time
 	}
 	b := &pgx.Batch{}
 	b.Queue(`WITH u AS (`+update+`) SELECT u.* FROM (SELECT 1) AS one LEFT JOIN u ON true WHERE sprocket_lease_held(u.id IS NOT NULL)`, args...)
+	b.Queue(closeAttemptSQL, closeArgs...)
 	labels, err := queueEffects(b, now, eff)
 	if err != nil {
 		return store.Run{}, fmt.Errorf("%s: %w", label, err)
 	}
+	labels = append([]string{"close attempt"}, labels...)
 	br := s.pool.SendBatch(ctx, b)
 	r, err := scanRun(br.QueryRow())
 	if err != nil {
@@ -508,4 +535,27 @@ WHERE available_at IS NOT NULL GROUP BY kind, status, available_at <= $1`, now)
 		return st, ctxErr(ctx, err, "queue stats")
 	}
 	return st, nil
+}
+
+// RunAttempts lists a run's attempts, oldest first.
+func (s *Store) RunAttempts(ctx context.Context, runID string) ([]store.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT claim, attempt, node_id, started_at, finished_at, outcome, error FROM
+	(SELECT * FROM run_attempts WHERE run_id = $1 ORDER BY claim DESC LIMIT $2) a ORDER BY claim`, runID, store.MaxAttemptsListed)
+	if err != nil {
+		return nil, ctxErr(ctx, err, fmt.Sprintf("run attempts of %q", runID))
+	}
+	return collect(ctx, rows, fmt.Sprintf("run attempts of %q", runID), func(r pgx.Row) (store.Attempt, error) {
+		var (
+			a                     = store.Attempt{RunID: runID}
+			node, outcome, errTxt *string
+			started               int64
+			finished              *int64
+		)
+		if err := r.Scan(&a.Number, &a.RetryAttempt, &node, &started, &finished, &outcome, &errTxt); err != nil {
+			return a, err
+		}
+		a.Node, a.Outcome, a.Error = deref(node), store.AttemptOutcome(deref(outcome)), deref(errTxt)
+		a.StartedAt, a.FinishedAt = fromMicro(started), fromNullMicro(finished)
+		return a, nil
+	})
 }

@@ -81,6 +81,9 @@ ORDER BY e.created_at LIMIT ?`, cut, cut, pruneBatch)
 			return fmt.Errorf("prune events: select: %w", err)
 		}
 		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM run_attempts WHERE run_id IN (SELECT id FROM runs WHERE event_id = ?)`, id); err != nil {
+				return fmt.Errorf("prune run attempts of %s: %w", id, err)
+			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM runs WHERE event_id = ?`, id)
 			if err != nil {
 				return fmt.Errorf("prune runs of %s: %w", id, err)

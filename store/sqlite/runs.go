@@ -269,6 +269,9 @@ func (s *Store) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]stor
 			if err != nil {
 				return fmt.Errorf("claim run %s: %w", id, err)
 			}
+			if err := openAttempt(ctx, tx, r, prev == string(store.StatusRunning), micro(now), o.Node); err != nil {
+				return fmt.Errorf("claim run %s: %w", id, err)
+			}
 			jobs = append(jobs, store.Job{Run: r, Attempt: r.Attempts, Token: r.Claims, LeaseUntil: until, Interrupted: prev == string(store.StatusRunning)})
 		}
 		return nil
@@ -325,6 +328,9 @@ WHERE id = ? AND status = 'running' AND claims = ? RETURNING `+runCols,
 		if err != nil {
 			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
 		}
+		if err := closeAttempt(ctx, tx, job, micro(now), store.OutcomeSuccess, ""); err != nil {
+			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
+		}
 		if err := s.applyEffects(ctx, tx, now, res.Effects); err != nil {
 			return fmt.Errorf("complete run %s: %w", job.Run.ID, err)
 		}
@@ -369,6 +375,9 @@ WHERE id = ? AND status = 'running' AND claims = ? RETURNING `+runCols,
 			return fmt.Errorf("fail run %s attempt %d: %w", job.Run.ID, job.Attempt, store.ErrLeaseLost)
 		}
 		if err != nil {
+			return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
+		}
+		if err := closeAttempt(ctx, tx, job, micro(now), store.OutcomeError, f.Error); err != nil {
 			return fmt.Errorf("fail run %s: %w", job.Run.ID, err)
 		}
 		if !retry {
@@ -476,4 +485,58 @@ WHERE available_at IS NOT NULL GROUP BY kind, status, available_at <= ?`, now, n
 		return st, fmt.Errorf("queue stats: %w", err)
 	}
 	return st, nil
+}
+
+// openAttempt records the attempt a claim starts, first closing as
+// interrupted the attempt whose lease ran out when the run was retaken.
+func openAttempt(ctx context.Context, tx *txn, r store.Run, retaken bool, now int64, node string) error {
+	if retaken {
+		if _, err := tx.ExecContext(ctx, `UPDATE run_attempts SET finished_at = ?, outcome = ?, error = ?
+WHERE run_id = ? AND finished_at IS NULL`, now, string(store.OutcomeInterrupted), store.InterruptedAttemptError, r.ID); err != nil {
+			return fmt.Errorf("close interrupted attempt: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO run_attempts (run_id, claim, attempt, node_id, started_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (run_id, claim) DO NOTHING`, r.ID, r.Claims, r.Attempts, nullStr(node), now); err != nil {
+		return fmt.Errorf("open attempt: %w", err)
+	}
+	return nil
+}
+
+// closeAttempt records the outcome of job's attempt.
+func closeAttempt(ctx context.Context, tx *txn, job store.Job, now int64, outcome store.AttemptOutcome, errText string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE run_attempts SET finished_at = ?, outcome = ?, error = ?
+WHERE run_id = ? AND claim = ? AND finished_at IS NULL`, now, string(outcome), nullStr(errText), job.Run.ID, job.Token); err != nil {
+		return fmt.Errorf("close attempt: %w", err)
+	}
+	return nil
+}
+
+// RunAttempts lists a run's attempts, oldest first.
+func (s *Store) RunAttempts(ctx context.Context, runID string) ([]store.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT claim, attempt, node_id, started_at, finished_at, outcome, error FROM
+	(SELECT * FROM run_attempts WHERE run_id = ? ORDER BY claim DESC LIMIT ?) ORDER BY claim`, runID, store.MaxAttemptsListed)
+	if err != nil {
+		return nil, fmt.Errorf("run attempts of %q: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []store.Attempt
+	for rows.Next() {
+		var (
+			a                     = store.Attempt{RunID: runID}
+			node, outcome, errTxt sql.NullString
+			started               int64
+			finished              sql.NullInt64
+		)
+		if err := rows.Scan(&a.Number, &a.RetryAttempt, &node, &started, &finished, &outcome, &errTxt); err != nil {
+			return nil, fmt.Errorf("run attempts of %q: %w", runID, err)
+		}
+		a.Node, a.Outcome, a.Error = node.String, store.AttemptOutcome(outcome.String), errTxt.String
+		a.StartedAt, a.FinishedAt = fromMicro(started), fromNullMicro(finished)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("run attempts of %q: %w", runID, err)
+	}
+	return out, nil
 }

@@ -119,6 +119,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"ClaimFiltered", testClaimFiltered},
 		{"ClaimSkipTasks", testClaimSkipTasks},
 		{"LeaseExpiry", testLeaseExpiry},
+		{"AttemptHistory", testAttemptHistory},
 		{"Retries", testRetries},
 		{"DefaultRetrySchedule", testDefaultRetrySchedule},
 		{"ExactlyOnceEffects", testExactlyOnceEffects},
@@ -1087,6 +1088,12 @@ func testPrune(e *env) {
 	if n := e.countRuns(store.RunFilter{EventID: old.ID}); n != 0 {
 		e.t.Fatalf("pruned event keeps %d runs", n)
 	}
+	if as := e.attempts(old.ID); len(as) != 0 {
+		e.t.Fatalf("pruned event run keeps %d attempts", len(as))
+	}
+	if as := e.attempts(slow.ID); len(as) != 1 || as[0].Outcome != store.OutcomeSuccess {
+		e.t.Fatalf("kept event run's attempts = %+v, want one success", as)
+	}
 	if _, ok, _ := e.s.CacheGet(e.ctx, "kept"); !ok {
 		e.t.Fatal("live cache entry pruned")
 	}
@@ -1555,4 +1562,104 @@ func testClaimSkipTasks(e *env) {
 	if got, want := label(jobs), []string{"action_run:A", "task_run:A"}; !slices.Equal(got, want) {
 		e.t.Fatalf("last claim = %v, want %v", got, want)
 	}
+}
+
+func (e *env) attempts(runID string) []store.Attempt {
+	e.t.Helper()
+	as, err := e.s.RunAttempts(e.ctx, runID)
+	e.must(err)
+	return as
+}
+
+// wantAttempts checks a run's attempt history: per attempt, its outcome
+// ("" while in progress), node, error, and start and end times.
+func (e *env) wantAttempts(runID string, want []store.Attempt) {
+	e.t.Helper()
+	got := e.attempts(runID)
+	if len(got) != len(want) {
+		e.t.Fatalf("attempts of %s = %+v, want %d", runID, got, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		w.RunID = runID
+		if g.RunID != w.RunID || g.Number != w.Number || g.RetryAttempt != w.RetryAttempt || g.Node != w.Node || g.Outcome != w.Outcome ||
+			g.Error != w.Error || !g.StartedAt.Equal(w.StartedAt) || !g.FinishedAt.Equal(w.FinishedAt) {
+			e.t.Fatalf("attempt %d of %s = %+v, want %+v", i+1, runID, g, w)
+		}
+	}
+}
+
+// testAttemptHistory: every claim opens an attempt (with its node), the
+// completion or failure closes it with the outcome, and a claim that
+// retakes a run whose lease ran out closes the open attempt as
+// interrupted; a stale holder's outcome changes nothing.
+func testAttemptHistory(e *env) {
+	ev := e.insert(store.NewEvent{Topic: "user/a/b"})[0]
+	if as := e.attempts(ev.ID); len(as) != 0 {
+		e.t.Fatalf("attempts before any claim = %+v", as)
+	}
+	if as := e.attempts(id("unknown")); len(as) != 0 {
+		e.t.Fatalf("attempts of an unknown run = %+v", as)
+	}
+	claim := func(node string) store.Job {
+		e.t.Helper()
+		jobs, err := e.s.ClaimFiltered(e.ctx, store.ClaimOptions{Limit: 1, Lease: 30 * time.Second, Node: node})
+		e.must(err)
+		if len(jobs) != 1 || jobs[0].Run.ID != ev.ID {
+			e.t.Fatalf("claimed %+v, want the event run", jobs)
+		}
+		return jobs[0]
+	}
+	t0 := e.clock.Now()
+	j1 := claim("node-a")
+	e.wantAttempts(ev.ID, []store.Attempt{{Number: 1, RetryAttempt: 1, Node: "node-a", StartedAt: t0}})
+
+	// The holder dies: its lease runs out and another node retakes the run.
+	e.clock.Advance(31 * time.Second)
+	t1 := e.clock.Now()
+	j2 := claim("node-b")
+	if !j2.Interrupted {
+		e.t.Fatal("retake not marked interrupted")
+	}
+	interrupted := store.Attempt{Number: 1, RetryAttempt: 1, Node: "node-a", StartedAt: t0, FinishedAt: t1,
+		Outcome: store.OutcomeInterrupted, Error: store.InterruptedAttemptError}
+	e.wantAttempts(ev.ID, []store.Attempt{interrupted, {Number: 2, RetryAttempt: 2, Node: "node-b", StartedAt: t1}})
+	// The first holder wakes up: its outcome is refused and the history kept.
+	_, err := e.s.Complete(e.ctx, j1, store.Result{})
+	e.wantErr(err, store.ErrLeaseLost)
+	_, err = e.s.Fail(e.ctx, j1, store.Failure{Error: "late"})
+	e.wantErr(err, store.ErrLeaseLost)
+	e.wantAttempts(ev.ID, []store.Attempt{interrupted, {Number: 2, RetryAttempt: 2, Node: "node-b", StartedAt: t1}})
+
+	// Attempt 2 fails and is retried; attempt 3 (no node) succeeds, with a
+	// cache effect (drivers may take another transaction path for those).
+	e.clock.Advance(time.Second)
+	t2 := e.clock.Now()
+	_, err = e.s.Fail(e.ctx, j2, store.Failure{Error: "boom", Schedule: store.RetrySchedule{time.Minute, time.Minute, time.Minute}})
+	e.must(err)
+	failed := store.Attempt{Number: 2, RetryAttempt: 2, Node: "node-b", StartedAt: t1, FinishedAt: t2, Outcome: store.OutcomeError, Error: "boom"}
+	e.wantAttempts(ev.ID, []store.Attempt{interrupted, failed})
+	e.clock.Advance(time.Minute)
+	t3 := e.clock.Now()
+	j3 := claim("")
+	if j3.Interrupted {
+		e.t.Fatal("claim after a recorded failure marked interrupted")
+	}
+	e.clock.Advance(2 * time.Second)
+	t4 := e.clock.Now()
+	_, err = e.s.Complete(e.ctx, j3, store.Result{Effects: store.Effects{Cache: []store.CacheOp{{Kind: store.CacheSet, Key: "k", Value: json.RawMessage(`1`)}}}})
+	e.must(err)
+	done := store.Attempt{Number: 3, RetryAttempt: 3, StartedAt: t3, FinishedAt: t4, Outcome: store.OutcomeSuccess}
+	e.wantAttempts(ev.ID, []store.Attempt{interrupted, failed, done})
+
+	// A manual retry keeps the history; the attempt number goes on while
+	// the retry-schedule attempt starts again at 1.
+	_, err = e.s.RetryRun(e.ctx, ev.ID)
+	e.must(err)
+	t5 := e.clock.Now()
+	j4 := claim("node-c")
+	_, err = e.s.Complete(e.ctx, j4, store.Result{})
+	e.must(err)
+	e.wantAttempts(ev.ID, []store.Attempt{interrupted, failed, done,
+		{Number: 4, RetryAttempt: 1, Node: "node-c", StartedAt: t5, FinishedAt: t5, Outcome: store.OutcomeSuccess}})
 }
