@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
@@ -32,6 +34,7 @@ const registryMax = 4096
 // memory: the lookup would otherwise be a query on every webhook request.
 type registry struct {
 	st  store.Webhooks
+	box *seal.Box // opens webhook secrets; set before use
 	now func() time.Time
 
 	mu    sync.RWMutex
@@ -68,7 +71,11 @@ func (r *registry) Lookup(ctx context.Context, id string) (webhook.Webhook, erro
 	if w.DataMode == store.DataModeFull {
 		mode = webhook.ModeFullRequest
 	}
-	out := webhook.Webhook{ID: w.ID, Topic: w.Topic, Mode: mode, Secret: w.Secret, SignatureHeader: w.SignatureHeader}
+	secret, err := openWebhookSecret(r.box, w)
+	if err != nil {
+		return webhook.Webhook{}, err
+	}
+	out := webhook.Webhook{ID: w.ID, Topic: w.Topic, Mode: mode, Secret: secret, SignatureHeader: w.SignatureHeader}
 	r.mu.Lock()
 	if len(r.cache) >= registryMax {
 		clear(r.cache)
@@ -186,4 +193,23 @@ func (schedEmitter) Emit(ctx context.Context, topic string, data any) error {
 		Source: sourceScheduler,
 	})
 	return nil
+}
+
+// openWebhookSecret returns a webhook's signing secret, opened (empty
+// when it has none).
+func openWebhookSecret(box *seal.Box, w store.Webhook) (string, error) {
+	if w.Secret == "" {
+		return "", nil
+	}
+	if !strings.HasPrefix(w.Secret, sealedPrefix) {
+		return "", fmt.Errorf("webhook %q: its secret is stored unsealed (written around the API?); a restart seals it", w.ID)
+	}
+	if box == nil {
+		return "", fmt.Errorf("webhook %q: no key to open its secret", w.ID)
+	}
+	b, err := box.Open(w.Secret, webhookSecretAD(w.ID))
+	if err != nil {
+		return "", fmt.Errorf("webhook %q secret: %w", w.ID, err)
+	}
+	return string(b), nil
 }

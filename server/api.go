@@ -14,6 +14,7 @@ import (
 	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/ingress/shopifyhook"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/store"
 	"github.com/sprocketrun/sprocket/task"
 )
@@ -417,8 +418,9 @@ type webhookInput struct {
 	SignatureHeader *string `json:"signature_header"`
 }
 
-// apply merges in into w and validates the result.
-func (in webhookInput) apply(w *store.Webhook) error {
+// apply merges in into w and validates the result; a new secret is
+// sealed with box.
+func (in webhookInput) apply(w *store.Webhook, box *seal.Box) error {
 	if in.Name != nil {
 		w.Name = *in.Name
 	}
@@ -427,6 +429,12 @@ func (in webhookInput) apply(w *store.Webhook) error {
 	}
 	if in.Secret != nil {
 		w.Secret = *in.Secret
+		if w.Secret != "" {
+			if w.ID == "" { // the secret is bound to the id
+				w.ID = store.NewID()
+			}
+			w.Secret = box.Seal([]byte(w.Secret), webhookSecretAD(w.ID))
+		}
 	}
 	if in.SignatureHeader != nil {
 		w.SignatureHeader = *in.SignatureHeader
@@ -466,7 +474,7 @@ func (s *Service) createWebhook(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var w store.Webhook
-	if err := in.apply(&w); err != nil {
+	if err := in.apply(&w, s.box); err != nil {
 		return 0, nil, err
 	}
 	w, err := s.st.CreateWebhook(r.Context(), w)
@@ -488,7 +496,7 @@ func (s *Service) updateWebhook(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("get webhook: %w", err)
 	}
-	if err := in.apply(&w); err != nil {
+	if err := in.apply(&w, s.box); err != nil {
 		return 0, nil, err
 	}
 	w, err = s.st.UpdateWebhook(r.Context(), w)

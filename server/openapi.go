@@ -78,7 +78,7 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/v1/tasks/{id}/versions/{version}/restore", tag: "tasks", summary: "Make a saved version the current content", status: 200, resp: "Task", errors: []int{400, 404}},
 
 	{method: "GET", path: "/v1/webhooks", tag: "webhooks", summary: "List incoming webhooks", status: 200, resp: "WebhookList"},
-	{method: "POST", path: "/v1/webhooks", tag: "webhooks", summary: "Create an incoming webhook for a user/ topic, optionally signed (secret, signature_header)", body: "WebhookInput", status: 201, resp: "Webhook", errors: []int{400}},
+	{method: "POST", path: "/v1/webhooks", tag: "webhooks", summary: "Create an incoming webhook for a user/ topic, optionally signed (secret, signature_header; the secret is stored sealed and never answered, has_secret says one is set)", body: "WebhookInput", status: 201, resp: "Webhook", errors: []int{400}},
 	{method: "GET", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Read a webhook", status: 200, resp: "Webhook", errors: []int{404}},
 	{method: "PUT", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Update a webhook (absent fields keep their values)", body: "WebhookInput", status: 200, resp: "Webhook", errors: []int{400, 404}},
 	{method: "DELETE", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Delete a webhook", status: 204, errors: []int{404}},
@@ -114,7 +114,7 @@ var apiOps = []apiOp{
 	{method: "PUT", path: "/v1/globals/{key}", tag: "settings", summary: "Create or replace a global", body: "GlobalInput", status: 200, resp: "GlobalAnswer", errors: []int{400}},
 	{method: "DELETE", path: "/v1/globals/{key}", tag: "settings", summary: "Delete a global", status: 204, errors: []int{404}},
 	{method: "GET", path: "/v1/secrets", tag: "settings", summary: "List secrets (metadata only, never values)", status: 200, resp: "SecretList"},
-	{method: "PUT", path: "/v1/secrets/{key}", tag: "settings", summary: "Create or replace a secret (write-only)", body: "SecretInput", status: 200, resp: "SecretAnswer", errors: []int{400}},
+	{method: "PUT", path: "/v1/secrets/{key}", tag: "settings", summary: "Create or replace a secret (write-only; stored sealed with the installation key)", body: "SecretInput", status: 200, resp: "SecretAnswer", errors: []int{400}},
 	{method: "DELETE", path: "/v1/secrets/{key}", tag: "settings", summary: "Delete a secret", status: 204, errors: []int{404}},
 	{method: "GET", path: "/v1/event_filters", tag: "settings", summary: "List event filters", status: 200, resp: "EventFilterList"},
 	{method: "PUT", path: "/v1/event_filters/{name}", tag: "settings", summary: "Create or replace an event filter (a Liquid template; rendering false stops an event)", body: "EventFilterInput", status: 200, resp: "Any", errors: []int{400}},

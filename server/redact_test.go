@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
-	"github.com/sprocketrun/sprocket/store"
 )
 
 // TestRedactEncodings: a secret echoed by a remote in another case or in
@@ -17,10 +16,10 @@ import (
 func TestRedactEncodings(t *testing.T) {
 	svc, _ := openTestService(t, Config{})
 	const secret = "Sk_live/Zq+9=Ab&c"
-	if _, err := svc.Store().PutSetting(context.Background(), store.SettingSecret, "api_key", []byte(`"`+secret+`"`)); err != nil {
+	if _, err := svc.PutSecret(context.Background(), "api_key", secret); err != nil {
 		t.Fatal(err)
 	}
-	v := NewVault(svc.Store())
+	v := svc.Vault()
 	b := []byte(secret)
 	tests := []struct{ name, echoed string }{
 		{"raw", secret},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	actionhttp "github.com/sprocketrun/sprocket/action/http"
+	"github.com/sprocketrun/sprocket/internal/seal"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/store"
 )
@@ -104,7 +105,8 @@ func redactPattern(secrets []string) *regexp.Regexp {
 // Liquid variables, the action secret resolver and redactor, and the
 // signing filters' secret source. Create it with NewVault.
 type Vault struct {
-	st store.Settings
+	st  store.Settings
+	box *seal.Box // opens the sealed values; set before use
 
 	mu    sync.Mutex
 	snap  *snapshot
@@ -116,8 +118,34 @@ type cachedList struct {
 	list []store.Setting
 }
 
-// NewVault returns a Vault over st.
-func NewVault(st store.Settings) *Vault { return &Vault{st: st} }
+// NewVault returns a Vault over st whose secrets box opens (nil: the
+// service sets it when it loads the key).
+func NewVault(st store.Settings, box *seal.Box) *Vault { return &Vault{st: st, box: box} }
+
+// openSecret returns a stored secret's value: the sealed JSON string
+// opened with the key, bound to the secret's key.
+func openSecret(box *seal.Box, x store.Setting) (string, error) {
+	var sealed string
+	if err := json.Unmarshal(x.Value, &sealed); err != nil {
+		return "", fmt.Errorf("secret %q: not a string", x.Key)
+	}
+	if !strings.HasPrefix(sealed, sealedPrefix) {
+		return "", fmt.Errorf("secret %q is stored unsealed (written around the API?); a restart seals it", x.Key)
+	}
+	if box == nil {
+		return "", fmt.Errorf("secret %q: no key to open it", x.Key)
+	}
+	raw, err := box.Open(sealed, secretAD(x.Key))
+	if err != nil {
+		return "", fmt.Errorf("secret %q: %w", x.Key, err)
+	}
+	return string(raw), nil
+}
+
+// sealSecret returns the stored form of a secret's value.
+func sealSecret(box *seal.Box, key, value string) (json.RawMessage, error) {
+	return json.Marshal(box.Seal([]byte(value), secretAD(key)))
+}
 
 // invalidate drops the cached snapshot and lists (after a change through the API).
 func (v *Vault) invalidate() {
@@ -170,9 +198,9 @@ func (v *Vault) load(ctx context.Context) (*snapshot, error) {
 		s.globals[g.Key] = g.Value
 	}
 	for _, x := range ss {
-		var raw string
-		if err := json.Unmarshal(x.Value, &raw); err != nil {
-			continue // not a string: not usable as a secret
+		raw, err := openSecret(v.box, x)
+		if err != nil {
+			return nil, err
 		}
 		s.secrets[x.Key] = raw
 		if len(raw) >= minRedactLen {

@@ -311,7 +311,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
-		auth:    auth, hooks: newRegistry(st), vault: NewVault(st), limits: newLimiter(cfg.RateLimits),
+		auth:    auth, hooks: newRegistry(st), vault: NewVault(st, nil), limits: newLimiter(cfg.RateLimits),
 		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk), authFails: newAuthFailures(cmp.Or(cfg.AuthFailuresPerMinute, DefaultAuthFailuresPerMinute))}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {
@@ -322,8 +322,22 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		_ = lock.Release()
 		return nil, err
 	}
+	cr, err := rewriterOf(be.st)
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.SecretKey == "" {
+		if err := resolvePendingKey(ctx, cr, cfg.DataDir, log); err != nil {
+			return fail(fmt.Errorf("secret key: %w", err))
+		}
+	}
 	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
 		return fail(fmt.Errorf("secret key: %w", err))
+	}
+	s.vault.box = s.box
+	s.hooks.box = s.box
+	if _, err := sealPlaintext(ctx, cr, s.box, log); err != nil {
+		return fail(err)
 	}
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
 	m.Registry().MustRegister(newShopCollector(s.shop))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -172,15 +173,10 @@ func (s *Service) putSecret(r *http.Request) (int, any, error) {
 	if in.Secret == nil || in.Secret.Value == nil {
 		return 0, nil, errorf(http.StatusBadRequest, "secret.value", `send {"secret": {"value": "..."}} with a string value`)
 	}
-	raw, err := json.Marshal(*in.Secret.Value)
+	x, err := s.PutSecret(r.Context(), key, *in.Secret.Value)
 	if err != nil {
-		return 0, nil, fmt.Errorf("encode secret: %w", err)
+		return 0, nil, err
 	}
-	x, err := s.st.PutSetting(r.Context(), store.SettingSecret, key, raw)
-	if err != nil {
-		return 0, nil, fmt.Errorf("put secret: %w", err)
-	}
-	s.vault.invalidate()
 	refs, err := s.secretReferences(r, []string{key})
 	if err != nil {
 		return 0, nil, err
@@ -317,4 +313,23 @@ func (s *Service) revokeAPIToken(r *http.Request) (int, any, error) {
 		return http.StatusNoContent, nil, nil
 	}
 	return 0, nil, errorf(http.StatusNotFound, "id", "API token %q not found", id)
+}
+
+// PutSecret stores a task secret, sealed with the installation's key
+// (values are write-only: nothing returns them), and lets runs see it at
+// once.
+func (s *Service) PutSecret(ctx context.Context, key, value string) (store.Setting, error) {
+	if !settingKey.MatchString(key) {
+		return store.Setting{}, errorf(http.StatusBadRequest, "key", "keys are lower snake case starting with a letter, got %q", key)
+	}
+	raw, err := sealSecret(s.box, key, value)
+	if err != nil {
+		return store.Setting{}, fmt.Errorf("seal secret: %w", err)
+	}
+	x, err := s.st.PutSetting(ctx, store.SettingSecret, key, raw)
+	if err != nil {
+		return store.Setting{}, fmt.Errorf("put secret: %w", err)
+	}
+	s.vault.invalidate()
+	return x, nil
 }

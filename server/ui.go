@@ -84,7 +84,7 @@ type WebhookFields struct {
 func (s *Service) CreateWebhook(ctx context.Context, f WebhookFields) (store.Webhook, error) {
 	in := webhookInput{Name: &f.Name, Topic: &f.Topic, DataMode: &f.DataMode, Secret: &f.Secret, SignatureHeader: &f.SignatureHeader}
 	var w store.Webhook
-	if err := in.apply(&w); err != nil {
+	if err := in.apply(&w, s.box); err != nil {
 		return w, err
 	}
 	w, err := s.st.CreateWebhook(ctx, w)

@@ -98,7 +98,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		}
 		vault := d.Vault
 		if vault == nil {
-			vault = NewVault(st)
+			vault = NewVault(st, nil)
 		}
 		loc := o.Location
 		if loc == nil {

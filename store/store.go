@@ -219,3 +219,78 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// CredentialLocation names one stored credential for RewriteCredentials.
+type CredentialLocation struct {
+	// Webhook is true for a webhook's signing secret; Key is then the
+	// webhook id and Field is "secret".
+	Webhook bool
+	// Kind is the setting's kind (empty for a webhook).
+	Kind SettingKind
+	// Key is the setting's key, or the webhook id.
+	Key string
+	// Field is the top-level field of a setting whose value is a JSON
+	// object, or empty when the whole value is one JSON string.
+	Field string
+}
+
+// CredentialRewriter rewrites stored credentials in place (sealing plain
+// values, re-sealing under a new key) and scrubs the storage of their old
+// versions. Both stores implement it.
+type CredentialRewriter interface {
+	// RewriteCredentials calls fn, inside one transaction, with every
+	// non-empty webhook secret and every string of the settings of the
+	// given kinds (a value that is one JSON string, or each top-level string
+	// field of a JSON object value), and stores what fn returns where it
+	// differs. It returns how many values changed. An error from fn rolls
+	// the whole transaction back.
+	RewriteCredentials(ctx context.Context, kinds []SettingKind, fn func(loc CredentialLocation, value string) (string, error)) (changed int, err error)
+	// ScrubFreed removes old versions of rewritten rows from the storage:
+	// SQLite rebuilds the file (VACUUM) and truncates the WAL; PostgreSQL
+	// rewrites the settings and webhooks tables (VACUUM FULL).
+	ScrubFreed(ctx context.Context) error
+}
+
+// RewriteSettingValue applies fn to a setting's value as
+// CredentialRewriter describes: the whole value when it is a JSON string,
+// else each top-level string field of a JSON object (other values are
+// returned unchanged). It reports whether anything changed.
+func RewriteSettingValue(kind SettingKind, key string, value json.RawMessage, fn func(loc CredentialLocation, value string) (string, error)) (json.RawMessage, bool, error) {
+	var s string
+	if err := json.Unmarshal(value, &s); err == nil {
+		ns, err := fn(CredentialLocation{Kind: kind, Key: key}, s)
+		if err != nil || ns == s {
+			return value, false, err
+		}
+		out, err := json.Marshal(ns)
+		return out, err == nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(value, &obj); err != nil || obj == nil {
+		return value, false, nil
+	}
+	changed := false
+	for f, raw := range obj {
+		var fs string
+		if json.Unmarshal(raw, &fs) != nil {
+			continue
+		}
+		ns, err := fn(CredentialLocation{Kind: kind, Key: key, Field: f}, fs)
+		if err != nil {
+			return value, false, err
+		}
+		if ns != fs {
+			b, err := json.Marshal(ns)
+			if err != nil {
+				return value, false, err
+			}
+			obj[f] = b
+			changed = true
+		}
+	}
+	if !changed {
+		return value, false, nil
+	}
+	out, err := json.Marshal(obj)
+	return out, err == nil, err
+}

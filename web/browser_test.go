@@ -429,8 +429,11 @@ func TestBrowserSettings(t *testing.T) {
 		t.Errorf("the secret's value is shown")
 	}
 	list, _ := env.svc.Store().ListSettings(context.Background(), store.SettingSecret)
-	if len(list) != 1 || string(list[0].Value) != `"hunter2-very-secret"` {
-		t.Errorf("stored secrets %+v", list)
+	if len(list) != 1 || strings.Contains(string(list[0].Value), "hunter2") || !strings.HasPrefix(string(list[0].Value), `"v1:`) {
+		t.Errorf("stored secrets %+v, want one sealed value", list)
+	}
+	if got, ok := env.svc.Vault().RevealSecret(server.SecretRef("smtp_password")); !ok || got != "hunter2-very-secret" {
+		t.Errorf("the vault opens the secret as %q, %v", got, ok)
 	}
 }
 

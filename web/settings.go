@@ -223,16 +223,10 @@ func (u *UI) putSecret(w http.ResponseWriter, r *http.Request, s *session) {
 		u.showSettings(w, r, s, http.StatusUnprocessableEntity, errs, map[string]string{"secret.key": key}, "")
 		return
 	}
-	raw, err := json.Marshal(val)
-	if err != nil {
+	if _, err := u.svc.PutSecret(r.Context(), key, val); err != nil {
 		u.internal(w, r, s, err)
 		return
 	}
-	if _, err := u.st.PutSetting(r.Context(), store.SettingSecret, key, raw); err != nil {
-		u.internal(w, r, s, err)
-		return
-	}
-	u.svc.SettingsChanged()
 	u.sess.addFlash(s, "ok", fmt.Sprintf("Secret %q saved. Its value is write-only: tasks see it as secrets.%s.", key, key))
 	u.redirect(w, r, "/settings#secrets")
 }

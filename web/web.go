@@ -45,6 +45,7 @@ type Service interface {
 	Previewer() server.Previewer
 	Vault() *server.Vault
 	SettingsChanged()
+	PutSecret(ctx context.Context, key, value string) (store.Setting, error)
 	CreateWebhook(ctx context.Context, f server.WebhookFields) (store.Webhook, error)
 	DeleteWebhook(ctx context.Context, id string) error
 	ListAPITokens(ctx context.Context) ([]server.APIToken, error)

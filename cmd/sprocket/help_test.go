@@ -24,6 +24,7 @@ func TestHelpExitsZero(t *testing.T) {
 		{"tasks", "--help"}, {"tasks", "import", "--help"},
 		{"serve", "--help"}, {"serve", "-h"},
 		{"version", "--help"},
+		{"secrets", "--help"}, {"help", "secrets"}, {"secrets", "rotate-key", "--help"}, {"secrets", "rotate-key", "-h"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

@@ -24,6 +24,7 @@ func commands() map[string]command {
 		"task":    {summary: "preview or lint a Mechanic task (task preview|lint TASK.json)", run: runTask},
 		"serve":   {summary: "run the Sprocket service (HTTP API, webhooks, scheduler, runs)", run: runServe},
 		"tasks":   {summary: "manage tasks: tasks import DIR|FILE...", run: runTasks},
+		"secrets": {summary: "manage stored credentials: secrets rotate-key", run: runSecrets},
 
 		"sandbox": {summary: "serve a sandbox Shopify shop (Admin API from the real schema)", run: runSandbox},
 	}

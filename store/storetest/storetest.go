@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,6 +131,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"QueueStats", testQueueStats},
 		{"ConcurrentMixedWrites", testConcurrentMixedWrites},
 		{"Settings", testSettings},
+		{"CredentialRewriter", testCredentialRewriter},
 		{"CancelledWrites", testCancelledWrites},
 		{"TimeRangeFilters", testTimeRangeFilters},
 		{"RunListing", testRunListing},
@@ -1662,4 +1664,93 @@ func testAttemptHistory(e *env) {
 	e.must(err)
 	e.wantAttempts(ev.ID, []store.Attempt{interrupted, failed, done,
 		{Number: 4, RetryAttempt: 1, Node: "node-c", StartedAt: t5, FinishedAt: t5, Outcome: store.OutcomeSuccess}})
+}
+
+func testCredentialRewriter(e *env) {
+	cr, ok := e.s.(store.CredentialRewriter)
+	if !ok {
+		e.t.Fatalf("%T does not implement store.CredentialRewriter", e.s)
+	}
+	hook, err := e.s.CreateWebhook(e.ctx, store.Webhook{Name: "Signed", Topic: "user/a/b", Secret: "hook-plain", SignatureHeader: "X-Sig"})
+	e.must(err)
+	_, err = e.s.CreateWebhook(e.ctx, store.Webhook{Name: "Unsigned", Topic: "user/a/c"})
+	e.must(err)
+	_, err = e.s.PutSetting(e.ctx, store.SettingSecret, "api", json.RawMessage(`"secret-plain"`))
+	e.must(err)
+	_, err = e.s.PutSetting(e.ctx, "connection", "main", json.RawMessage(`{"sealed_token":"tok-plain","shop":"x","n":3}`))
+	e.must(err)
+	_, err = e.s.PutSetting(e.ctx, store.SettingGlobal, "g", json.RawMessage(`"global-plain"`))
+	e.must(err)
+
+	var seen []string
+	upper := func(loc store.CredentialLocation, v string) (string, error) {
+		seen = append(seen, fmt.Sprintf("%v/%s/%s/%s=%s", loc.Webhook, loc.Kind, loc.Key, loc.Field, v))
+		if loc.Field == "shop" {
+			return v, nil
+		}
+		return strings.ToUpper(v), nil
+	}
+	n, err := cr.RewriteCredentials(e.ctx, []store.SettingKind{store.SettingSecret, "connection"}, upper)
+	e.must(err)
+	if n != 3 {
+		e.t.Fatalf("RewriteCredentials changed %d values, want 3 (seen %q)", n, seen)
+	}
+	slices.Sort(seen)
+	want := []string{
+		"false/connection/main/sealed_token=tok-plain", "false/connection/main/shop=x",
+		"false/secret/api/=secret-plain", "true//" + hook.ID + "/secret=hook-plain",
+	}
+	slices.Sort(want)
+	if !slices.Equal(seen, want) {
+		e.t.Fatalf("RewriteCredentials saw %q, want %q", seen, want)
+	}
+	got, err := e.s.GetWebhook(e.ctx, hook.ID)
+	e.must(err)
+	if got.Secret != "HOOK-PLAIN" || got.SignatureHeader != "X-Sig" {
+		e.t.Fatalf("webhook after rewrite = %+v", got)
+	}
+	sec, err := e.s.GetSetting(e.ctx, store.SettingSecret, "api")
+	e.must(err)
+	if !jsonEq(sec.Value, json.RawMessage(`"SECRET-PLAIN"`)) {
+		e.t.Fatalf("secret after rewrite = %s", sec.Value)
+	}
+	conn, err := e.s.GetSetting(e.ctx, "connection", "main")
+	e.must(err)
+	if !jsonEq(conn.Value, json.RawMessage(`{"sealed_token":"TOK-PLAIN","shop":"x","n":3}`)) {
+		e.t.Fatalf("object setting after rewrite = %s", conn.Value)
+	}
+	g, err := e.s.GetSetting(e.ctx, store.SettingGlobal, "g")
+	e.must(err)
+	if !jsonEq(g.Value, json.RawMessage(`"global-plain"`)) {
+		e.t.Fatalf("a kind not named was rewritten: %s", g.Value)
+	}
+
+	// An error from fn rolls every change back.
+	boom := errors.New("boom")
+	_, err = cr.RewriteCredentials(e.ctx, []store.SettingKind{store.SettingSecret, "connection"}, func(loc store.CredentialLocation, v string) (string, error) {
+		if loc.Kind == "connection" {
+			return "", boom
+		}
+		return "changed", nil
+	})
+	e.wantErr(err, boom)
+	got, err = e.s.GetWebhook(e.ctx, hook.ID)
+	e.must(err)
+	sec, err = e.s.GetSetting(e.ctx, store.SettingSecret, "api")
+	e.must(err)
+	if got.Secret != "HOOK-PLAIN" || !jsonEq(sec.Value, json.RawMessage(`"SECRET-PLAIN"`)) {
+		e.t.Fatalf("a failed rewrite left changes: webhook %q, secret %s", got.Secret, sec.Value)
+	}
+	// Nothing to change: no writes counted.
+	n, err = cr.RewriteCredentials(e.ctx, []store.SettingKind{store.SettingSecret}, func(_ store.CredentialLocation, v string) (string, error) { return v, nil })
+	e.must(err)
+	if n != 0 {
+		e.t.Fatalf("identity rewrite changed %d values", n)
+	}
+	e.must(cr.ScrubFreed(e.ctx))
+	sec, err = e.s.GetSetting(e.ctx, store.SettingSecret, "api")
+	e.must(err)
+	if !jsonEq(sec.Value, json.RawMessage(`"SECRET-PLAIN"`)) {
+		e.t.Fatalf("secret after scrub = %s", sec.Value)
+	}
 }
