@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sprocketrun/sprocket/ingress/webhook"
@@ -160,4 +165,58 @@ func formatBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// ParseByteSize reads a size such as "10GiB", "512MiB", "2GB", "1.5TiB"
+// or a plain number of bytes. Units: B, KB/MB/GB/TB (powers of 1000) and
+// KiB/MiB/GiB/TiB (powers of 1024), case-insensitive; K, M, G, T alone are
+// binary.
+func ParseByteSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	f, err := strconv.ParseFloat(num, 64)
+	if num == "" || err != nil || f < 0 {
+		return 0, fmt.Errorf("size %q: want a number of bytes with an optional unit, e.g. 10GiB", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+		"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+	}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", s, t[i:])
+	}
+	v := f * mult
+	if v >= math.MaxInt64 {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
+	return int64(v), nil
+}
+
+// DefaultStoredBytes is the quota `sprocket serve` applies to a SQLite
+// store unless told otherwise: half the size of the data directory's file
+// system (so a full store still leaves room for its WAL, a VACUUM and the
+// rest of the machine).
+func DefaultStoredBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	// The directory may not exist before the first start: measure the
+	// nearest one that does.
+	d := dir
+	for {
+		err := syscall.Statfs(d, &st)
+		if err == nil {
+			break
+		}
+		if parent := filepath.Dir(d); parent != d {
+			d = parent
+			continue
+		}
+		return 0, fmt.Errorf("size of the file system of %s: %w", dir, err)
+	}
+	return int64(st.Blocks) * int64(st.Bsize) / 2, nil //nolint:gosec // block counts fit in int64
 }

@@ -254,7 +254,7 @@ type Service struct {
 	scopes    *taskScopes
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
-	disk      *diskFloor // nil without a free-space floor
+	disk      *diskFloor   // nil without a free-space floor
 	quota     *storedQuota // nil without a stored-bytes quota
 	authFails *authFailures
 	bulk      *bulkOps
