@@ -491,14 +491,14 @@ func (s *Service) listWebhooks(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	ws, next, err := s.st.ListWebhooksPage(r.Context(), p)
+	body, err := listPaged(s.cfg.MaxListBytes, "webhooks", p,
+		func(p store.Page) ([]store.Webhook, string, error) { return s.st.ListWebhooksPage(r.Context(), p) },
+		func(w store.Webhook) string { return store.EncodeCursor(w.CreatedAt, w.ID) },
+		func(w store.Webhook) (any, error) { return webhookOut(w), nil })
 	if err != nil {
 		return 0, nil, pageError("list webhooks", err)
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "webhooks", ws, next,
-		func(w store.Webhook) string { return store.EncodeCursor(w.CreatedAt, w.ID) },
-		func(w store.Webhook) (any, error) { return webhookOut(w), nil })
-	return http.StatusOK, body, err
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getWebhook(r *http.Request) (int, any, error) {
@@ -574,14 +574,16 @@ func (s *Service) listCacheEndpoints(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	es, next, err := s.st.ListCacheEndpointsPage(r.Context(), p)
+	body, err := listPaged(s.cfg.MaxListBytes, "cache_endpoints", p,
+		func(p store.Page) ([]store.CacheEndpoint, string, error) {
+			return s.st.ListCacheEndpointsPage(r.Context(), p)
+		},
+		func(e store.CacheEndpoint) string { return store.EncodeCursor(e.CreatedAt, e.ID) },
+		func(e store.CacheEndpoint) (any, error) { return cacheEndpointOut(e), nil })
 	if err != nil {
 		return 0, nil, pageError("list cache endpoints", err)
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "cache_endpoints", es, next,
-		func(e store.CacheEndpoint) string { return store.EncodeCursor(e.CreatedAt, e.ID) },
-		func(e store.CacheEndpoint) (any, error) { return cacheEndpointOut(e), nil })
-	return http.StatusOK, body, err
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getCacheEndpoint(r *http.Request) (int, any, error) {

@@ -139,13 +139,15 @@ func (s *Service) listEmailTemplates(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	list, next, err := s.st.ListSettingsPage(r.Context(), settingEmailTemplate, p)
+	body, err := listPaged(s.cfg.MaxListBytes, "email_templates", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), settingEmailTemplate, p)
+		}, settingCursor,
+		func(x store.Setting) (any, error) { return emailTemplateOut(x), nil })
 	if err != nil {
 		return 0, nil, pageError("list email templates", err)
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "email_templates", list, next, settingCursor,
-		func(x store.Setting) (any, error) { return emailTemplateOut(x), nil })
-	return http.StatusOK, body, err
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getEmailTemplate(r *http.Request) (int, any, error) {

@@ -42,14 +42,16 @@ func (s *Service) listGlobals(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	gs, next, err := s.st.ListSettingsPage(r.Context(), store.SettingGlobal, p)
+	body, err := listPaged(s.cfg.MaxListBytes, "globals", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), store.SettingGlobal, p)
+		}, settingCursor, func(g store.Setting) (any, error) {
+			return globalJSON{Key: g.Key, Value: g.Value, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}, nil
+		})
 	if err != nil {
 		return 0, nil, pageError("list globals", err)
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "globals", gs, next, settingCursor, func(g store.Setting) (any, error) {
-		return globalJSON{Key: g.Key, Value: g.Value, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}, nil
-	})
-	return http.StatusOK, body, err
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) putGlobal(r *http.Request) (int, any, error) {
@@ -206,18 +208,20 @@ func (s *Service) listEventFilters(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	fs, next, err := s.st.ListSettingsPage(r.Context(), store.SettingEventFilter, p)
+	body, err := listPaged(s.cfg.MaxListBytes, "event_filters", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), store.SettingEventFilter, p)
+		}, settingCursor, func(f store.Setting) (any, error) {
+			var v struct{ Name, Template string }
+			if err := json.Unmarshal(f.Value, &v); err != nil {
+				return nil, fmt.Errorf("read event filter %q: %w", f.Key, err)
+			}
+			return eventFilterJSON{Name: v.Name, Template: v.Template, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}, nil
+		})
 	if err != nil {
 		return 0, nil, pageError("list event filters", err)
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "event_filters", fs, next, settingCursor, func(f store.Setting) (any, error) {
-		var v struct{ Name, Template string }
-		if err := json.Unmarshal(f.Value, &v); err != nil {
-			return nil, fmt.Errorf("read event filter %q: %w", f.Key, err)
-		}
-		return eventFilterJSON{Name: v.Name, Template: v.Template, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}, nil
-	})
-	return http.StatusOK, body, err
+	return http.StatusOK, body, nil
 }
 
 // putEventFilter stores an event filter: a Liquid template rendered in

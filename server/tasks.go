@@ -299,18 +299,18 @@ func (s *Service) listTasks(r *http.Request) (int, any, error) {
 	default:
 		return 0, nil, errorf(http.StatusBadRequest, "enabled", "enabled must be true or false")
 	}
-	ts, next, err := s.st.ListTasks(r.Context(), f)
-	if err != nil {
-		return 0, nil, pageError("list tasks", err)
-	}
 	pauses, err := s.pauses(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	body, err := listOut(s.cfg.MaxListBytes, "tasks", ts, next,
+	body, err := listPaged(s.cfg.MaxListBytes, "tasks", p,
+		func(p store.Page) ([]store.Task, string, error) { f.Page = p; return s.st.ListTasks(r.Context(), f) },
 		func(t store.Task) string { return store.EncodeCursor(t.CreatedAt, t.ID) },
 		func(t store.Task) (any, error) { return taskOutPaused(t, pauses[t.ID]) })
-	return http.StatusOK, body, err
+	if err != nil {
+		return 0, nil, pageError("list tasks", err)
+	}
+	return http.StatusOK, body, nil
 }
 
 func listBody(name string, items any, next string) map[string]any {
@@ -544,14 +544,10 @@ func (s *Service) listTaskVersions(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	vs, next, err := s.st.ListTaskVersionsPage(r.Context(), pathID(r), p)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil, notFound("task", pathID(r))
-	}
-	if err != nil {
-		return 0, nil, pageError("list task versions", err)
-	}
-	body, err := listOut(s.cfg.MaxListBytes, "versions", vs, next,
+	body, err := listPaged(s.cfg.MaxListBytes, "versions", p,
+		func(p store.Page) ([]store.TaskVersion, string, error) {
+			return s.st.ListTaskVersionsPage(r.Context(), pathID(r), p)
+		},
 		func(v store.TaskVersion) string { return store.EncodeKeyCursor(strconv.Itoa(v.Version)) },
 		func(v store.TaskVersion) (any, error) {
 			subs := v.Subscriptions
@@ -560,7 +556,13 @@ func (s *Service) listTaskVersions(r *http.Request) (int, any, error) {
 			}
 			return taskVersionJSON{Version: v.Version, Name: v.Name, Subscriptions: subs, ContentHash: contentHash(v.Definition), SavedAt: v.SavedAt, Task: v.Definition}, nil
 		})
-	return http.StatusOK, body, err
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, notFound("task", pathID(r))
+	}
+	if err != nil {
+		return 0, nil, pageError("list task versions", err)
+	}
+	return http.StatusOK, body, nil
 }
 
 // restoreTaskVersion makes a saved version the task's current content
