@@ -139,7 +139,7 @@ func (s *Service) routes(hooks http.Handler) http.Handler {
 		mux.Handle(pattern, s.guardAs(classify(pattern), h))
 	}
 	mux.HandleFunc("GET /shopify/oauth/callback", s.oauthCallback)
-	mux.Handle("POST "+shopifyhook.Path, s.shopifyWebhooks())
+	mux.Handle("POST "+shopifyhook.Path, s.gateIngest(s.shopifyWebhooks()))
 	mux.HandleFunc("GET "+storefrontJSPath, s.scripts.serve)
 	mux.HandleFunc("GET "+orderStatusJSPath, s.scripts.serve)
 	mux.Handle("/v1/", s.guard(func(r *http.Request) (int, any, error) {
@@ -298,22 +298,6 @@ func decodeBody(r *http.Request, v any) error {
 		return errorf(http.StatusBadRequest, "", "request body has data after the JSON value")
 	}
 	return nil
-}
-
-// page reads the limit and cursor query parameters; without a limit a
-// page holds store.MaxPageLimit items, so that small installations see
-// everything at once (next_cursor leads to the next page).
-func page(r *http.Request) (store.Page, error) {
-	q := r.URL.Query()
-	p := store.Page{Cursor: q.Get("cursor"), Limit: store.MaxPageLimit}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			return p, errorf(http.StatusBadRequest, "limit", "limit must be a positive integer")
-		}
-		p.Limit = n
-	}
-	return p, nil
 }
 
 func pathID(r *http.Request) string { return r.PathValue("id") }
@@ -511,15 +495,18 @@ func (s *Service) updateWebhook(r *http.Request) (int, any, error) {
 }
 
 func (s *Service) listWebhooks(r *http.Request) (int, any, error) {
-	ws, err := s.st.ListWebhooks(r.Context())
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list webhooks: %w", err)
+		return 0, nil, err
 	}
-	out := make([]webhookJSON, len(ws))
-	for i, w := range ws {
-		out[i] = webhookOut(w)
+	body, err := listPaged(s.cfg.MaxListBytes, "webhooks", p,
+		func(p store.Page) ([]store.Webhook, string, error) { return s.st.ListWebhooksPage(r.Context(), p) },
+		func(w store.Webhook) string { return store.EncodeCursor(w.CreatedAt, w.ID) },
+		func(w store.Webhook) (any, error) { return webhookOut(w), nil })
+	if err != nil {
+		return 0, nil, pageError("list webhooks", err)
 	}
-	return http.StatusOK, map[string]any{"webhooks": out}, nil
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getWebhook(r *http.Request) (int, any, error) {
@@ -591,15 +578,20 @@ func (s *Service) createCacheEndpoint(r *http.Request) (int, any, error) {
 }
 
 func (s *Service) listCacheEndpoints(r *http.Request) (int, any, error) {
-	es, err := s.st.ListCacheEndpoints(r.Context())
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list cache endpoints: %w", err)
+		return 0, nil, err
 	}
-	out := make([]cacheEndpointJSON, len(es))
-	for i, e := range es {
-		out[i] = cacheEndpointOut(e)
+	body, err := listPaged(s.cfg.MaxListBytes, "cache_endpoints", p,
+		func(p store.Page) ([]store.CacheEndpoint, string, error) {
+			return s.st.ListCacheEndpointsPage(r.Context(), p)
+		},
+		func(e store.CacheEndpoint) string { return store.EncodeCursor(e.CreatedAt, e.ID) },
+		func(e store.CacheEndpoint) (any, error) { return cacheEndpointOut(e), nil })
+	if err != nil {
+		return 0, nil, pageError("list cache endpoints", err)
 	}
-	return http.StatusOK, map[string]any{"cache_endpoints": out}, nil
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getCacheEndpoint(r *http.Request) (int, any, error) {

@@ -115,11 +115,11 @@ func (s *Service) appEventRoutes(api map[string]apiHandler, mux *recordingMux) {
 	api["GET /v1/integrations"] = s.listApps
 	api["PUT /v1/integrations/{app}"] = s.putApp
 	api["DELETE /v1/integrations/{app}"] = s.deleteApp
-	mux.HandleFunc("POST /integrations/{app}", s.appDelivery)
-	mux.HandleFunc("POST /integrations/{app}/{rest...}", s.appDelivery)
+	mux.Handle("POST /integrations/{app}", s.gateIngest(http.HandlerFunc(s.appDelivery)))
+	mux.Handle("POST /integrations/{app}/{rest...}", s.gateIngest(http.HandlerFunc(s.appDelivery)))
 	api["POST /v1/run_links"] = s.createRunLink
 	for _, p := range []string{runLinkPath, runLinkPath + "/{id}"} {
-		mux.HandleFunc("GET "+p, s.serveRunLink)
+		mux.Handle("GET "+p, s.gateIngest(http.HandlerFunc(s.serveRunLink)))
 		mux.HandleFunc("POST "+p, s.serveRunLink)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -83,7 +84,9 @@ type serviceStore interface {
 
 // serveReady answers /readyz: 200 when the database answers within two
 // seconds (migrations were applied by Open) and the data directory's free
-// space is above the floor (Config.MinFreeDisk), 503 otherwise.
+// space is above the floor (Config.MinFreeDisk), 503 otherwise. With a
+// stored-bytes quota it also reports the store's size, the quota and
+// whether ingest is refused for it (stored_bytes_quota_reached).
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -101,6 +104,16 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"ok": true, "store": s.storeKind}
 	if free >= 0 {
 		body["free_disk_bytes"] = free
+	}
+	if s.quota != nil {
+		// A reached quota pauses ingest only: the node still serves the
+		// API and works its queue, so it stays ready (200).
+		size, err := s.quota.status(ctx)
+		body["stored_bytes"], body["max_stored_bytes"] = size, s.quota.max
+		body["stored_bytes_quota_reached"] = errors.Is(err, errQuotaReached)
+		if err != nil {
+			body["stored_bytes_error"] = err.Error()
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -89,12 +89,16 @@ func newEmailAction(cfg actionemail.Config, st store.Settings, files actionhttp.
 
 // emailSink commits inbound email events through the group-commit batcher.
 type emailSink struct {
-	b    *store.EventBatcher
-	wake func()
+	b     *store.EventBatcher
+	wake  func()
+	quota *storedQuota // nil without a quota
 }
 
 // Commit implements smtp.Sink.
 func (s emailSink) Commit(ctx context.Context, topic string, data json.RawMessage, at time.Time) (string, error) {
+	if err := s.quota.admitErr(ctx); err != nil {
+		return "", err // the SMTP client is told to try again later
+	}
 	ev, err := s.b.Insert(ctx, store.NewEvent{ID: store.NewTimeID(at), Topic: topic, Data: data, Source: sourceEmail})
 	if err != nil {
 		return "", fmt.Errorf("record email event: %w", err)
@@ -131,15 +135,19 @@ func emailTemplateName(r *http.Request) (string, error) {
 }
 
 func (s *Service) listEmailTemplates(r *http.Request) (int, any, error) {
-	list, err := s.st.ListSettings(r.Context(), settingEmailTemplate)
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list email templates: %w", err)
+		return 0, nil, err
 	}
-	out := make([]emailTemplateJSON, len(list))
-	for i, x := range list {
-		out[i] = emailTemplateOut(x)
+	body, err := listPaged(s.cfg.MaxListBytes, "email_templates", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), settingEmailTemplate, p)
+		}, settingCursor,
+		func(x store.Setting) (any, error) { return emailTemplateOut(x), nil })
+	if err != nil {
+		return 0, nil, pageError("list email templates", err)
 	}
-	return http.StatusOK, map[string]any{"email_templates": out}, nil
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getEmailTemplate(r *http.Request) (int, any, error) {
@@ -214,7 +222,7 @@ func (s *Service) openSMTP() error {
 	}
 	srv, err := smtpingress.New(smtpingress.Config{
 		Domains:         s.cfg.EmailDomains,
-		Sink:            emailSink{b: s.batcher, wake: s.wake},
+		Sink:            emailSink{b: s.batcher, wake: s.wake, quota: s.quota},
 		Hostname:        hostname,
 		TLSConfig:       s.cfg.SMTPTLSConfig,
 		MaxMessageBytes: s.cfg.SMTPMaxMessageBytes,

@@ -55,6 +55,9 @@ const (
 // trigger topics mechanic/user/trigger, mechanic/user/text (data: a string)
 // and mechanic/user/form (data: an object).
 func (s *Service) createEvent(r *http.Request) (int, any, error) {
+	if err := s.checkIngest(r); err != nil {
+		return 0, nil, err
+	}
 	var in struct {
 		Topic   string          `json:"topic"`
 		Data    json.RawMessage `json:"data"`
@@ -143,17 +146,15 @@ func (s *Service) listEvents(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	q := r.URL.Query()
-	evs, next, err := s.st.ListEvents(r.Context(), store.EventFilter{
-		Topic: q.Get("topic"), ParentID: q.Get("parent_id"), TaskID: q.Get("task_id"), Page: p,
-	})
+	f := store.EventFilter{Topic: q.Get("topic"), ParentID: q.Get("parent_id"), TaskID: q.Get("task_id")}
+	body, err := listPaged(s.cfg.MaxListBytes, "events", p,
+		func(p store.Page) ([]store.Event, string, error) { f.Page = p; return s.st.ListEvents(r.Context(), f) },
+		func(e store.Event) string { return store.EncodeCursor(e.CreatedAt, e.ID) },
+		func(e store.Event) (any, error) { return eventOut(e), nil })
 	if err != nil {
-		return 0, nil, fmt.Errorf("list events: %w", err)
+		return 0, nil, pageError("list events", err)
 	}
-	out := make([]eventJSON, len(evs))
-	for i, e := range evs {
-		out[i] = eventOut(e)
-	}
-	return http.StatusOK, listBody("events", out, next), nil
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getEvent(r *http.Request) (int, any, error) {
@@ -308,15 +309,14 @@ func (s *Service) listRuns(kind store.RunKind) apiHandler {
 			}
 			f.Kind = k
 		}
-		runs, next, err := s.st.ListRuns(r.Context(), f)
+		body, err := listPaged(s.cfg.MaxListBytes, name, p,
+			func(p store.Page) ([]store.Run, string, error) { f.Page = p; return s.st.ListRuns(r.Context(), f) },
+			func(run store.Run) string { return store.EncodeCursor(run.CreatedAt, run.ID) },
+			func(run store.Run) (any, error) { return runOut(run), nil })
 		if err != nil {
-			return 0, nil, fmt.Errorf("list runs: %w", err)
+			return 0, nil, pageError("list runs", err)
 		}
-		out := make([]runJSON, len(runs))
-		for i, run := range runs {
-			out[i] = runOut(run)
-		}
-		return http.StatusOK, listBody(name, out, next), nil
+		return http.StatusOK, body, nil
 	}
 }
 

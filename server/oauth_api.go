@@ -51,11 +51,26 @@ func oauthError(err error) error {
 }
 
 func (s *Service) listOAuthProviders(r *http.Request) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	ps, err := s.oauth.Providers(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"providers": ps, "callback_url": s.publicURL(r) + OAuthCallbackPath}, nil
+	key := func(p oauth.ProviderInfo) string { return p.Name }
+	ps, next, err := memPage(ps, p, key)
+	if err != nil {
+		return 0, nil, pageError("list OAuth providers", err)
+	}
+	body, err := listOut(s.cfg.MaxListBytes, "providers", ps, next, func(p oauth.ProviderInfo) string { return store.EncodeKeyCursor(key(p)) },
+		func(p oauth.ProviderInfo) (any, error) { return p, nil })
+	if err != nil {
+		return 0, nil, err
+	}
+	body["callback_url"] = s.publicURL(r) + OAuthCallbackPath
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) getOAuthProvider(r *http.Request) (int, any, error) {
@@ -110,11 +125,22 @@ func (s *Service) connectOAuth(r *http.Request) (int, any, error) {
 }
 
 func (s *Service) listOAuthAccounts(r *http.Request) (int, any, error) {
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	accts, err := s.oauth.Accounts(r.Context(), r.URL.Query().Get("provider"))
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"accounts": accts}, nil
+	key := func(a oauth.Account) string { return a.Provider + "\x00" + a.Name }
+	accts, next, err := memPage(accts, p, key)
+	if err != nil {
+		return 0, nil, pageError("list OAuth accounts", err)
+	}
+	body, err := listOut(s.cfg.MaxListBytes, "accounts", accts, next, func(a oauth.Account) string { return store.EncodeKeyCursor(key(a)) },
+		func(a oauth.Account) (any, error) { return a, nil })
+	return http.StatusOK, body, err
 }
 
 func (s *Service) deleteOAuthAccount(r *http.Request) (int, any, error) {

@@ -28,16 +28,16 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/healthz", tag: "meta", summary: "Liveness check", status: 200, resp: "OK", public: true},
 	{method: "GET", path: "/v1/auth/verify", tag: "meta", summary: "Check the API token", status: 200, resp: "OK"},
 	{method: "GET", path: "/v1/shop/status", tag: "shop", summary: "Queue status (waiting, running and scheduled runs, lag) and the Shopify connection: scopes granted and needed by enabled tasks, API version, rate-limit state, webhook subscriptions", status: 200, resp: "ShopStatus"},
-	{method: "GET", path: "/v1/email_templates", tag: "email", summary: "List email templates (Liquid rendered by the email action's template option)", status: 200, resp: "EmailTemplateList"},
+	{method: "GET", path: "/v1/email_templates", tag: "email", summary: "List email templates (Liquid rendered by the email action's template option)", query: pageQuery(), status: 200, resp: "EmailTemplateList", errors: []int{400}},
 	{method: "GET", path: "/v1/email_templates/{name}", tag: "email", summary: "Read an email template", status: 200, resp: "EmailTemplate", errors: []int{404}},
 	{method: "PUT", path: "/v1/email_templates/{name}", tag: "email", summary: "Create or replace an email template; Liquid that does not parse is refused", body: "EmailTemplateInput", status: 200, resp: "EmailTemplate", errors: []int{400}},
 	{method: "DELETE", path: "/v1/email_templates/{name}", tag: "email", summary: "Delete an email template", status: 204, errors: []int{404}},
-	{method: "GET", path: "/v1/oauth/providers", tag: "integrations", summary: "List OAuth providers: the built-in ones (slack, airtable, google) and those added by configuration; client secrets are never shown", status: 200},
+	{method: "GET", path: "/v1/oauth/providers", tag: "integrations", summary: "List OAuth providers: the built-in ones (slack, airtable, google) and those added by configuration; client secrets are never shown", query: pageQuery(), status: 200, errors: []int{400}},
 	{method: "GET", path: "/v1/oauth/providers/{name}", tag: "integrations", summary: "Read an OAuth provider", status: 200, errors: []int{404}},
 	{method: "PUT", path: "/v1/oauth/providers/{name}", tag: "integrations", summary: "Configure a provider: client id and secret (sealed), and for another OAuth 2.0 service its authorize, token and revoke URLs and scopes", status: 200, errors: []int{400, 422}},
 	{method: "DELETE", path: "/v1/oauth/providers/{name}", tag: "integrations", summary: "Remove a provider added by configuration (or the credentials of a built-in one)", status: 204, errors: []int{404}},
 	{method: "POST", path: "/v1/oauth/{provider}/connect", tag: "integrations", summary: "Begin connecting an account (PKCE and a state nonce): answers the authorize_url to open", status: 200, errors: []int{404, 422}},
-	{method: "GET", path: "/v1/oauth/accounts", tag: "integrations", summary: "List connected accounts by provider (never a token)", status: 200},
+	{method: "GET", path: "/v1/oauth/accounts", tag: "integrations", summary: "List connected accounts by provider (never a token)", query: pageQuery(), status: 200, errors: []int{400}},
 	{method: "DELETE", path: "/v1/oauth/accounts/{provider}/{account}", tag: "integrations", summary: "Disconnect an account, revoking its grant at the provider", status: 204, errors: []int{404}},
 	{method: "GET", path: "/oauth/callback", tag: "integrations", summary: "Where a provider sends the user back after consent: the state nonce is checked and the code exchanged", status: 200, public: true, raw: true, errors: []int{400}},
 	{method: "GET", path: "/v1/integrations", tag: "integrations", summary: "List the app integrations' settings (Judge.me, Locksmith, Report Toaster, Appstle, Flow): secrets never shown", status: 200},
@@ -61,11 +61,11 @@ var apiOps = []apiOp{
 	{method: "GET", path: "/shopify/storefront.js", tag: "shop", summary: "The enabled tasks' online store JavaScript, rendered with shop and options", status: 200, public: true, raw: true},
 	{method: "GET", path: "/shopify/order_status.js", tag: "shop", summary: "The enabled tasks' order status page JavaScript", status: 200, public: true, raw: true},
 	{method: "GET", path: "/v1/shop/deprecations", tag: "shop", summary: "Shopify API deprecations reported by tasks", status: 200, resp: "Deprecations"},
-	{method: "GET", path: "/v1/api_tokens", tag: "api tokens", summary: "List API tokens (never their values)", status: 200, resp: "APITokenList"},
+	{method: "GET", path: "/v1/api_tokens", tag: "api tokens", summary: "List API tokens (never their values)", query: pageQuery(), status: 200, resp: "APITokenList", errors: []int{400}},
 	{method: "POST", path: "/v1/api_tokens", tag: "api tokens", summary: "Create an API token (its value is answered once)", body: "APITokenInput", status: 201, resp: "APIToken", errors: []int{400, 409}},
 	{method: "DELETE", path: "/v1/api_tokens/{id}", tag: "api tokens", summary: "Revoke an API token", status: 204, errors: []int{404}},
 
-	{method: "GET", path: "/v1/tasks", tag: "tasks", summary: "List tasks", query: []string{"enabled: true or false", "limit: page size", "cursor: next_cursor of the previous page"}, status: 200, resp: "TaskList"},
+	{method: "GET", path: "/v1/tasks", tag: "tasks", summary: "List tasks", query: []string{"enabled: true or false", "limit: page size (default 100, at most 1000; larger is lowered to 1000)", "cursor: next_cursor of the previous page"}, status: 200, resp: "TaskList", errors: []int{400}},
 	{method: "POST", path: "/v1/tasks", tag: "tasks", summary: "Create a task (disabled); Liquid syntax errors answer 422, warnings come with the task. An Idempotency-Key header (a UUID becomes the id) makes retries safe", body: "TaskInput", status: 201, resp: "Task", errors: []int{400, 422}},
 	{method: "POST", path: "/v1/tasks/preview", tag: "tasks", summary: "Preview a task document without saving it", body: "TaskInput", status: 200, resp: "Preview", errors: []int{400, 501}},
 	{method: "GET", path: "/v1/tasks/{id}", tag: "tasks", summary: "Read a task (with \"paused\" when the event-rate guard paused it)", status: 200, resp: "Task", errors: []int{404}},
@@ -74,17 +74,17 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/v1/tasks/{id}/preview", tag: "tasks", summary: "Preview a saved task, or a draft sent in the body", body: "TaskInput", status: 200, resp: "Preview", errors: []int{400, 404, 501}},
 	{method: "POST", path: "/v1/tasks/{id}/enable", tag: "tasks", summary: "Enable a task; 422 naming each empty required or invalid option", status: 200, resp: "Task", errors: []int{404, 422}},
 	{method: "POST", path: "/v1/tasks/{id}/disable", tag: "tasks", summary: "Disable a task (its queued runs will fail)", status: 200, resp: "Task", errors: []int{404}},
-	{method: "GET", path: "/v1/tasks/{id}/versions", tag: "tasks", summary: "A task's saved versions, newest first", status: 200, resp: "TaskVersions", errors: []int{404}},
+	{method: "GET", path: "/v1/tasks/{id}/versions", tag: "tasks", summary: "A task's saved versions, newest first", query: pageQuery(), status: 200, resp: "TaskVersions", errors: []int{400, 404}},
 	{method: "POST", path: "/v1/tasks/{id}/versions/{version}/restore", tag: "tasks", summary: "Make a saved version the current content", status: 200, resp: "Task", errors: []int{400, 404}},
 
-	{method: "GET", path: "/v1/webhooks", tag: "webhooks", summary: "List incoming webhooks", status: 200, resp: "WebhookList"},
+	{method: "GET", path: "/v1/webhooks", tag: "webhooks", summary: "List incoming webhooks", query: pageQuery(), status: 200, resp: "WebhookList", errors: []int{400}},
 	{method: "POST", path: "/v1/webhooks", tag: "webhooks", summary: "Create an incoming webhook for a user/ topic, optionally signed (secret, signature_header; the secret is stored sealed and never answered, has_secret says one is set)", body: "WebhookInput", status: 201, resp: "Webhook", errors: []int{400}},
 	{method: "GET", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Read a webhook", status: 200, resp: "Webhook", errors: []int{404}},
 	{method: "PUT", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Update a webhook (absent fields keep their values)", body: "WebhookInput", status: 200, resp: "Webhook", errors: []int{400, 404}},
 	{method: "DELETE", path: "/v1/webhooks/{id}", tag: "webhooks", summary: "Delete a webhook", status: 204, errors: []int{404}},
-	{method: "POST", path: "/webhooks/{id}", tag: "webhooks", summary: "Send a request to an incoming webhook: it becomes an event once committed. Signed webhooks need HMAC-SHA256(secret, body) in hex or base64 (optionally sha256=…) in the signature header", status: 204, errors: []int{400, 404, 413}, public: true},
+	{method: "POST", path: "/webhooks/{id}", tag: "webhooks", summary: "Send a request to an incoming webhook: it becomes an event once committed. Signed webhooks need HMAC-SHA256(secret, body) in hex or base64 (optionally sha256=…) in the signature header", status: 204, errors: []int{400, 404, 413, 429, 503}, public: true},
 
-	{method: "GET", path: "/v1/events", tag: "events", summary: "List events", query: []string{"topic: exact topic", "task_id: events for one task", "parent_id: child events of an event", "limit: page size", "cursor: next_cursor of the previous page"}, status: 200, resp: "EventList"},
+	{method: "GET", path: "/v1/events", tag: "events", summary: "List events", query: []string{"topic: exact topic", "task_id: events for one task", "parent_id: child events of an event", "limit: page size (default 100, at most 1000; larger is lowered to 1000)", "cursor: next_cursor of the previous page"}, status: 200, resp: "EventList", errors: []int{400}},
 	{method: "POST", path: "/v1/events", tag: "events", summary: "Create an event: any topic (e.g. fire mechanic/scheduler/daily), or trigger a task with mechanic/user/trigger, text or form and task_id (409 if the task is disabled, 422 if not subscribed)", body: "EventInput", status: 201, resp: "Event", errors: []int{400, 409, 422}},
 	{method: "GET", path: "/v1/events/{id}", tag: "events", summary: "Read an event", status: 200, resp: "Event", errors: []int{404}},
 	{method: "POST", path: "/v1/events/{id}/cancel", tag: "events", summary: "Cancel a queued event (its event run has not started)", status: 200, resp: "Run", errors: []int{404, 409}},
@@ -102,7 +102,7 @@ var apiOps = []apiOp{
 	{method: "POST", path: "/v1/task_runs/{id}/retry", tag: "runs", summary: "Retry a task run (404 if the id is another kind of run)", status: 200, resp: "Run", errors: []int{404, 409}},
 	{method: "POST", path: "/v1/action_runs/{id}/retry", tag: "runs", summary: "Retry an action run (404 if the id is another kind of run)", status: 200, resp: "Run", errors: []int{404, 409}},
 
-	{method: "GET", path: "/v1/cache_endpoints", tag: "cache", summary: "List public cache endpoints", status: 200, resp: "CacheEndpointList"},
+	{method: "GET", path: "/v1/cache_endpoints", tag: "cache", summary: "List public cache endpoints", query: pageQuery(), status: 200, resp: "CacheEndpointList", errors: []int{400}},
 	{method: "POST", path: "/v1/cache_endpoints", tag: "cache", summary: "Publish a cache key at /cache/{id}", body: "CacheEndpointInput", status: 201, resp: "CacheEndpoint", errors: []int{400}},
 	{method: "GET", path: "/v1/cache_endpoints/{id}", tag: "cache", summary: "Read a cache endpoint", status: 200, resp: "CacheEndpoint", errors: []int{404}},
 	{method: "DELETE", path: "/v1/cache_endpoints/{id}", tag: "cache", summary: "Delete a cache endpoint", status: 204, errors: []int{404}},
@@ -110,19 +110,24 @@ var apiOps = []apiOp{
 	{method: "HEAD", path: "/cache/{id}", tag: "cache", summary: "Headers of a cache endpoint's value", status: 200, errors: []int{404}, public: true, raw: true},
 	{method: "OPTIONS", path: "/cache/{id}", tag: "cache", summary: "CORS preflight of a cache endpoint", status: 204, public: true},
 
-	{method: "GET", path: "/v1/globals", tag: "settings", summary: "List globals with their values", status: 200, resp: "GlobalList"},
+	{method: "GET", path: "/v1/globals", tag: "settings", summary: "List globals with their values", query: pageQuery(), status: 200, resp: "GlobalList", errors: []int{400}},
 	{method: "PUT", path: "/v1/globals/{key}", tag: "settings", summary: "Create or replace a global", body: "GlobalInput", status: 200, resp: "GlobalAnswer", errors: []int{400}},
 	{method: "DELETE", path: "/v1/globals/{key}", tag: "settings", summary: "Delete a global", status: 204, errors: []int{404}},
-	{method: "GET", path: "/v1/secrets", tag: "settings", summary: "List secrets (metadata only, never values)", status: 200, resp: "SecretList"},
+	{method: "GET", path: "/v1/secrets", tag: "settings", summary: "List secrets (metadata only, never values)", query: pageQuery(), status: 200, resp: "SecretList", errors: []int{400}},
 	{method: "PUT", path: "/v1/secrets/{key}", tag: "settings", summary: "Create or replace a secret (write-only; stored sealed with the installation key)", body: "SecretInput", status: 200, resp: "SecretAnswer", errors: []int{400}},
 	{method: "DELETE", path: "/v1/secrets/{key}", tag: "settings", summary: "Delete a secret", status: 204, errors: []int{404}},
-	{method: "GET", path: "/v1/event_filters", tag: "settings", summary: "List event filters", status: 200, resp: "EventFilterList"},
+	{method: "GET", path: "/v1/event_filters", tag: "settings", summary: "List event filters", query: pageQuery(), status: 200, resp: "EventFilterList", errors: []int{400}},
 	{method: "PUT", path: "/v1/event_filters/{name}", tag: "settings", summary: "Create or replace an event filter (a Liquid template; rendering false stops an event)", body: "EventFilterInput", status: 200, resp: "Any", errors: []int{400}},
 	{method: "DELETE", path: "/v1/event_filters/{name}", tag: "settings", summary: "Delete an event filter", status: 204, errors: []int{404}},
 }
 
+// pageQuery documents the paging parameters of a list endpoint.
+func pageQuery() []string {
+	return []string{"limit: page size (default 100, at most 1000; larger is lowered to 1000)", "cursor: next_cursor of the previous page"}
+}
+
 func runQuery(kind bool) []string {
-	q := []string{"task_id: runs of one task", "event_id: runs of one event", "parent_run_id: runs created by a run", "status: pending, running, success or failed", "limit: page size", "cursor: next_cursor of the previous page"}
+	q := []string{"task_id: runs of one task", "event_id: runs of one event", "parent_run_id: runs created by a run", "status: pending, running, success or failed", "limit: page size (default 100, at most 1000; larger is lowered to 1000)", "cursor: next_cursor of the previous page"}
 	if kind {
 		q = append(q, "kind: event_run, task_run or action_run")
 	}
@@ -178,13 +183,13 @@ func openAPISchemas() map[string]any {
 			"properties": map[string]any{"name": tStr, "script": tStr, "subscriptions": tStrs, "subscriptions_template": tStr,
 				"options": map[string]any{"type": "object"}, "previous_content_hash": tStr, "force": tBool}, "additionalProperties": true},
 		"TaskList":     obj(map[string]any{"tasks": arrayOf("Task"), "next_cursor": tStr}, "tasks"),
-		"TaskVersions": obj(map[string]any{"versions": map[string]any{"type": "array", "items": obj(map[string]any{"version": tInt, "name": tStr, "subscriptions": tStrs, "content_hash": tStr, "saved_at": tTime, "task": map[string]any{"type": "object"}})}}, "versions"),
+		"TaskVersions": obj(map[string]any{"versions": map[string]any{"type": "array", "items": obj(map[string]any{"version": tInt, "name": tStr, "subscriptions": tStrs, "content_hash": tStr, "saved_at": tTime, "task": map[string]any{"type": "object"}})}, "next_cursor": tStr}, "versions"),
 		"Preview":      obj(map[string]any{"subscriptions": tStrs, "sampled_options": tStrs, "runs": tAnyList, "ok": tBool}),
 		"Webhook": obj(map[string]any{"id": tStr, "name": tStr, "topic": tStr, "data_mode": tStr, "url": tStr,
 			"signature_header": tStr, "has_secret": tBool, "created_at": tTime, "updated_at": tTime}),
 		"WebhookInput": obj(map[string]any{"name": tStr, "topic": tStr, "data_mode": map[string]any{"type": "string", "enum": []string{"auto", "full_request"}},
 			"secret": tStr, "signature_header": tStr}),
-		"WebhookList": obj(map[string]any{"webhooks": arrayOf("Webhook")}, "webhooks"),
+		"WebhookList": obj(map[string]any{"webhooks": arrayOf("Webhook"), "next_cursor": tStr}, "webhooks"),
 		"Event": obj(map[string]any{"id": tStr, "topic": tStr, "data": tAny, "parent_id": map[string]any{"type": []string{"string", "null"}},
 			"source": tStr, "webhook_id": tStr, "webhook_request_id": tStr, "task_ids": tStrs, "created_at": tTime, "run_at": tTime}),
 		"EventInput": obj(map[string]any{"topic": tStr, "data": tAny, "task_id": tStr, "task_ids": tStrs, "run_at": tTime}, "topic"),
@@ -206,26 +211,26 @@ func openAPISchemas() map[string]any {
 			"additionalProperties": arrayOf("Run"), "properties": map[string]any{"next_cursor": tStr}},
 		"CacheEndpoint":      obj(map[string]any{"id": tStr, "key": tStr, "content_type": tStr, "url": tStr, "created_at": tTime}),
 		"CacheEndpointInput": obj(map[string]any{"key": tStr, "content_type": tStr}, "key"),
-		"CacheEndpointList":  obj(map[string]any{"cache_endpoints": arrayOf("CacheEndpoint")}, "cache_endpoints"),
+		"CacheEndpointList":  obj(map[string]any{"cache_endpoints": arrayOf("CacheEndpoint"), "next_cursor": tStr}, "cache_endpoints"),
 		"Global":             obj(map[string]any{"key": tStr, "value": tAny, "created_at": tTime, "updated_at": tTime}),
 		"GlobalInput":        obj(map[string]any{"global": obj(map[string]any{"value": tAny}, "value")}, "global"),
 		"GlobalAnswer":       obj(map[string]any{"global": ref("Global")}),
-		"GlobalList":         obj(map[string]any{"globals": arrayOf("Global")}, "globals"),
+		"GlobalList":         obj(map[string]any{"globals": arrayOf("Global"), "next_cursor": tStr}, "globals"),
 		"Secret":             obj(map[string]any{"key": tStr, "value_present": tBool, "approximate_task_reference_count": tInt, "created_at": tTime, "updated_at": tTime}),
 		"SecretInput":        obj(map[string]any{"secret": obj(map[string]any{"value": tStr}, "value")}, "secret"),
 		"SecretAnswer":       obj(map[string]any{"secret": ref("Secret")}),
-		"SecretList":         obj(map[string]any{"secrets": arrayOf("Secret")}, "secrets"),
+		"SecretList":         obj(map[string]any{"secrets": arrayOf("Secret"), "next_cursor": tStr}, "secrets"),
 		"EventFilter":        obj(map[string]any{"name": tStr, "template": tStr, "created_at": tTime, "updated_at": tTime}),
 		"EventFilterInput":   obj(map[string]any{"template": tStr}, "template"),
-		"EventFilterList":    obj(map[string]any{"event_filters": arrayOf("EventFilter")}, "event_filters"),
+		"EventFilterList":    obj(map[string]any{"event_filters": arrayOf("EventFilter"), "next_cursor": tStr}, "event_filters"),
 		"APIToken":           obj(map[string]any{"id": tStr, "name": tStr, "created_at": tTime, "token": tStr}),
 		"APITokenInput":      obj(map[string]any{"name": tStr}, "name"),
-		"APITokenList":       obj(map[string]any{"api_tokens": arrayOf("APIToken")}, "api_tokens"),
+		"APITokenList":       obj(map[string]any{"api_tokens": arrayOf("APIToken"), "next_cursor": tStr}, "api_tokens"),
 		"ShopStatus": obj(map[string]any{"status": tStr, "time_zone": tStr, "waiting": tInt, "running": tInt, "scheduled": tInt,
 			"lag_seconds": map[string]any{"type": "number"}, "oldest_due_at": tAny, "queue": map[string]any{"type": "object"}}),
 		"EmailTemplate":      obj(map[string]any{"name": tStr, "body": tStr, "created_at": tTime, "updated_at": tTime}),
 		"EmailTemplateInput": obj(map[string]any{"body": tStr}, "body"),
-		"EmailTemplateList":  obj(map[string]any{"email_templates": arrayOf("EmailTemplate")}, "email_templates"),
+		"EmailTemplateList":  obj(map[string]any{"email_templates": arrayOf("EmailTemplate"), "next_cursor": tStr}, "email_templates"),
 		"ShopConnection": obj(map[string]any{"connected": tBool, "shop": tStr, "base_url": tStr, "api_version": tStr,
 			"auth":   map[string]any{"type": "string", "enum": []string{"access_token", "client_credentials", "oauth"}},
 			"source": map[string]any{"type": "string", "enum": []string{"environment", "api"}}, "client_id": tStr, "scopes": tStrs,
@@ -302,7 +307,9 @@ func openAPIDocument() map[string]any {
 			"version": "v1",
 			"description": "The HTTP API of a Sprocket service: task sync (Mechanic's v1 task sync API), events, runs, incoming webhooks, " +
 				"cache endpoints, globals, secrets and event filters. Send Authorization: Bearer <token>. Errors are " +
-				"{\"error\": {\"message\", \"field\", \"details\"}}. Rate limits answer 429 with Retry-After. See docs/api.md for a guide.",
+				"{\"error\": {\"message\", \"field\", \"details\"}}. Rate limits answer 429 with Retry-After. " +
+				"Lists answer one page (limit, default 100, at most 1000) and next_cursor while more remain; a page whose items pass 8 MiB of JSON ends early with next_cursor. " +
+				"While the stored-bytes quota (--max-stored-bytes) is reached, event ingest answers 429 with Retry-After. See docs/api.md for a guide.",
 		},
 		"servers":    []any{map[string]any{"url": "http://127.0.0.1:8080"}},
 		"security":   []any{map[string]any{"bearer": []any{}}},

@@ -183,6 +183,17 @@ type Config struct {
 	// in total and per client address (zero: no cap); connections over a
 	// cap are closed at once.
 	MaxConns, MaxConnsPerIP int
+	// MaxStoredBytes is the stored-bytes quota: while the store's size
+	// (store.Sizer) is at or above it, event ingest answers 429 with
+	// Retry-After and /readyz reports the quota reached; queued runs and
+	// the scheduler go on and pruning frees space. Zero: no quota.
+	MaxStoredBytes int64
+	// QuotaEvery is how long a reading of the store's size is reused;
+	// zero means DefaultQuotaEvery.
+	QuotaEvery time.Duration
+	// MaxListBytes bounds the items of one list response; zero means
+	// DefaultMaxListBytes.
+	MaxListBytes int
 	// FreeDisk reports free bytes for MinFreeDisk; nil reads the file
 	// system (tests inject a small or failing disk).
 	FreeDisk func(dir string) (int64, error)
@@ -245,7 +256,8 @@ type Service struct {
 	scopes    *taskScopes
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
-	disk      *diskFloor // nil without a free-space floor
+	disk      *diskFloor   // nil without a free-space floor
+	quota     *storedQuota // nil without a stored-bytes quota
 	authFails *authFailures
 	bulk      *bulkOps
 	share     *sharedThrottle // the shop's rate limit shared with other nodes, or nil
@@ -312,7 +324,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
 		auth:    auth, hooks: newRegistry(st), vault: NewVault(st, nil), limits: newLimiter(cfg.RateLimits),
-		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk), authFails: newAuthFailures(cmp.Or(cfg.AuthFailuresPerMinute, DefaultAuthFailuresPerMinute))}
+		disk:  newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk),
+		quota: newStoredQuota(cfg.MaxStoredBytes, st, cfg.QuotaEvery, log), authFails: newAuthFailures(cmp.Or(cfg.AuthFailuresPerMinute, DefaultAuthFailuresPerMinute))}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {
 		if s.batcher != nil {
@@ -393,7 +406,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		Sink:         sink{b: s.batcher, wake: s.wake},
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Limits:       cfg.WebhookLimits,
-		Admit:        s.disk.admit,
+		Admit:        s.admitWebhook,
 		// Per-request info logs would dominate the ack path; keep warnings.
 		Logger: slog.New(minLevel{Handler: log.Handler(), level: slog.LevelWarn}),
 	})
@@ -533,6 +546,7 @@ func (s *Service) Prune(ctx context.Context) (store.PruneStats, error) {
 		now = s.cfg.StoreClock.Now()
 	}
 	stats, err := s.st.Prune(ctx, now.Add(-s.cfg.Retention))
+	s.quota.refresh()
 	if err != nil {
 		return stats, fmt.Errorf("prune: %w", err)
 	}

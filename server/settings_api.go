@@ -39,15 +39,20 @@ type globalJSON struct {
 }
 
 func (s *Service) listGlobals(r *http.Request) (int, any, error) {
-	gs, err := s.st.ListSettings(r.Context(), store.SettingGlobal)
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list globals: %w", err)
+		return 0, nil, err
 	}
-	out := make([]globalJSON, len(gs))
-	for i, g := range gs {
-		out[i] = globalJSON{Key: g.Key, Value: g.Value, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+	body, err := listPaged(s.cfg.MaxListBytes, "globals", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), store.SettingGlobal, p)
+		}, settingCursor, func(g store.Setting) (any, error) {
+			return globalJSON{Key: g.Key, Value: g.Value, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}, nil
+		})
+	if err != nil {
+		return 0, nil, pageError("list globals", err)
 	}
-	return http.StatusOK, map[string]any{"globals": out}, nil
+	return http.StatusOK, body, nil
 }
 
 func (s *Service) putGlobal(r *http.Request) (int, any, error) {
@@ -138,9 +143,13 @@ func (s *Service) secretReferences(r *http.Request, keys []string) (map[string]i
 }
 
 func (s *Service) listSecrets(r *http.Request) (int, any, error) {
-	ss, err := s.st.ListSettings(r.Context(), store.SettingSecret)
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list secrets: %w", err)
+		return 0, nil, err
+	}
+	ss, next, err := s.st.ListSettingsPage(r.Context(), store.SettingSecret, p)
+	if err != nil {
+		return 0, nil, pageError("list secrets", err)
 	}
 	keys := make([]string, len(ss))
 	for i, x := range ss {
@@ -150,11 +159,10 @@ func (s *Service) listSecrets(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := make([]secretJSON, len(ss))
-	for i, x := range ss {
-		out[i] = secretJSON{Key: x.Key, ValuePresent: len(x.Value) > 0, ApproximateTaskReferenceCount: refs[x.Key], CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
-	}
-	return http.StatusOK, map[string]any{"secrets": out}, nil
+	body, err := listOut(s.cfg.MaxListBytes, "secrets", ss, next, settingCursor, func(x store.Setting) (any, error) {
+		return secretJSON{Key: x.Key, ValuePresent: len(x.Value) > 0, ApproximateTaskReferenceCount: refs[x.Key], CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}, nil
+	})
+	return http.StatusOK, body, err
 }
 
 func (s *Service) putSecret(r *http.Request) (int, any, error) {
@@ -192,19 +200,24 @@ type eventFilterJSON struct {
 }
 
 func (s *Service) listEventFilters(r *http.Request) (int, any, error) {
-	fs, err := s.st.ListSettings(r.Context(), store.SettingEventFilter)
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list event filters: %w", err)
+		return 0, nil, err
 	}
-	out := make([]eventFilterJSON, 0, len(fs))
-	for _, f := range fs {
-		var v struct{ Name, Template string }
-		if err := json.Unmarshal(f.Value, &v); err != nil {
-			continue
-		}
-		out = append(out, eventFilterJSON{Name: v.Name, Template: v.Template, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt})
+	body, err := listPaged(s.cfg.MaxListBytes, "event_filters", p,
+		func(p store.Page) ([]store.Setting, string, error) {
+			return s.st.ListSettingsPage(r.Context(), store.SettingEventFilter, p)
+		}, settingCursor, func(f store.Setting) (any, error) {
+			var v struct{ Name, Template string }
+			if err := json.Unmarshal(f.Value, &v); err != nil {
+				return nil, fmt.Errorf("read event filter %q: %w", f.Key, err)
+			}
+			return eventFilterJSON{Name: v.Name, Template: v.Template, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}, nil
+		})
+	if err != nil {
+		return 0, nil, pageError("list event filters", err)
 	}
-	return http.StatusOK, map[string]any{"event_filters": out}, nil
+	return http.StatusOK, body, nil
 }
 
 // putEventFilter stores an event filter: a Liquid template rendered in
@@ -264,17 +277,20 @@ type apiTokenJSON struct {
 }
 
 func (s *Service) listAPITokens(r *http.Request) (int, any, error) {
-	list, err := s.st.ListSettings(r.Context(), store.SettingAPIToken)
+	p, err := page(r)
 	if err != nil {
-		return 0, nil, fmt.Errorf("list API tokens: %w", err)
+		return 0, nil, err
 	}
-	out := make([]apiTokenJSON, 0, len(list))
-	for _, x := range list {
+	list, next, err := s.st.ListSettingsPage(r.Context(), store.SettingAPIToken, p)
+	if err != nil {
+		return 0, nil, pageError("list API tokens", err)
+	}
+	body, err := listOut(s.cfg.MaxListBytes, "api_tokens", list, next, settingCursor, func(x store.Setting) (any, error) {
 		var meta struct{ Name string }
 		_ = json.Unmarshal(x.Value, &meta)
-		out = append(out, apiTokenJSON{ID: x.Key[:min(apiTokenIDLen, len(x.Key))], Name: meta.Name, CreatedAt: x.CreatedAt})
-	}
-	return http.StatusOK, map[string]any{"api_tokens": out}, nil
+		return apiTokenJSON{ID: x.Key[:min(apiTokenIDLen, len(x.Key))], Name: meta.Name, CreatedAt: x.CreatedAt}, nil
+	})
+	return http.StatusOK, body, err
 }
 
 // createAPIToken creates a token, answered once in "token"; only its

@@ -524,6 +524,9 @@ type actionLinkBody struct {
 // mechanic/user/<types> event with all of them ("batch"), for the given
 // tasks or every task subscribed to the topic.
 func (s *Service) sendResources(r *http.Request) (int, any, error) {
+	if err := s.checkIngest(r); err != nil {
+		return 0, nil, err
+	}
 	var body actionLinkBody
 	if err := decodeBody(r, &body); err != nil {
 		return 0, nil, err

@@ -299,21 +299,18 @@ func (s *Service) listTasks(r *http.Request) (int, any, error) {
 	default:
 		return 0, nil, errorf(http.StatusBadRequest, "enabled", "enabled must be true or false")
 	}
-	ts, next, err := s.st.ListTasks(r.Context(), f)
-	if err != nil {
-		return 0, nil, fmt.Errorf("list tasks: %w", err)
-	}
 	pauses, err := s.pauses(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	items := make([]json.RawMessage, len(ts))
-	for i, t := range ts {
-		if items[i], err = taskOutPaused(t, pauses[t.ID]); err != nil {
-			return 0, nil, err
-		}
+	body, err := listPaged(s.cfg.MaxListBytes, "tasks", p,
+		func(p store.Page) ([]store.Task, string, error) { f.Page = p; return s.st.ListTasks(r.Context(), f) },
+		func(t store.Task) string { return store.EncodeCursor(t.CreatedAt, t.ID) },
+		func(t store.Task) (any, error) { return taskOutPaused(t, pauses[t.ID]) })
+	if err != nil {
+		return 0, nil, pageError("list tasks", err)
 	}
-	return http.StatusOK, listBody("tasks", items, next), nil
+	return http.StatusOK, body, nil
 }
 
 func listBody(name string, items any, next string) map[string]any {
@@ -543,22 +540,29 @@ type taskVersionJSON struct {
 // listTaskVersions answers a task's saved versions, newest first (the
 // first is the current content), each with its full task document.
 func (s *Service) listTaskVersions(r *http.Request) (int, any, error) {
-	vs, err := s.st.ListTaskVersions(r.Context(), pathID(r))
+	p, err := page(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	body, err := listPaged(s.cfg.MaxListBytes, "versions", p,
+		func(p store.Page) ([]store.TaskVersion, string, error) {
+			return s.st.ListTaskVersionsPage(r.Context(), pathID(r), p)
+		},
+		func(v store.TaskVersion) string { return store.EncodeKeyCursor(strconv.Itoa(v.Version)) },
+		func(v store.TaskVersion) (any, error) {
+			subs := v.Subscriptions
+			if subs == nil {
+				subs = []string{}
+			}
+			return taskVersionJSON{Version: v.Version, Name: v.Name, Subscriptions: subs, ContentHash: contentHash(v.Definition), SavedAt: v.SavedAt, Task: v.Definition}, nil
+		})
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, notFound("task", pathID(r))
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("list task versions: %w", err)
+		return 0, nil, pageError("list task versions", err)
 	}
-	out := make([]taskVersionJSON, len(vs))
-	for i, v := range vs {
-		subs := v.Subscriptions
-		if subs == nil {
-			subs = []string{}
-		}
-		out[i] = taskVersionJSON{Version: v.Version, Name: v.Name, Subscriptions: subs, ContentHash: contentHash(v.Definition), SavedAt: v.SavedAt, Task: v.Definition}
-	}
-	return http.StatusOK, map[string]any{"versions": out}, nil
+	return http.StatusOK, body, nil
 }
 
 // restoreTaskVersion makes a saved version the task's current content

@@ -102,3 +102,36 @@ func (p Page) EffectiveLimit() int {
 	}
 	return p.Limit
 }
+
+// EncodeKeyCursor builds an opaque page cursor for listings ordered by a
+// key (settings by key, task versions by number) rather than by time.
+func EncodeKeyCursor(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("k|" + key))
+}
+
+// DecodeKeyCursor parses a cursor made by EncodeKeyCursor.
+func DecodeKeyCursor(c string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", fmt.Errorf("%w: bad cursor: %v", ErrInvalid, err)
+	}
+	key, ok := strings.CutPrefix(string(raw), "k|")
+	if !ok {
+		return "", fmt.Errorf("%w: bad cursor", ErrInvalid)
+	}
+	return key, nil
+}
+
+// DecodeVersionCursor parses a task-version cursor (EncodeKeyCursor of
+// the last version number shown).
+func DecodeVersionCursor(c string) (int, error) {
+	k, err := DecodeKeyCursor(c)
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.Atoi(k)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("%w: bad cursor", ErrInvalid)
+	}
+	return v, nil
+}

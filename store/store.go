@@ -75,6 +75,9 @@ type Tasks interface {
 	// ListTaskVersions lists a task's saved versions, newest first (the
 	// first is the current content); ErrNotFound if the task does not exist.
 	ListTaskVersions(ctx context.Context, taskID string) ([]TaskVersion, error)
+	// ListTaskVersionsPage is one page of ListTaskVersions (cursor from
+	// EncodeKeyCursor of the last version number shown).
+	ListTaskVersionsPage(ctx context.Context, taskID string, p Page) (versions []TaskVersion, next string, err error)
 }
 
 // EventInserter is the event ack path.
@@ -106,6 +109,8 @@ type Webhooks interface {
 	DeleteWebhook(ctx context.Context, id string) error
 	// ListWebhooks lists all webhooks, newest first.
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
+	// ListWebhooksPage is one page of ListWebhooks.
+	ListWebhooksPage(ctx context.Context, p Page) (webhooks []Webhook, next string, err error)
 }
 
 // Runs reads and manages runs.
@@ -172,6 +177,8 @@ type CacheEndpoints interface {
 	DeleteCacheEndpoint(ctx context.Context, id string) error
 	// ListCacheEndpoints lists all endpoints, newest first.
 	ListCacheEndpoints(ctx context.Context) ([]CacheEndpoint, error)
+	// ListCacheEndpointsPage is one page of ListCacheEndpoints.
+	ListCacheEndpointsPage(ctx context.Context, p Page) (endpoints []CacheEndpoint, next string, err error)
 }
 
 // Scheduler stores scheduler progress so each tick fires exactly once.
@@ -194,6 +201,17 @@ type Settings interface {
 	DeleteSetting(ctx context.Context, kind SettingKind, key string) error
 	// ListSettings lists a kind's settings by key.
 	ListSettings(ctx context.Context, kind SettingKind) ([]Setting, error)
+	// ListSettingsPage is one page of ListSettings (by key; the cursor is
+	// EncodeKeyCursor of the last key shown).
+	ListSettingsPage(ctx context.Context, kind SettingKind, p Page) (settings []Setting, next string, err error)
+}
+
+// Sizer measures the store, for the stored-bytes quota.
+type Sizer interface {
+	// StoredBytes is the database's size on disk in bytes (SQLite: the
+	// database and WAL files; PostgreSQL: the schema's tables, indexes and
+	// TOAST). It is cheap enough to call every few seconds, not per request.
+	StoredBytes(ctx context.Context) (int64, error)
 }
 
 // Pruner deletes old records.
@@ -216,6 +234,7 @@ type Store interface {
 	Scheduler
 	Settings
 	Pruner
+	Sizer
 	// Close releases the store's resources.
 	Close() error
 }

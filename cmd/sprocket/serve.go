@@ -81,6 +81,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	hookPerIP := fs.Int("webhook-rate-per-ip", 6000, "webhook requests per minute one client address may send (429 with Retry-After beyond; 0: unlimited)")
 	hookPerHook := fs.Int("webhook-rate-per-webhook", 0, "requests per minute one webhook accepts (429 with Retry-After beyond; 0: unlimited)")
 	minFreeMiB := fs.Int64("min-free-disk-mib", server.DefaultMinFreeDisk>>20, "free space (MiB) the data directory's file system keeps: below it webhooks answer 503 and /readyz is not ready (0: no floor)")
+	maxStored := fs.String("max-stored-bytes", envOr("SPROCKET_MAX_STORED_BYTES", "auto"), "stored-bytes quota, e.g. 10GiB or 500MB: while the database holds this much, event ingest (webhooks, POST /v1/events, Shopify webhooks, inbound email) answers 429 with Retry-After until pruning frees space; queued runs and the scheduler go on (0: unlimited; auto: half the data directory's file system with SQLite, unlimited with --database) (env SPROCKET_MAX_STORED_BYTES)")
 	maxConns := fs.Int("max-conns", 4096, "HTTP connections open at once (0: no cap); more are closed at once")
 	maxConnsPerIP := fs.Int("max-conns-per-ip", 1024, "HTTP connections open at once from one client address (0: no cap)")
 	authFails := fs.Int("auth-failures-per-minute", server.DefaultAuthFailuresPerMinute, "API requests with a missing or wrong token one address may make per minute before being answered 429 (0: no bound)")
@@ -167,6 +168,21 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
 		return 2
 	}
+	var storedQuota int64
+	switch q := strings.TrimSpace(*maxStored); {
+	case strings.EqualFold(q, "auto") && *database == "":
+		if storedQuota, err = server.DefaultStoredBytes(*data); err != nil {
+			fmt.Fprintf(stderr, "sprocket serve: --max-stored-bytes auto: %v\n", err)
+			return 1
+		}
+	case strings.EqualFold(q, "auto"):
+		// PostgreSQL's disk is not ours to measure: no default quota.
+	default:
+		if storedQuota, err = server.ParseByteSize(q); err != nil {
+			fmt.Fprintf(stderr, "sprocket serve: --max-stored-bytes (SPROCKET_MAX_STORED_BYTES): %v\n", err)
+			return 2
+		}
+	}
 	if *dbConns < 0 || *dbTimeout < 0 {
 		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
 		return 2
@@ -220,10 +236,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Previewer:     server.NewPreviewer(),
 		Logger:        log,
 
-		RateLimits:    limitsIf(*rateLimits),
-		WebhookLimits: webhook.Limits{PerIP: *hookPerIP, PerWebhook: *hookPerHook},
-		MinFreeDisk:   *minFreeMiB << 20,
-		MaxConns:      *maxConns, MaxConnsPerIP: *maxConnsPerIP,
+		RateLimits:     limitsIf(*rateLimits),
+		WebhookLimits:  webhook.Limits{PerIP: *hookPerIP, PerWebhook: *hookPerHook},
+		MinFreeDisk:    *minFreeMiB << 20,
+		MaxStoredBytes: storedQuota,
+		MaxConns:       *maxConns, MaxConnsPerIP: *maxConnsPerIP,
 		AuthFailuresPerMinute: cmp.Or(*authFails, -1),
 		Shopify: server.ShopifyConfig{
 			Shop: *shopDomain, AccessToken: os.Getenv("SPROCKET_SHOPIFY_ACCESS_TOKEN"),

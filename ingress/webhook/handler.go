@@ -173,6 +173,20 @@ type Options struct {
 // AdmitRetryAfter is the Retry-After sent when Admit refuses a request.
 const AdmitRetryAfter = 30 * time.Second
 
+// AdmitError is an Admit refusal with its own status (say, 429 for a
+// storage quota) and Retry-After, instead of 503 and AdmitRetryAfter.
+type AdmitError struct {
+	Status     int
+	RetryAfter time.Duration
+	Err        error
+}
+
+// Error returns the refusal's message.
+func (e *AdmitError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the refusal's cause.
+func (e *AdmitError) Unwrap() error { return e.Err }
+
 // Handler is the http.Handler for webhook requests; create it with
 // NewHandler and mount it at the prefix (e.g. mux.Handle("/webhooks/", h)).
 type Handler struct {
@@ -356,9 +370,14 @@ func (h *Handler) receive(w http.ResponseWriter, r *http.Request, requestID, id,
 	}
 	if h.opts.Admit != nil {
 		if err := h.opts.Admit(r); err != nil {
-			setRetryAfter(w, AdmitRetryAfter)
+			status, wait := http.StatusServiceUnavailable, AdmitRetryAfter
+			var ae *AdmitError
+			if errors.As(err, &ae) {
+				status, wait = ae.Status, ae.RetryAfter
+			}
+			setRetryAfter(w, wait)
 			h.log.WarnContext(ctx, "webhook: request refused", "webhook_id", wh.ID, "request_id", requestID, "reason", err)
-			h.fail(w, requestID, http.StatusServiceUnavailable, err.Error())
+			h.fail(w, requestID, status, err.Error())
 			return
 		}
 	}

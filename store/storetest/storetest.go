@@ -143,6 +143,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"Prune", testPrune},
 		{"Batcher", testBatcher},
 		{"InvalidInput", testInvalidInput},
+		{"ListPages", testListPages},
+		{"StoredBytes", testStoredBytes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(newEnv(t, newStore)) })
