@@ -49,7 +49,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logFormat := fs.String("log-format", envOr("SPROCKET_LOG_FORMAT", logging.FormatText), "log format: text or json (env SPROCKET_LOG_FORMAT)")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
-	memLimit := fs.String("memory-limit", os.Getenv("SPROCKET_MEMORY_LIMIT"), "the process's memory ceiling, e.g. 4GiB, 512MiB or plain bytes (env SPROCKET_MEMORY_LIMIT; default 90% of the cgroup memory limit, else 75% of the machine's memory): the Go runtime's soft memory limit, and half of it is what task runs rendering at once may hold, each reserving its memory budget (256 MiB, bulk operation results 1 GiB) and waiting while it is taken")
+	memLimit := fs.String("memory-limit", os.Getenv("SPROCKET_MEMORY_LIMIT"), "the process's memory ceiling, e.g. 4GiB, 512MiB or plain bytes (env SPROCKET_MEMORY_LIMIT; default 90% of the cgroup memory limit, else 75% of the machine's memory): 90% of it is the Go runtime's soft memory limit (debug.SetMemoryLimit), and half of it is what task runs rendering at once may hold, each reserving its memory budget (256 MiB, bulk operation results 1 GiB) and waiting while it is taken")
 	shopConcurrency := fs.Int("shop-concurrency", 0, "the shop's run queue size: the most runs performed at once, divided among the nodes sharing a --database (0: --workers per node)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
 	blockPrivate := fs.Bool("block-private-networks", true, "deprecated, now always on: task connections to loopback, private and other internal addresses are refused unless --allow-network opens them")
@@ -150,8 +150,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "sprocket serve: --memory-limit (SPROCKET_MEMORY_LIMIT): %v\n", err)
 		return 2
 	}
-	debug.SetMemoryLimit(ceiling)
-	log.Info("memory ceiling", "bytes", ceiling, "from", ceilingFrom)
+	// The runtime's soft limit leaves a tenth of the ceiling for what
+	// the process maps outside the Go heap (its code, thread stacks).
+	debug.SetMemoryLimit(int64(float64(ceiling) * memlimit.RuntimeFraction))
+	log.Info("memory ceiling", "bytes", ceiling, "from", ceilingFrom, "go_memory_limit", int64(float64(ceiling)*memlimit.RuntimeFraction))
 	if *dbConns < 0 || *dbTimeout < 0 {
 		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
 		return 2

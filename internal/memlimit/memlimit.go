@@ -23,6 +23,11 @@ import (
 const (
 	CgroupFraction   = 0.9
 	MemTotalFraction = 0.75
+	// RuntimeFraction of the ceiling is the Go runtime's soft memory
+	// limit (debug.SetMemoryLimit): the rest is for memory outside the Go
+	// heap that still counts as resident (the program's code, thread
+	// stacks).
+	RuntimeFraction = 0.9
 	// unset is the value at or above which a cgroup limit means none.
 	unset = 1 << 60
 )
