@@ -228,13 +228,14 @@ type shared struct {
 	nowSet     bool
 
 	// Memory accounting (memory.go).
-	mem           int64            // held at the last count plus charges since
-	charges       int64            // Charge calls, to tell filters that charged
-	memCounts     int64            // counts made
-	memPeak       int64            // the most a count found held
-	heldBuffers   int64            // bytes of the output buffers suspended by captures
-	frames        []*RenderContext // the render's contexts: the template's, then render tags'
-	inputsChanged bool             // a hash was changed in place: inputs count
+	mem           int64             // held at the last count plus charges since
+	charges       int64             // Charge calls, to tell filters that charged
+	memCounts     int64             // counts made
+	memPeak       int64             // the most a count found held
+	heldBuffers   int64             // bytes of the output buffers suspended by captures
+	frames        []*RenderContext  // the render's contexts: the template's, then render tags'
+	frameBuf      [4]*RenderContext // the first backing store of frames
+	inputsChanged bool              // a hash was changed in place: inputs count
 }
 
 // RenderContext is the state of one render: variables, output, limits.
