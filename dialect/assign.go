@@ -196,6 +196,14 @@ func (n *assignIntoNode) Render(rc *liquid.RenderContext) error {
 	if cp.err != nil {
 		return cp.err
 	}
+	switch v.(type) {
+	case []any, *value.Map:
+		// The copy is new memory; strings are shared, not copied.
+		if err := rc.ChargeValue(v); err != nil {
+			return err
+		}
+	}
+	rc.NoteInPlaceChange()
 	newRoot, err := a.set(root, n.name, keys, v)
 	if err != nil {
 		return err
@@ -290,7 +298,10 @@ func (a *assigner) set(c any, path string, keys []any, v any) (any, error) {
 					return nil, err
 				}
 			}
-			arr := a.own(o, int(max(idx+1, int64(len(o)))))
+			arr, err := a.own(o, int(max(idx+1, int64(len(o)))))
+			if err != nil {
+				return nil, err
+			}
 			arr[idx] = v
 			a.record(arr)
 			return arr, nil
@@ -306,7 +317,10 @@ func (a *assigner) set(c any, path string, keys []any, v any) (any, error) {
 		if sameContainer(child, nc) {
 			return o, nil
 		}
-		arr := a.own(o, len(o))
+		arr, err := a.own(o, len(o))
+		if err != nil {
+			return nil, err
+		}
 		arr[idx] = nc
 		a.record(arr)
 		return arr, nil
@@ -331,30 +345,37 @@ func articleType(v any) string {
 // assignments created are grown in place (amortised appends); any other
 // array — from the event, a filter, or held by another variable at a
 // different length — is copied first, so that no other value changes.
-func (a *assigner) own(s []any, n int) []any {
+func (a *assigner) own(s []any, n int) ([]any, error) {
 	if a.st != nil && cap(s) > 0 {
 		a.st.mu.Lock()
 		l, ok := a.st.owned[&s[:1][0]]
 		a.st.mu.Unlock()
 		if ok && l == len(s) {
 			if n <= cap(s) {
-				return s[:n]
+				return s[:n], nil
+			}
+			if err := a.rc.Charge(value.SliceHeaderBytes + value.SlotBytes*int64(2*n)); err != nil {
+				return nil, err
 			}
 			grown := make([]any, n, 2*n)
 			copy(grown, s)
 			a.st.mu.Lock()
 			delete(a.st.owned, &s[:1][0])
 			a.st.mu.Unlock()
-			return grown
+			return grown, nil
 		}
 	}
 	c := 2 * n
 	if a.st == nil {
 		c = n
 	}
-	out := make([]any, n, max(c, 4))
+	c = max(c, 4)
+	if err := a.rc.Charge(value.SliceHeaderBytes + value.SlotBytes*int64(c)); err != nil {
+		return nil, err
+	}
+	out := make([]any, n, c)
 	copy(out, s)
-	return out
+	return out, nil
 }
 
 // record notes that arr, of its current length, belongs to the run.

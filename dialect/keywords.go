@@ -37,7 +37,11 @@ func registerNewlineFilters(e *liquid.Engine) {
 		e.RegisterFilter("split", func(c filter.Context, in any, args []any, kw *value.Map) (any, error) {
 			if len(args) == 1 && args[0] == "\n" {
 				if _, isStr := in.(string); isStr || in == nil {
-					return splitNewlines(value.ToS(in)), nil
+					s := value.ToS(in)
+					if err := filter.Charge(c, 48*int64(strings.Count(s, "\n")+1)); err != nil {
+						return nil, err
+					}
+					return splitNewlines(s), nil
 				}
 			}
 			return split(c, in, args, kw)
@@ -47,7 +51,11 @@ func registerNewlineFilters(e *liquid.Engine) {
 		e.RegisterFilter("replace", func(c filter.Context, in any, args []any, kw *value.Map) (any, error) {
 			if len(args) == 2 && args[0] == "\n" && kw == nil {
 				if _, isStr := in.(string); isStr || in == nil {
-					return reNewline.ReplaceAllLiteralString(value.ToS(in), value.ToS(args[1])), nil
+					s, repl := value.ToS(in), value.ToS(args[1])
+					if err := filter.Charge(c, int64(len(s))+int64(strings.Count(s, "\n"))*int64(len(repl))); err != nil {
+						return nil, err
+					}
+					return reNewline.ReplaceAllLiteralString(s, repl), nil
 				}
 			}
 			return replace(c, in, args, kw)

@@ -155,6 +155,7 @@ func (t *Template) RenderMap(ctx context.Context, env *value.Map, o *RenderOptio
 	}
 	rc := &RenderContext{sh: sh, env: env, template: t, buf: make([]byte, 0, t.sizeHint)}
 	rc.scopes = []*value.Map{value.NewMap(8)}
+	sh.frames = append(sh.frameBuf[:0], rc)
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = string(rc.buf), &InternalError{Panic: r}

@@ -73,7 +73,9 @@ func (n *renderNode) Render(rc *RenderContext) error {
 		if v != nil {
 			scope.Set(varName, v)
 		}
+		rc.sh.frames = append(rc.sh.frames, inner)
 		err := inner.renderBody(partial.root)
+		rc.sh.frames = rc.sh.frames[:len(rc.sh.frames)-1]
 		rc.buf = inner.buf
 		if loop != nil {
 			loop.index++

@@ -16,7 +16,7 @@ var ErrLimit = errors.New("liquid: render limit exceeded")
 
 // LimitError names the limit a render exceeded; it wraps ErrLimit.
 type LimitError struct {
-	Limit string // "steps", "output bytes", "depth"
+	Limit string // "steps", "output bytes", "bytes written", "depth", "memory"
 	Max   int64
 	// soft marks the depth limit, which Ruby Liquid reports inline as
 	// "Nesting too deep" while rendering continues (the step limit still
@@ -28,6 +28,10 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	if e.soft {
 		return "Liquid error: Nesting too deep"
+	}
+	if e.Limit == "memory" {
+		return "Liquid error: memory limit exceeded: the render would hold more than its budget of " + formatBytes(e.Max) +
+			" (strings, arrays and hashes it built)"
 	}
 	return "Liquid error: " + e.Limit + " limit exceeded (" + strconv.FormatInt(e.Max, 10) + ")"
 }
@@ -123,6 +127,12 @@ type Limits struct {
 	OutputBytes int64
 	// Depth bounds the nesting of loops, tablerow, include and render.
 	Depth int
+	// MemoryBytes bounds the memory the render holds: the strings, arrays
+	// and hashes it built that its variables still reach, its output and
+	// its captures in progress. Allocations are charged as they happen and
+	// counted deterministically (see Charge); exceeding the budget stops
+	// the render with a "memory limit exceeded" error wrapping ErrLimit.
+	MemoryBytes int64
 }
 
 // Default limits.
@@ -132,6 +142,13 @@ const (
 	DefaultSteps       = 5_000_000
 	DefaultOutputBytes = 16 << 20
 	DefaultDepth       = 100
+	// DefaultMemoryBytes is 16 strings of the largest size a render may
+	// build (DefaultOutputBytes); Mechanic documents a per-run memory
+	// limit but not its size.
+	DefaultMemoryBytes = 16 * DefaultOutputBytes
+	// unlimitedMemory stands for no memory limit; it leaves room for
+	// additions without overflow.
+	unlimitedMemory = 1 << 62
 )
 
 func (l Limits) resolved() Limits {
@@ -149,6 +166,11 @@ func (l Limits) resolved() Limits {
 		l.Depth = DefaultDepth
 	} else if l.Depth < 0 {
 		l.Depth = 1 << 30
+	}
+	if l.MemoryBytes == 0 {
+		l.MemoryBytes = DefaultMemoryBytes
+	} else if l.MemoryBytes < 0 || l.MemoryBytes > unlimitedMemory {
+		l.MemoryBytes = unlimitedMemory
 	}
 	return l
 }
@@ -204,6 +226,16 @@ type shared struct {
 	globals    *value.Map
 	now        time.Time
 	nowSet     bool
+
+	// Memory accounting (memory.go).
+	mem           int64             // held at the last count plus charges since
+	charges       int64             // Charge calls, to tell filters that charged
+	memCounts     int64             // counts made
+	memPeak       int64             // the most a count found held
+	heldBuffers   int64             // bytes of the output buffers suspended by captures
+	frames        []*RenderContext  // the render's contexts: the template's, then render tags'
+	frameBuf      [4]*RenderContext // the first backing store of frames
+	inputsChanged bool              // a hash was changed in place: inputs count
 }
 
 // RenderContext is the state of one render: variables, output, limits.
@@ -278,6 +310,13 @@ func (rc *RenderContext) WriteString(s string) error {
 	if sh.bytes > sh.maxWritten {
 		return &LimitError{Limit: "bytes written", Max: sh.maxWritten}
 	}
+	if n > sh.limits.MemoryBytes-sh.mem {
+		if err := rc.countMemory(n); err != nil {
+			return err
+		}
+	} else {
+		sh.mem += n
+	}
 	rc.buf = append(rc.buf, s...)
 	return nil
 }
@@ -292,6 +331,13 @@ func (rc *RenderContext) writeBytes(b []byte) error {
 	sh.bytes += n
 	if sh.bytes > sh.maxWritten {
 		return &LimitError{Limit: "bytes written", Max: sh.maxWritten}
+	}
+	if n > sh.limits.MemoryBytes-sh.mem {
+		if err := rc.countMemory(n); err != nil {
+			return err
+		}
+	} else {
+		sh.mem += n
 	}
 	rc.buf = append(rc.buf, b...)
 	return nil
@@ -329,8 +375,17 @@ func (rc *RenderContext) RenderBody(b *Body) (string, error) {
 	} else {
 		rc.buf = nil
 	}
+	sh.heldBuffers += int64(len(saved))
 	err := rc.renderBody(b)
-	out := string(rc.buf)
+	if err == nil {
+		// The captured string is a copy of the buffer.
+		err = rc.Charge(int64(len(rc.buf)))
+	}
+	var out string
+	if err == nil {
+		out = string(rc.buf)
+	}
+	sh.heldBuffers -= int64(len(saved))
 	if cap(rc.buf) <= 1<<16 {
 		sh.spare = append(sh.spare, rc.buf)
 	}
@@ -506,6 +561,7 @@ func (rc *RenderContext) SetPath(name string, keys []any, v any) error {
 		rc.Set(name, v)
 		return nil
 	}
+	rc.NoteInPlaceChange()
 	obj, _ := rc.findVariable(name)
 	for i, k := range keys {
 		last := i == len(keys)-1
@@ -593,6 +649,7 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 			kw.Set(k, v)
 		}
 	}
+	charges := rc.sh.charges
 	out, err := callFilter(fn, rc, input, args, kw)
 	if err != nil {
 		return nil, err
@@ -612,6 +669,13 @@ func (rc *RenderContext) applyFilter(f *filterCall, input any) (any, error) {
 			if sh.bytes += int64(len(s)); sh.bytes > sh.maxWritten {
 				return nil, &LimitError{Limit: "bytes written", Max: sh.maxWritten}
 			}
+		}
+	}
+	if rc.sh.charges == charges {
+		// The filter did not charge for its result: charge what is new
+		// in it (the elements of a new array or hash already exist).
+		if err := rc.chargeResult(out, input); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -92,6 +92,11 @@ type Config struct {
 	// Workers is how many runs are performed at once (default 32; runs
 	// mostly wait on I/O: HTTP, the store).
 	Workers int
+	// RenderGate, when set, is entered before each task run renders and
+	// left when the render is done: it bounds the memory renders in
+	// progress hold (run.MemoryGate). Runs wait for it without their wall
+	// time running; they are not failed.
+	RenderGate RenderGate
 	// ShopConcurrency is the shop's run queue size: the most runs of one
 	// shop performed at once, any mix of event, task and action runs. A
 	// Sprocket store serves one shop, so it caps the whole pipeline; zero

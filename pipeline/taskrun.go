@@ -63,6 +63,13 @@ type TaskRunOutput struct {
 	Errors []any
 }
 
+// RenderGate bounds the task runs rendering at once (run.MemoryGate).
+type RenderGate interface {
+	// Enter waits until a run for an event of topic may render, or ctx
+	// ends; release must be called when the render is done.
+	Enter(ctx context.Context, topic string) (release func(), err error)
+}
+
 // taskRun renders the task for the event and creates its action runs.
 func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if p.exhausted(job) {
@@ -93,6 +100,15 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: "load parent events: " + err.Error()})
 	}
+	release := func() {}
+	if p.cfg.RenderGate != nil {
+		// Wait for render memory before the wall time starts: a run
+		// waiting behind others is late, not failed. Only the end of ctx
+		// (shutdown, a lost lease) stops the wait; the run is retaken.
+		if release, err = p.cfg.RenderGate.Enter(ctx, ev.Topic); err != nil {
+			return fmt.Errorf("task run %s: %w", job.Run.ID, err)
+		}
+	}
 	start := time.Now()
 	rctx, cancel := context.WithTimeoutCause(ctx, p.cfg.TaskRunTimeout, errWallTime)
 	out, rerr := p.cfg.Renderer.RenderTask(rctx, TaskRunInput{
@@ -101,6 +117,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	})
 	elapsed := time.Since(start)
 	cancel()
+	release()
 	if ctx.Err() != nil {
 		return fmt.Errorf("task run %s: %w", job.Run.ID, context.Cause(ctx))
 	}

@@ -34,6 +34,9 @@ type Limits struct {
 	Timeout time.Duration
 	// Actions bounds the number of action objects a run may emit.
 	Actions int
+	// MemoryBytes bounds the memory the run's render holds
+	// (liquid.Limits.MemoryBytes; zero: liquid.DefaultMemoryBytes).
+	MemoryBytes int64
 }
 
 // Default limits of a run. Mechanic documents a 20-second execution limit;
@@ -43,10 +46,11 @@ const (
 	DefaultActions = 10_000
 )
 
-// BulkOperationScale is how much larger the work and output budgets of a
-// run answering mechanic/shopify/bulk_operation are: Mechanic gives such
-// runs a larger memory allowance, as they process a whole shop's data
-// (docs: core/shopify/bulk-operations.md).
+// BulkOperationScale is how much larger the work, output and memory
+// budgets of a run answering mechanic/shopify/bulk_operation are: Mechanic
+// gives such runs a larger memory allowance, as they process a whole shop's
+// data (docs: core/shopify/bulk-operations.md and the FAQ on memory use),
+// without saying how much larger; 4 is Sprocket's choice.
 const BulkOperationScale = 4
 
 // forEvent returns the limits of a run for an event: bulk operation
@@ -61,8 +65,10 @@ func (l Limits) forEvent(topic string) Limits {
 	if l.OutputBytes == 0 {
 		l.OutputBytes = liquid.DefaultOutputBytes
 	}
+	l.MemoryBytes = l.memory()
 	l.Steps *= BulkOperationScale
 	l.OutputBytes *= BulkOperationScale
+	l.MemoryBytes *= BulkOperationScale
 	return l
 }
 
@@ -112,6 +118,9 @@ type Renderer struct {
 	Templates *TemplateCache
 	// Limits bound each run.
 	Limits Limits
+	// Gate, when set, caps each run's memory budget at the gate's
+	// capacity (the pipeline enters the gate before rendering).
+	Gate *MemoryGate
 	// Now is the current time; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one debug line per run; nil means slog.Default().
@@ -245,6 +254,11 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 		return nil, fmt.Errorf("run: no event")
 	}
 	lim := r.Limits.forEvent(in.Event.Topic).resolved()
+	if lim.MemoryBytes > 0 {
+		lim.MemoryBytes = r.Gate.clamp(lim.MemoryBytes)
+	} else if lim.MemoryBytes == 0 && r.Gate != nil {
+		lim.MemoryBytes = r.Gate.clamp(liquid.DefaultMemoryBytes)
+	}
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	st := &dialect.RunState{Preview: in.Event.Preview, GraphQL: r.GraphQL}
@@ -255,7 +269,7 @@ func (r *Renderer) runParsed(ctx context.Context, eng *liquid.Engine, tmpl *liqu
 	now := r.now()
 	ropts := func(errs *[]error) *liquid.RenderOptions {
 		return &liquid.RenderOptions{
-			Limits: liquid.Limits{Steps: lim.Steps, OutputBytes: lim.OutputBytes, Depth: lim.Depth},
+			Limits: liquid.Limits{Steps: lim.Steps, OutputBytes: lim.OutputBytes, Depth: lim.Depth, MemoryBytes: lim.MemoryBytes},
 			Now:    func() time.Time { return now },
 			Errors: errs,
 		}

@@ -83,6 +83,11 @@ type PipelineOptions struct {
 	PDF filegen.PDFRenderer
 	// Integrations overrides the integration actions' API base URLs.
 	Integrations IntegrationEndpoints
+	// MemoryLimit is the process's memory ceiling in bytes (sprocket serve
+	// --memory-limit): task runs rendering at once reserve their memory
+	// budgets from run.GateCapacity of it, and wait while it is taken.
+	// Zero means no gate (each run is still held to its own budget).
+	MemoryLimit int64
 }
 
 // StandardPipeline returns the factory of Sprocket's run pipeline: task
@@ -155,13 +160,23 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 		if retention == 0 {
 			retention = -1
 		}
+		renderer := newTaskRenderer(st, vault, loc, log, shop, o.ShopifyCallLimit)
+		var gate pipeline.RenderGate
+		if o.MemoryLimit > 0 {
+			g := run.NewMemoryGate(run.GateCapacity(o.MemoryLimit), renderer.base.Limits)
+			renderer.base.Gate, gate = g, g
+			log.Info("render memory", "ceiling_bytes", o.MemoryLimit, "render_capacity_bytes", g.Capacity(),
+				"run_budget_bytes", g.Budget(""), "concurrent_renders", g.Concurrency(""),
+				"bulk_operation_budget_bytes", g.Budget(pipeline.TopicBulkOperation))
+		}
 		p, err := pipeline.New(pipeline.Config{
-			Node:     d.Node,
-			Store:    st,
-			Renderer: newTaskRenderer(st, vault, loc, log, shop, o.ShopifyCallLimit),
-			Throttle: shopifyThrottle{api: shop},
-			Actions:  reg,
-			Secrets:  vault,
+			Node:       d.Node,
+			Store:      st,
+			Renderer:   renderer,
+			RenderGate: gate,
+			Throttle:   shopifyThrottle{api: shop},
+			Actions:    reg,
+			Secrets:    vault,
 			EventFilter: &pipeline.SettingsEventFilters{
 				Settings: vault,
 				Engine:   dialect.NewEngine(dialect.Options{}),
@@ -257,7 +272,7 @@ func NewTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog
 
 // newTaskRenderer is NewTaskRenderer with live Shopify reads through shop
 // (the shopify filter, at most callLimit calls a run, and the shop variable).
-func newTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog.Logger, shop ShopifyAPI, callLimit int) pipeline.TaskRenderer {
+func newTaskRenderer(st store.Cache, vault *Vault, loc *time.Location, log *slog.Logger, shop ShopifyAPI, callLimit int) taskRenderer {
 	if loc == nil {
 		loc = time.UTC
 	}

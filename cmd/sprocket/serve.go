@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"github.com/sprocketrun/sprocket/action/filegen/chromium"
 	"github.com/sprocketrun/sprocket/action/files"
 	"github.com/sprocketrun/sprocket/ingress/webhook"
+	"github.com/sprocketrun/sprocket/internal/memlimit"
 	"github.com/sprocketrun/sprocket/internal/netpolicy"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
@@ -66,6 +68,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logFormat := fs.String("log-format", envOr("SPROCKET_LOG_FORMAT", logging.FormatText), "log format: text or json (env SPROCKET_LOG_FORMAT)")
 	logJSON := fs.Bool("log-json", false, "write logs as JSON lines (same as --log-format json)")
 	workers := fs.Int("workers", 0, "runs performed at once (0: the pipeline default)")
+	memLimit := fs.String("memory-limit", os.Getenv("SPROCKET_MEMORY_LIMIT"), "the process's memory ceiling, e.g. 4GiB, 512MiB or plain bytes (env SPROCKET_MEMORY_LIMIT; default 90% of the cgroup memory limit, else 75% of the machine's memory): 90% of it is the Go runtime's soft memory limit (debug.SetMemoryLimit), and half of it is what task runs rendering at once may hold, each reserving its memory budget (256 MiB, bulk operation results 1 GiB) and waiting while it is taken")
 	shopConcurrency := fs.Int("shop-concurrency", 0, "the shop's run queue size: the most runs performed at once, divided among the nodes sharing a --database (0: --workers per node)")
 	taskConcurrency := fs.String("task-concurrency", os.Getenv("SPROCKET_TASK_CONCURRENCY"), "the most runs of one task (its task runs and the action runs it emitted) performed at once on this node, so that one busy task cannot take every worker; its other runs wait while other tasks' runs go ahead (env SPROCKET_TASK_CONCURRENCY; default a quarter of the node's concurrency, at least 1; 0: unlimited)")
 	lease := fs.Duration("run-lease", 0, "how long a run stays claimed without a heartbeat; after a crash, runs in progress are retaken when it expires (0: the pipeline default)")
@@ -183,6 +186,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return 2
 		}
 	}
+	ceiling, ceilingFrom, err := memoryCeiling(*memLimit, memlimit.Host())
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: --memory-limit (SPROCKET_MEMORY_LIMIT): %v\n", err)
+		return 2
+	}
+	// The runtime's soft limit leaves a tenth of the ceiling for what
+	// the process maps outside the Go heap (its code, thread stacks).
+	debug.SetMemoryLimit(int64(float64(ceiling) * memlimit.RuntimeFraction))
+	log.Info("memory ceiling", "bytes", ceiling, "from", ceilingFrom, "go_memory_limit", int64(float64(ceiling)*memlimit.RuntimeFraction))
 	if *dbConns < 0 || *dbTimeout < 0 {
 		fmt.Fprintln(stderr, "sprocket serve: --database-max-conns and --database-statement-timeout must not be negative")
 		return 2
@@ -228,6 +240,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			Email:            emailCfg,
 			PublicURL:        *publicURL,
 			PDF:              pdf,
+			MemoryLimit:      ceiling,
 		}),
 		FilesTTL:      *filesTTL,
 		SMTPListen:    inbound.listen,
@@ -290,6 +303,23 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// memoryCeiling returns the process's memory ceiling: flag (a size such as
+// 4GiB) when given, else the machine's default; and where it came from.
+func memoryCeiling(flag string, m memlimit.Machine) (int64, string, error) {
+	if strings.TrimSpace(flag) != "" {
+		n, err := memlimit.ParseSize(flag)
+		if err != nil {
+			return 0, "", err
+		}
+		return n, "--memory-limit", nil
+	}
+	n, from, err := m.Default()
+	if err != nil {
+		return 0, "", fmt.Errorf("no default from the machine (%w); set one", err)
+	}
+	return n, from, nil
 }
 
 // limitsIf returns Mechanic's API rate limits, or nil (no limits) when off.

@@ -36,23 +36,23 @@ func Mechanic() map[string]filter.Func {
 	return map[string]filter.Func{
 		// data
 		"json":              noOptions("json", jsonFilter),
-		"parse_json":        parseJSON,
+		"parse_json":        decoding(parseJSON),
 		"jsonl":             noOptions("jsonl", jsonl),
-		"parse_jsonl":       noOptions("parse_jsonl", parseJSONL),
+		"parse_jsonl":       decoding(noOptions("parse_jsonl", parseJSONL)),
 		"graphql_arguments": noOptions("graphql_arguments", graphqlArguments),
 		"csv":               csvFilter,
-		"parse_csv":         parseCSV,
-		"parse_xml":         noOptions("parse_xml", parseXML),
+		"parse_csv":         decoding(parseCSV),
+		"parse_xml":         decoding(noOptions("parse_xml", parseXML)),
 		"browser":           noOptions("browser", browser),
 		"date":              dateFilter,
 		"parse_date":        noOptions("parse_date", parseDate),
 		// encodings
 		"base64":           noOptions("base64", base64Encode),
-		"decode_base64":    base64Decode,
+		"decode_base64":    decoding(base64Decode),
 		"base64url":        noOptions("base64url", base64URLEncode),
-		"decode_base64url": base64URLDecode,
+		"decode_base64url": decoding(base64URLDecode),
 		"gzip":             noOptions("gzip", gzipFilter),
-		"gunzip":           gunzipFilter,
+		"gunzip":           decoding(gunzipFilter),
 		// digests and signatures
 		"md5":         digestFilter("md5"),
 		"sha1":        digestFilter("sha1"),
@@ -98,6 +98,28 @@ func Mechanic() map[string]filter.Func {
 		"compact":        noOptions("compact", compact),
 		"keys":           noOptions("keys", keys),
 		"values":         noOptions("values", values),
+	}
+}
+
+// decoding wraps a filter that decodes its input into a new value (parse_json,
+// parse_csv, parse_xml, the base64 decoders, gunzip) so that both count
+// against the render's memory budget: the input's bytes before decoding
+// (the decoders copy or scan them) and the decoded value after.
+func decoding(f filter.Func) filter.Func {
+	return func(c filter.Context, input any, args []any, kwargs *value.Map) (any, error) {
+		if s, ok := input.(string); ok {
+			if err := filter.Charge(c, int64(len(s))); err != nil {
+				return nil, err
+			}
+		}
+		out, err := f(c, input, args, kwargs)
+		if err != nil {
+			return nil, err
+		}
+		if err := filter.ChargeValue(c, out); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 }
 

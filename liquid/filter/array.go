@@ -284,15 +284,22 @@ func size(_ Context, input any, _ []any) (any, error) {
 	return int64(0), nil
 }
 
-func join(_ Context, input any, args []any) (any, error) {
+func join(c Context, input any, args []any) (any, error) {
 	glue := toS(arg(args, 0, " "))
 	elems, err := Elements(input)
 	if err != nil {
 		return nil, err
 	}
 	parts := make([]string, len(elems))
+	total := int64(0)
 	for i, e := range elems {
 		parts[i] = toS(e)
+		total += int64(len(parts[i])) + int64(len(glue))
+	}
+	// Charged before joining: the result of a long array of long strings
+	// must fail on the budget, not be allocated first.
+	if err := Charge(c, total); err != nil {
+		return nil, err
 	}
 	return strings.Join(parts, glue), nil
 }

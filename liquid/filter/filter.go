@@ -38,3 +38,31 @@ func (e *Error) Error() string { return e.Msg }
 func Errorf(format string, args ...any) error {
 	return &Error{Msg: fmt.Sprintf(format, args...)}
 }
+
+// Charger is implemented by contexts that keep a memory budget (the
+// engine's render context): Charge counts n bytes a filter is about to
+// allocate, ChargeValue the memory of a value it built (a parsed document),
+// and each fails once the render holds more than its budget. A filter that
+// charges for its result is not charged again by the engine.
+type Charger interface {
+	Charge(n int64) error
+	ChargeValue(v any) error
+}
+
+// Charge charges n bytes to c's memory budget before a filter allocates
+// them; contexts without a budget accept everything.
+func Charge(c Context, n int64) error {
+	if ch, ok := c.(Charger); ok {
+		return ch.Charge(n)
+	}
+	return nil
+}
+
+// ChargeValue charges the memory of v, a value a filter built, to c's
+// memory budget.
+func ChargeValue(c Context, v any) error {
+	if ch, ok := c.(Charger); ok {
+		return ch.ChargeValue(v)
+	}
+	return nil
+}

@@ -14,12 +14,20 @@ import (
 // toS is Ruby's to_s of a filter input or argument.
 func toS(v any) string { return value.ToS(v) }
 
-func appendFilter(_ Context, input any, args []any) (any, error) {
-	return toS(input) + toS(args[0]), nil
+func appendFilter(c Context, input any, args []any) (any, error) {
+	a, b := toS(input), toS(args[0])
+	if err := Charge(c, int64(len(a))+int64(len(b))); err != nil {
+		return nil, err
+	}
+	return a + b, nil
 }
 
-func prependFilter(_ Context, input any, args []any) (any, error) {
-	return toS(args[0]) + toS(input), nil
+func prependFilter(c Context, input any, args []any) (any, error) {
+	a, b := toS(args[0]), toS(input)
+	if err := Charge(c, int64(len(a))+int64(len(b))); err != nil {
+		return nil, err
+	}
+	return a + b, nil
 }
 
 func caseFilter(f func(string) string) impl {
@@ -456,8 +464,35 @@ func RubySplit(s, sep string) []string {
 	return out
 }
 
-func split(_ Context, input any, args []any) (any, error) {
-	parts := RubySplit(toS(input), toS(args[0]))
+// splitSlotBytes is what one part of a split costs: its slot in the
+// array, its string header and the boxed header the slot points to (the
+// bytes are the input's, shared).
+const splitSlotBytes = 48
+
+// maxSplitParts bounds the parts split may return: a 16 MiB string of
+// separators, the largest a render may build, splits into fewer.
+func maxSplitParts(s, sep string) int64 {
+	switch sep {
+	case "":
+		return int64(utf8.RuneCountInString(s))
+	case " ":
+		n := int64(1)
+		for i := 0; i < len(s); i++ {
+			if isSpace(s[i]) {
+				n++
+			}
+		}
+		return n
+	}
+	return int64(strings.Count(s, sep)) + 1
+}
+
+func split(c Context, input any, args []any) (any, error) {
+	str, sep := toS(input), toS(args[0])
+	if err := Charge(c, splitSlotBytes*maxSplitParts(str, sep)); err != nil {
+		return nil, err
+	}
+	parts := RubySplit(str, sep)
 	out := make([]any, len(parts))
 	for i, p := range parts {
 		out[i] = p
@@ -592,12 +627,35 @@ func RubyGsub(s, pat, repl string, firstOnly bool) (string, error) {
 	return b.String(), nil
 }
 
-func replace(_ Context, input any, args []any) (any, error) {
-	return RubyGsub(toS(input), toS(args[0]), toS(arg(args, 1, "")), false)
+// chargeGsub charges the estimated size of replacing pat with repl in s
+// (every occurrence, or the first): the input plus a copy of repl per
+// match.
+func chargeGsub(c Context, s, pat, repl string, firstOnly bool) error {
+	n := int64(1)
+	if !firstOnly {
+		if pat == "" {
+			n = int64(utf8.RuneCountInString(s)) + 1
+		} else {
+			n = int64(strings.Count(s, pat))
+		}
+	}
+	return Charge(c, int64(len(s))+n*int64(len(repl)))
 }
 
-func replaceFirst(_ Context, input any, args []any) (any, error) {
-	return RubyGsub(toS(input), toS(args[0]), toS(arg(args, 1, "")), true)
+func replace(c Context, input any, args []any) (any, error) {
+	s, pat, repl := toS(input), toS(args[0]), toS(arg(args, 1, ""))
+	if err := chargeGsub(c, s, pat, repl, false); err != nil {
+		return nil, err
+	}
+	return RubyGsub(s, pat, repl, false)
+}
+
+func replaceFirst(c Context, input any, args []any) (any, error) {
+	s, pat, repl := toS(input), toS(args[0]), toS(arg(args, 1, ""))
+	if err := chargeGsub(c, s, pat, repl, true); err != nil {
+		return nil, err
+	}
+	return RubyGsub(s, pat, repl, true)
 }
 
 func replaceLast(_ Context, input any, args []any) (any, error) {
