@@ -72,6 +72,8 @@ import (
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
+	"github.com/sprocketrun/sprocket/internal/tracing"
+	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
 	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
@@ -122,6 +124,8 @@ type PipelineDeps struct {
 	Files *files.Store
 	// apps holds the app integrations' settings (nil: none).
 	apps *appSettings
+	// Tracer records a trace span per run attempt (nil: tracing is off).
+	Tracer pipeline.Tracer
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -218,6 +222,10 @@ type Config struct {
 	// FilesTTL is how long files made by files actions stay available;
 	// zero means files.DefaultTTL.
 	FilesTTL time.Duration
+	// Tracing configures OpenTelemetry traces of events and runs
+	// (tracing.ConfigFromEnv reads the OTEL_* variables); the zero value
+	// is off. Close flushes the spans still queued.
+	Tracing tracing.Config
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -233,6 +241,7 @@ type Service struct {
 	metrics   *metrics.Metrics
 	storeKind string
 	batcher   *store.EventBatcher
+	tracing   *tracing.Tracing
 	auth      *authenticator
 	ui        http.Handler // the web interface at "/", or nil
 	hooks     *registry
@@ -316,9 +325,13 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		if s.batcher != nil {
 			_ = s.batcher.Close()
 		}
+		_ = s.tracing.Shutdown(context.WithoutCancel(ctx))
 		_ = st.Close()
 		_ = lock.Release()
 		return nil, err
+	}
+	if s.tracing, err = tracing.New(cfg.Tracing, tracing.Options{Logger: log}); err != nil {
+		return fail(err)
 	}
 	if s.box, err = seal.Load(cfg.DataDir, cfg.SecretKey); err != nil {
 		return fail(fmt.Errorf("secret key: %w", err))
@@ -353,7 +366,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.share = &sharedThrottle{st: st, shop: s.shop, nodeID: leader.HolderID()}
 			shopAPI = clusterShop{shopConn: s.shop, share: s.share}
 		}
-		p, err := cfg.NewPipeline(PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
+		deps := PipelineDeps{Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()}
+		if s.tracing.Enabled() {
+			deps.Tracer = s.tracing
+		}
+		p, err := cfg.NewPipeline(deps)
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}
@@ -374,7 +391,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	hooks, err := webhook.NewHandler(webhook.Options{
 		Registry:     s.hooks,
-		Sink:         sink{b: s.batcher, wake: s.wake},
+		Sink:         newSink(s.batcher, s.wake, s.tracing),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Limits:       cfg.WebhookLimits,
 		Admit:        s.disk.admit,
@@ -526,7 +543,8 @@ func (s *Service) Prune(ctx context.Context) (store.PruneStats, error) {
 	return stats, nil
 }
 
-// Close flushes the event batcher and closes the store; call it after Serve returned.
+// Close flushes the event batcher and the queued trace spans and closes
+// the store; call it after Serve returned.
 func (s *Service) Close() error {
 	s.once.Do(func() {
 		if s.smtpLn != nil {
@@ -535,7 +553,9 @@ func (s *Service) Close() error {
 		err1 := s.batcher.Close()
 		err2 := s.st.Close()
 		err3 := s.lock.Release()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		// Bounded by the tracing configuration's ShutdownTimeout.
+		err4 := s.tracing.Shutdown(context.Background())
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			s.closeErr = fmt.Errorf("close service: %w", err)
 		}
 	})

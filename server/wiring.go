@@ -173,6 +173,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			MaxEventGenerations:     o.MaxEventGenerations,
 			ShopConcurrency:         o.ShopConcurrency,
 			ConcurrencyShare:        concurrencyShare(d.share, o.ShopConcurrency),
+			Tracer:                  d.Tracer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)

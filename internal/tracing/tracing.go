@@ -33,6 +33,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -62,8 +63,6 @@ type Tracing struct {
 type Options struct {
 	// Logger receives export failures (default slog.Default()).
 	Logger *slog.Logger
-	// ServiceVersion is the resource's service.version (optional).
-	ServiceVersion string
 }
 
 // New builds the tracer provider for cfg: the OTLP/HTTP exporter behind a
@@ -114,8 +113,8 @@ func New(cfg Config, o Options) (*Tracing, error) {
 		svc = DefaultServiceName
 	}
 	attrs = append(attrs, attribute.String("service.name", svc))
-	if o.ServiceVersion != "" {
-		attrs = append(attrs, attribute.String("service.version", o.ServiceVersion))
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		attrs = append(attrs, attribute.String("service.version", bi.Main.Version))
 	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exp,
