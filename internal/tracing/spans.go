@@ -70,7 +70,7 @@ func (t *Tracing) RunAttempt(_ context.Context, a pipeline.RunAttempt) {
 	}
 	name := runSpanNames[r.Kind]
 	if name == "" {
-		name = "sprocket." + string(r.Kind) + "_run"
+		name = "sprocket." + string(r.Kind)
 	}
 	attrs := make([]attribute.KeyValue, 0, 12)
 	attrs = append(attrs,
