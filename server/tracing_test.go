@@ -21,7 +21,8 @@ import (
 // configuration read from env, serves it on loopback, and returns it with
 // a client, whether the pipeline was given a tracer, and a function that
 // stops it (Serve returns, then Close).
-func tracedService(t *testing.T, env map[string]string) (*Service, *client, bool, func()) {
+// A non-empty dbURL puts it on that PostgreSQL database.
+func tracedService(t *testing.T, env map[string]string, dbURL string) (*Service, *client, bool, func()) {
 	t.Helper()
 	tc, err := tracing.ConfigFromEnv(func(k string) (string, bool) {
 		v, ok := env[k]
@@ -33,6 +34,7 @@ func tracedService(t *testing.T, env map[string]string) (*Service, *client, bool
 	var traced bool
 	svc, err := Open(context.Background(), Config{
 		DataDir: t.TempDir(), APIToken: testToken, DisableScheduler: true, Logger: quietLogger(),
+		DatabaseURL: dbURL, SecretKey: strings.Repeat("ab", 32),
 		NewPipeline: func(d PipelineDeps) (Pipeline, error) {
 			traced = d.Tracer != nil
 			return StandardPipeline(PipelineOptions{Network: loopbackNetwork})(d)
@@ -112,8 +114,22 @@ func orderFlow(t *testing.T, c *client, target string) (webhookID, taskID, event
 // event run, the action runs under the task run, with their attributes,
 // and error status on the action that failed. The batch delay is longer
 // than the test, so the spans arrive only because stopping the service
-// flushes them.
+// flushes them. On PostgreSQL two nodes share the queue, each with its
+// own tracer provider: whichever performs a run, the chain holds.
 func TestTracesOfWebhookFlow(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		nodes int
+		db    func(t *testing.T) string
+	}{
+		{"sqlite", 1, func(*testing.T) string { return "" }},
+		{"postgres, 2 nodes", 2, testDatabaseURL},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testTracesOfWebhookFlow(t, tc.nodes, tc.db(t)) })
+	}
+}
+
+func testTracesOfWebhookFlow(t *testing.T, nodes int, dbURL string) {
 	rec := otlptest.New()
 	defer rec.Close()
 	var hits atomic.Int64
@@ -122,14 +138,28 @@ func TestTracesOfWebhookFlow(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer target.Close()
-	svc, c, traced, stop := tracedService(t, map[string]string{
+	env := map[string]string{
 		tracing.EnvEndpoint:           rec.BaseURL(),
 		tracing.EnvServiceName:        "sprocket-test",
 		tracing.EnvResourceAttributes: "deployment.environment=test",
 		tracing.EnvBSPScheduleDelay:   "600000", // ten minutes: only the flush on stop exports
-	})
-	if !svc.tracing.Enabled() || !traced {
-		t.Fatalf("tracing is off (enabled %v, pipeline tracer %v)", svc.tracing.Enabled(), traced)
+	}
+	var c *client
+	var stops []func()
+	for i := range nodes {
+		svc, ci, traced, stop := tracedService(t, env, dbURL)
+		if !svc.tracing.Enabled() || !traced {
+			t.Fatalf("tracing is off (enabled %v, pipeline tracer %v)", svc.tracing.Enabled(), traced)
+		}
+		if i == 0 {
+			c = ci
+		}
+		stops = append(stops, stop)
+	}
+	stop := func() {
+		for _, s := range stops {
+			s()
+		}
 	}
 	webhookID, taskID, eventID, taskRunID, actionRuns := orderFlow(t, c, target.URL)
 	if hits.Load() != 1 {
@@ -233,7 +263,7 @@ func TestTracesOffByDefault(t *testing.T) {
 		"exporter none":     {tracing.EnvTracesExporter: "none", tracing.EnvTracesEndpoint: rec.URL()},
 	} {
 		t.Run(name, func(t *testing.T) {
-			svc, c, traced, stop := tracedService(t, env)
+			svc, c, traced, stop := tracedService(t, env, "")
 			if svc.tracing.Enabled() || traced {
 				t.Fatalf("tracing is on (enabled %v, pipeline tracer %v)", svc.tracing.Enabled(), traced)
 			}
