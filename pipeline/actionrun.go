@@ -31,6 +31,9 @@ func (p *Pipeline) actionRun(ctx context.Context, job store.Job) error {
 			"run", r.ID, "task", r.TaskID, "action", r.ActionType, "attempt", job.Attempt)
 	}
 	rec, err := p.taskHeader(ctx, r.TaskID)
+	if err == nil {
+		p.noteTask(ctx, rec.Name)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return p.finishAction(ctx, job, nil, outcome{err: "task not found (it was deleted)", halt: true})

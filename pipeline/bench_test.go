@@ -29,7 +29,7 @@ func BenchmarkEventToHTTPAction(b *testing.B) {
 		for _, perform := range []bool{false, true} {
 			for _, liquid := range []bool{false, true} {
 				b.Run(fmt.Sprintf("workers=%d/perform_event=%v/liquid=%v", workers, perform, liquid), func(b *testing.B) {
-					benchChain(b, workers, perform, liquid)
+					benchChain(b, workers, perform, liquid, nil)
 				})
 			}
 		}
@@ -45,7 +45,7 @@ const benchScript = `{% if event.topic == "mechanic/actions/perform" %}
   {% endaction %}
 {% endif %}`
 
-func benchChain(b *testing.B, workers int, perform, liquid bool) {
+func benchChain(b *testing.B, workers int, perform, liquid bool, tracer Tracer) {
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -58,6 +58,7 @@ func benchChain(b *testing.B, workers int, perform, liquid bool) {
 	h := newHarness(t, withConfig(func(c *Config) {
 		c.Workers = workers
 		c.PollInterval = 10 * time.Millisecond
+		c.Tracer = tracer
 	}))
 	defer h.st.Close()
 	hp := httpaction.New(httpaction.Config{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})

@@ -49,6 +49,7 @@ func (p *Pipeline) eventRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: err.Error()})
 	}
+	p.noteEvent(ctx, ev, true)
 	if p.cfg.EventFilter != nil {
 		stoppedBy, err := p.cfg.EventFilter.Filter(ctx, ev)
 		if err != nil {

@@ -162,6 +162,9 @@ type Config struct {
 	// Pauser pauses runaway tasks (nil: the pipeline disables them in
 	// its store).
 	Pauser TaskPauser
+	// Tracer, when set, records a trace span for each run attempt (see
+	// internal/tracing); nil records none.
+	Tracer Tracer
 }
 
 // memoSize bounds the in-memory memos of events and task runs, and
@@ -654,6 +657,11 @@ func (p *Pipeline) process(workCtx context.Context, job store.Job) {
 	stop := p.heartbeat(jctx, job, cancel)
 	defer stop()
 	var err error
+	if p.cfg.Tracer != nil {
+		n, start := &traceNote{}, time.Now()
+		jctx = context.WithValue(jctx, traceNoteKey{}, n)
+		defer func() { p.traceAttempt(workCtx, job, n, start, err) }()
+	}
 	switch job.Run.Kind {
 	case store.KindEvent:
 		err = p.eventRun(jctx, job)
@@ -729,6 +737,10 @@ func (p *Pipeline) complete(ctx context.Context, job store.Job, res store.Result
 	if _, err := p.st.Complete(context.WithoutCancel(ctx), job, res); err != nil {
 		return fmt.Errorf("complete %s run %s: %w", job.Run.Kind, job.Run.ID, err)
 	}
+	if n := p.note(ctx); n != nil {
+		n.status, n.err = AttemptSucceeded, ""
+		n.created, n.events = len(res.Effects.Runs), len(res.Effects.Events)
+	}
 	return nil
 }
 
@@ -744,6 +756,13 @@ func (p *Pipeline) fail(ctx context.Context, job store.Job, f store.Failure) err
 	}
 	if _, err := p.st.Fail(context.WithoutCancel(ctx), job, f); err != nil {
 		return fmt.Errorf("fail %s run %s: %w", job.Run.Kind, job.Run.ID, err)
+	}
+	if n := p.note(ctx); n != nil {
+		n.status, n.err = AttemptRetrying, f.Error
+		if final {
+			n.status = AttemptFailed
+		}
+		n.created, n.events = len(f.Effects.Runs), len(f.Effects.Events)
 	}
 	p.logFailure(ctx, job, f, final)
 	return nil

@@ -82,6 +82,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: "load task: " + err.Error()})
 	}
+	p.noteTask(ctx, rec.Name)
 	if !rec.Enabled {
 		return p.fail(ctx, job, store.Failure{Error: "task is disabled", Permanent: true})
 	}
@@ -96,6 +97,7 @@ func (p *Pipeline) taskRun(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: err.Error()})
 	}
+	p.noteEvent(ctx, ev, false)
 	parents, err := p.parents(ctx, ev)
 	if err != nil {
 		return p.fail(ctx, job, store.Failure{Error: "load parent events: " + err.Error()})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/internal/seal"
+	"github.com/sprocketrun/sprocket/internal/tracing"
 	"github.com/sprocketrun/sprocket/liquid/value"
 	"github.com/sprocketrun/sprocket/scheduler"
 	"github.com/sprocketrun/sprocket/store"
@@ -95,8 +96,24 @@ func (r *registry) forget(id string) {
 // sink commits webhook events through the group-commit batcher, so the
 // webhook is acknowledged only after its event is durable.
 type sink struct {
-	b    *store.EventBatcher
-	wake func()
+	b     *store.EventBatcher
+	wake  func()
+	trace webhookTracer // nil: tracing is off
+}
+
+// webhookTracer records the span of a webhook request that recorded an
+// event (*tracing.Tracing).
+type webhookTracer interface {
+	Webhook(ctx context.Context, w tracing.Webhook)
+}
+
+// newSink returns the webhook sink, tracing requests when t is on.
+func newSink(b *store.EventBatcher, wake func(), t *tracing.Tracing) sink {
+	s := sink{b: b, wake: wake}
+	if t.Enabled() {
+		s.trace = t
+	}
+	return s
 }
 
 // Accept implements webhook.Sink.
@@ -122,6 +139,9 @@ func (s sink) Accept(ctx context.Context, topic string, data any, meta webhook.M
 		return "", fmt.Errorf("record webhook event: %w", err)
 	}
 	s.wake()
+	if s.trace != nil {
+		s.trace.Webhook(ctx, tracing.Webhook{EventID: ev.ID, Topic: topic, WebhookID: meta.WebhookID, RequestID: meta.RequestID, Start: meta.ReceivedAt, End: time.Now()})
+	}
 	return ev.ID, nil
 }
 

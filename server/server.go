@@ -72,6 +72,8 @@ import (
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/metrics"
 	"github.com/sprocketrun/sprocket/internal/seal"
+	"github.com/sprocketrun/sprocket/internal/tracing"
+	"github.com/sprocketrun/sprocket/pipeline"
 	"github.com/sprocketrun/sprocket/run"
 	"github.com/sprocketrun/sprocket/scheduler"
 	gqllint "github.com/sprocketrun/sprocket/shopify/lint"
@@ -124,6 +126,8 @@ type PipelineDeps struct {
 	apps *appSettings
 	// Node names this process; runs' attempts record it.
 	Node string
+	// Tracer records a trace span per run attempt (nil: tracing is off).
+	Tracer pipeline.Tracer
 }
 
 // PipelineFactory builds the pipeline on the service's parts.
@@ -231,6 +235,10 @@ type Config struct {
 	// FilesTTL is how long files made by files actions stay available;
 	// zero means files.DefaultTTL.
 	FilesTTL time.Duration
+	// Tracing configures OpenTelemetry traces of events and runs
+	// (tracing.ConfigFromEnv reads the OTEL_* variables); the zero value
+	// is off. Close flushes the spans still queued.
+	Tracing tracing.Config
 }
 
 // Service is a running Sprocket instance; create it with Open, run it
@@ -246,6 +254,7 @@ type Service struct {
 	metrics   *metrics.Metrics
 	storeKind string
 	batcher   *store.EventBatcher
+	tracing   *tracing.Tracing
 	auth      *authenticator
 	ui        http.Handler // the web interface at "/", or nil
 	hooks     *registry
@@ -331,9 +340,13 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		if s.batcher != nil {
 			_ = s.batcher.Close()
 		}
+		_ = s.tracing.Shutdown(context.WithoutCancel(ctx))
 		_ = st.Close()
 		_ = lock.Release()
 		return nil, err
+	}
+	if s.tracing, err = tracing.New(cfg.Tracing, tracing.Options{Logger: log}); err != nil {
+		return fail(err)
 	}
 	cr, err := rewriterOf(be.st)
 	if err != nil {
@@ -382,7 +395,11 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			s.share = &sharedThrottle{st: st, shop: s.shop, nodeID: leader.HolderID()}
 			shopAPI = clusterShop{shopConn: s.shop, share: s.share}
 		}
-		p, err := cfg.NewPipeline(PipelineDeps{Node: leader.HolderID(), Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()})
+		deps := PipelineDeps{Node: leader.HolderID(), Store: st, Vault: s.vault, Logger: log, Shopify: shopAPI, share: s.share, OAuth: s.oauth, bulk: s.bulk, Files: s.files, apps: s.appSettings()}
+		if s.tracing.Enabled() {
+			deps.Tracer = s.tracing
+		}
+		p, err := cfg.NewPipeline(deps)
 		if err != nil {
 			return fail(fmt.Errorf("build pipeline: %w", err))
 		}
@@ -403,7 +420,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	hooks, err := webhook.NewHandler(webhook.Options{
 		Registry:     s.hooks,
-		Sink:         sink{b: s.batcher, wake: s.wake},
+		Sink:         newSink(s.batcher, s.wake, s.tracing),
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Limits:       cfg.WebhookLimits,
 		Admit:        s.admitWebhook,
@@ -556,7 +573,8 @@ func (s *Service) Prune(ctx context.Context) (store.PruneStats, error) {
 	return stats, nil
 }
 
-// Close flushes the event batcher and closes the store; call it after Serve returned.
+// Close flushes the event batcher and the queued trace spans and closes
+// the store; call it after Serve returned.
 func (s *Service) Close() error {
 	s.once.Do(func() {
 		if s.smtpLn != nil {
@@ -565,7 +583,9 @@ func (s *Service) Close() error {
 		err1 := s.batcher.Close()
 		err2 := s.st.Close()
 		err3 := s.lock.Release()
-		if err := errors.Join(err1, err2, err3); err != nil {
+		// Bounded by the tracing configuration's ShutdownTimeout.
+		err4 := s.tracing.Shutdown(context.Background())
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
 			s.closeErr = fmt.Errorf("close service: %w", err)
 		}
 	})

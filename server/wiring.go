@@ -195,6 +195,7 @@ func StandardPipeline(o PipelineOptions) PipelineFactory {
 			ShopConcurrency:         o.ShopConcurrency,
 			TaskConcurrency:         o.TaskConcurrency,
 			ConcurrencyShare:        concurrencyShare(d.share, o.ShopConcurrency),
+			Tracer:                  d.Tracer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("build pipeline: %w", err)

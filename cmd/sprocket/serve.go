@@ -22,6 +22,7 @@ import (
 	"github.com/sprocketrun/sprocket/ingress/webhook"
 	"github.com/sprocketrun/sprocket/internal/memlimit"
 	"github.com/sprocketrun/sprocket/internal/netpolicy"
+	"github.com/sprocketrun/sprocket/internal/tracing"
 	"github.com/sprocketrun/sprocket/logging"
 	"github.com/sprocketrun/sprocket/server"
 	"github.com/sprocketrun/sprocket/shopify"
@@ -108,7 +109,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	tasksDir := fs.String("tasks-dir", os.Getenv("SPROCKET_TASKS_DIR"), "load every task under this folder (NAME.json exports or NAME/ task folders), enabled, and reload them when their files change; such tasks are read-only in the API (env SPROCKET_TASKS_DIR)")
 	sync := fs.String("sqlite-synchronous", "NORMAL", "SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: sprocket serve [flags]\n\nStarts the Sprocket service. The admin API token is SPROCKET_API_TOKEN when set;\notherwise one is generated on first start and printed once.\n\nSecrets are read from the environment only: SPROCKET_SHOPIFY_ACCESS_TOKEN (an\nAdmin API access token), SPROCKET_SHOPIFY_API_SECRET (the app's client secret:\nwebhook and OAuth HMAC key, and with --shopify-client-id the client-credentials\ngrant), SPROCKET_SECRET_KEY (32 bytes, base64 or hex: seals stored credentials;\ndefault a key file in the data directory).\n\nEmail: --smtp-url and --email-from configure the relay of the email action\n(SPROCKET_SMTP_URL, SPROCKET_EMAIL_FROM); --smtp-listen and --email-domain\nreceive mail as mechanic/emails/received events (SPROCKET_SMTP_LISTEN,\nSPROCKET_EMAIL_DOMAIN).\n\nTraces (OpenTelemetry, off by default): OTEL_EXPORTER_OTLP_ENDPOINT (or\nOTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or OTEL_TRACES_EXPORTER=otlp for\nhttp://localhost:4318) turns on OTLP/HTTP export of a span per event, webhook\nrequest and run attempt; OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none\nturns it off. Also read: OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION,\n_PROTOCOL (http/protobuf only), OTEL_SERVICE_NAME (default sprocket),\nOTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and _ARG, OTEL_BSP_*.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if wantsHelp(args) {
@@ -160,6 +161,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	emailCfg, inbound, err := emailConfig(*smtpURL, *emailFrom, *smtpListen, *emailDomain, *smtpCert, *smtpKey)
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
+		return 2
+	}
+	traceCfg, err := tracing.ConfigFromEnv(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "sprocket serve: tracing: %v\n", err)
 		return 2
 	}
 	if *database != "" && !server.IsPostgresURL(*database) {
@@ -262,6 +268,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		},
 		SecretKey: os.Getenv("SPROCKET_SECRET_KEY"),
 		UI:        ui,
+		Tracing:   traceCfg,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "sprocket serve: %v\n", err)
