@@ -193,7 +193,7 @@ func TestShopifyThrottling(t *testing.T) {
 	}
 }
 
-// waitFinalN is waitFinal for many runs: it pages through all of them.
+// waitFinalN is waitFinal for many runs (up to a page of 1000).
 func waitFinalN(t *testing.T, c *client, kind, taskID string, n int) []map[string]any {
 	t.Helper()
 	return waitFinal(t, c, kind, taskID, n)

@@ -26,7 +26,7 @@ func waitFinal(t *testing.T, c *client, kind, taskID string, n int) []map[string
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		list := c.want(http.StatusOK, "GET", "/v1/"+kind+"?task_id="+taskID, nil)[kind].([]any)
+		list := c.want(http.StatusOK, "GET", "/v1/"+kind+"?limit=1000&task_id="+taskID, nil)[kind].([]any)
 		var done []map[string]any
 		for _, r := range list {
 			m := r.(map[string]any)
