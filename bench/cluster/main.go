@@ -20,6 +20,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -161,6 +163,15 @@ func startCluster(ctx context.Context, c config, dbURL string, n int) (*cluster,
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cl := &cluster{token: token, client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: 2048, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute}}}
+	// Nodes sharing a database seal credentials under one key.
+	var secretKey string
+	if dbURL != "" {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("secret key: %w", err)
+		}
+		secretKey = hex.EncodeToString(key)
+	}
 	var stops []func()
 	cl.stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -176,7 +187,7 @@ func startCluster(ctx context.Context, c config, dbURL string, n int) (*cluster,
 		}
 		stops = append(stops, func() { _ = os.RemoveAll(dir) })
 		svc, err := server.Open(ctx, server.Config{DataDir: dir, APIToken: token, Logger: log, DisableScheduler: true,
-			DatabaseURL: dbURL, DatabaseMaxConns: c.maxConns, NewPipeline: server.StandardPipeline(server.PipelineOptions{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})})
+			DatabaseURL: dbURL, SecretKey: secretKey, DatabaseMaxConns: c.maxConns, NewPipeline: server.StandardPipeline(server.PipelineOptions{Network: netpolicy.New(netip.MustParsePrefix("127.0.0.0/8"))})})
 		if err != nil {
 			cl.stop()
 			return nil, err
