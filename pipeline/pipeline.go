@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sprocketrun/sprocket/action"
@@ -189,13 +190,17 @@ var allKinds = []store.RunKind{store.KindAction, store.KindTask, store.KindEvent
 // at least 1.
 func DefaultTaskConcurrency(concurrency int) int { return max(1, concurrency/4) }
 
-// claim leases up to n due runs, honouring the throttle and skipping the
-// tasks in skipTasks (those at their concurrency limit).
-func (p *Pipeline) claim(ctx context.Context, n int, skipTasks []string) ([]store.Job, error) {
+// claim leases up to n due runs, honouring the throttle, skipping the
+// tasks in skipTasks (those at their concurrency limit) and, with
+// holdTasks, every task run.
+func (p *Pipeline) claim(ctx context.Context, n int, skipTasks []string, holdTasks bool) ([]store.Job, error) {
 	var heldKinds []store.RunKind
 	var heldTypes []string
 	if p.cfg.Throttle != nil {
 		heldKinds, heldTypes = p.cfg.Throttle.Hold()
+	}
+	if holdTasks {
+		heldKinds = append(slices.Clip(heldKinds), store.KindTask)
 	}
 	if len(heldKinds) == 0 && len(heldTypes) == 0 && len(skipTasks) == 0 {
 		if p.cfg.Node == "" {
@@ -286,9 +291,14 @@ type Pipeline struct {
 	sched store.RetrySchedule
 	limit int
 	tasks *taskSlots
-	wake  chan struct{}
-	guard *rateGuard // nil: no event-rate guard
-	subs  sync.Map   // task id -> subsEntry
+	// rendering counts the task runs claimed and not yet finished, held
+	// to renderLimit (0: no limit) so that task runs waiting for render
+	// memory do not hold workers other runs could use.
+	rendering   atomic.Int64
+	renderLimit int64
+	wake        chan struct{}
+	guard       *rateGuard // nil: no event-rate guard
+	subs        sync.Map   // task id -> subsEntry
 	// events and taskRuns remember records the next runs of a chain read:
 	// events are immutable, and a task run's metadata is fixed once it
 	// has created its action runs.
@@ -373,6 +383,12 @@ func New(cfg Config) (*Pipeline, error) {
 		taskLimit = 0
 	}
 	cfg.TaskConcurrency = taskLimit
+	var renderLimit int64
+	if cfg.RenderGate != nil {
+		if c := cfg.RenderGate.Concurrency(""); c > 0 && c < int64(limit) {
+			renderLimit = c
+		}
+	}
 	return &Pipeline{
 		cfg:   cfg,
 		st:    cfg.Store,
@@ -381,8 +397,10 @@ func New(cfg Config) (*Pipeline, error) {
 		sched: cfg.RetrySchedule,
 		limit: limit,
 		tasks: &taskSlots{limit: taskLimit, busy: map[string]int{}},
-		wake:  make(chan struct{}, 1),
-		guard: guard,
+
+		renderLimit: renderLimit,
+		wake:        make(chan struct{}, 1),
+		guard:       guard,
 
 		events:   newMemo[string, store.Event](memoSize),
 		taskRuns: newMemo[string, taskRunInfo](memoSize),
@@ -467,6 +485,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			for job := range jobs {
 				p.process(workCtx, job)
 				p.tasks.release(job.Run) // before the wake-up, which lets the dispatcher see the room
+				if job.Run.Kind == store.KindTask {
+					p.rendering.Add(-1)
+				}
 				<-slots
 				p.Wake() // a finished run usually leaves new runs due
 			}
@@ -525,12 +546,23 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		// Tasks at their limit are skipped, and the claim is cut to the
 		// room of the fullest other task, so none passes its limit.
 		skipTasks, n := p.tasks.plan(held)
+		// Task runs beyond the render gate's room would wait in workers:
+		// none are claimed while it is full, and no more than its room.
+		holdTasks := false
+		if p.renderLimit > 0 {
+			room := p.renderLimit - p.rendering.Load()
+			if room <= 0 {
+				holdTasks = true
+			} else {
+				n = int(min(int64(n), room))
+			}
+		}
 		for range held - n {
 			<-slots
 		}
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
-		claimed, err := p.claim(context.WithoutCancel(ctx), n, skipTasks)
+		claimed, err := p.claim(context.WithoutCancel(ctx), n, skipTasks, holdTasks)
 		if err != nil {
 			for range n {
 				<-slots
@@ -551,6 +583,9 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		}
 		for _, j := range claimed {
 			p.tasks.take(j.Run)
+			if j.Run.Kind == store.KindTask {
+				p.rendering.Add(1)
+			}
 			jobs <- j // a worker is free for every held slot
 		}
 		if len(claimed) == n {

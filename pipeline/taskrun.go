@@ -68,6 +68,11 @@ type RenderGate interface {
 	// Enter waits until a run for an event of topic may render, or ctx
 	// ends; release must be called when the render is done.
 	Enter(ctx context.Context, topic string) (release func(), err error)
+	// Concurrency returns how many runs for an event of topic may render
+	// at once ("" for an ordinary topic). The pipeline claims no more task
+	// runs than that, so workers do not wait at the gate while other runs
+	// are due.
+	Concurrency(topic string) int64
 }
 
 // taskRun renders the task for the event and creates its action runs.
