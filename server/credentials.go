@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sprocketrun/sprocket/internal/dirlock"
 	"github.com/sprocketrun/sprocket/internal/seal"
@@ -287,7 +288,7 @@ var errStopped = errors.New("rotation stopped (test)")
 // renames it over secret.key after the re-seal committed; an interrupted
 // rotation is resolved at the next start (or rotation) by which key opens
 // the stored credentials. It refuses to run while a server holds the data
-// directory.
+// directory or, on PostgreSQL, while any node of the database is running.
 func RotateKey(ctx context.Context, cfg RotateConfig) (RotateResult, error) {
 	var res RotateResult
 	if cfg.DataDir == "" {
@@ -310,6 +311,18 @@ func RotateKey(ctx context.Context, cfg RotateConfig) (RotateResult, error) {
 		return res, err
 	}
 	defer be.st.Close()
+	if cfg.DatabaseURL != "" {
+		// The data directory's lock covers one node; the others announce
+		// themselves by their heartbeats in the database.
+		n, latest, err := liveNodeCount(ctx, be.st, time.Now())
+		if err != nil {
+			return res, err
+		}
+		if n > 0 {
+			return res, fmt.Errorf("%d node(s) of this database are running (latest heartbeat %s ago): stop every node first (a node killed without stopping counts for %s)",
+				n, time.Since(latest).Round(time.Second), shareStale)
+		}
+	}
 	cr, err := rewriterOf(be.st)
 	if err != nil {
 		return res, err

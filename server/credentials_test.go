@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sprocketrun/sprocket/integrations/oauth"
 	"github.com/sprocketrun/sprocket/internal/dirlock"
@@ -303,5 +305,42 @@ func TestSealPlaintextAtStart(t *testing.T) {
 				t.Errorf("%s (%d bytes) still holds %q %d times", name, len(raw), s, n)
 			}
 		}
+	}
+}
+
+// TestRotateKeyRefusesLiveNodes: on PostgreSQL a rotation refuses while a
+// node of the database has a fresh heartbeat (another machine's node
+// holds no lock here), and goes ahead once the node has stopped.
+func TestRotateKeyRefusesLiveNodes(t *testing.T) {
+	url := testDatabaseURL(t)
+	dir := t.TempDir()
+	k1 := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	k2 := base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	ctx := context.Background()
+	beat := func(svc *Service, node string, seen time.Time) {
+		raw, _ := json.Marshal(throttleReading{Seen: seen, At: seen})
+		if _, err := svc.st.PutSetting(ctx, settingShopThrottle, node, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, _ := openTestService(t, Config{DataDir: dir, DatabaseURL: url, SecretKey: k1})
+	beat(svc, "node-elsewhere", time.Now().UTC())
+	beat(svc, "node-killed-long-ago", time.Now().Add(-time.Minute).UTC())
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := RotateKey(ctx, RotateConfig{DataDir: dir, DatabaseURL: url, SecretKey: k1, NewKey: k2, Logger: quietLogger()})
+	if err == nil || !strings.Contains(err.Error(), "1 node(s) of this database are running") {
+		t.Fatalf("rotation with a live node: %v", err)
+	}
+	svc, _ = openTestService(t, Config{DataDir: dir, DatabaseURL: url, SecretKey: k1})
+	if err := svc.st.DeleteSetting(ctx, settingShopThrottle, "node-elsewhere"); err != nil { // it stopped
+		t.Fatal(err)
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RotateKey(ctx, RotateConfig{DataDir: dir, DatabaseURL: url, SecretKey: k1, NewKey: k2, Logger: quietLogger()}); err != nil {
+		t.Fatalf("rotation once every node stopped: %v", err)
 	}
 }

@@ -527,6 +527,11 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		s.log.Warn("http shutdown", "error", serr)
 	}
 	wg.Wait()
+	if s.share != nil {
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		s.share.forgetSelf(fctx)
+		fcancel()
+	}
 	return err
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sprocketrun/sprocket/shopify"
 	"github.com/sprocketrun/sprocket/shopify/sandbox"
+	"github.com/sprocketrun/sprocket/store"
 )
 
 // TestSharedThrottle: a node holds back Shopify work while another node
@@ -53,6 +55,24 @@ func TestSharedThrottle(t *testing.T) {
 	if got := share.concurrencyShare(10)(); got != 4 {
 		t.Errorf("share of 10 among 3 nodes = %d, want 4", got)
 	}
+	// Liveness is the heartbeat (Seen), not the age of what the node knows
+	// of the bucket: an idle node whose last Shopify call was long ago is
+	// alive. A node silent for over shareForget is deleted.
+	put("node-b", throttleReading{Seen: time.Now().UTC(), At: time.Now().Add(-10 * time.Minute).UTC(), Available: 0, Maximum: 100, Restore: 50, Hold: true})
+	put("node-e", throttleReading{Seen: time.Now().Add(-2 * time.Hour).UTC(), At: time.Now().Add(-2 * time.Hour).UTC()})
+	share.exchange(ctx)
+	if n := share.liveNodes(time.Now()); n != 3 {
+		t.Errorf("live nodes with an idle node-b = %d, want 3", n)
+	}
+	if share.othersHold(time.Now()) {
+		t.Error("holding for node-b's bucket, restored long since")
+	}
+	if _, err := svc.st.GetSetting(ctx, settingShopThrottle, "node-e"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a node silent for 2h is still listed: %v", err)
+	}
+	if _, err := svc.st.GetSetting(ctx, settingShopThrottle, "node-d"); err != nil {
+		t.Errorf("a node silent for a minute was deleted: %v", err)
+	}
 	// After a call, this node's reading is in the store for the others.
 	_ = c
 	if _, err := svc.shop.GraphQL(ctx, shopify.GraphQLRequest{Query: `{ shop { name } }`}); err != nil {
@@ -64,8 +84,13 @@ func TestSharedThrottle(t *testing.T) {
 		t.Fatalf("this node's reading was not published: %v", err)
 	}
 	var r throttleReading
-	if err := json.Unmarshal(got.Value, &r); err != nil || r.Maximum != 100 {
+	if err := json.Unmarshal(got.Value, &r); err != nil || r.Maximum != 100 || time.Since(r.Seen) > time.Minute {
 		t.Errorf("published reading %s", got.Value)
+	}
+	// A node that stops deletes its reading: the others stop counting it.
+	share.forgetSelf(ctx)
+	if _, err := svc.st.GetSetting(ctx, settingShopThrottle, "node-a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reading after forgetSelf: %v", err)
 	}
 }
 

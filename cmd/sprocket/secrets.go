@@ -19,7 +19,9 @@ rotate-key re-seals every stored credential (task secrets, webhook signing
 secrets, the Shopify connection, app integrations, OAuth providers and
 accounts, the run link key) under a new key, in one transaction, and prints
 how many values it re-sealed. Stop the server first: it refuses to run
-while a server holds the data directory.
+while a server holds the data directory and, with --database, while any
+node of that database is running (every node, on every machine, must be
+stopped; a node killed without stopping counts for 10 seconds).
 
 The current key is ` + seal.EnvKey + ` when set, else the key file
 <data>/` + seal.KeyFile + `. The new key is ` + server.NewKeyEnv + ` (32 bytes,
