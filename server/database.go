@@ -83,8 +83,10 @@ type serviceStore interface {
 }
 
 // serveReady answers /readyz: 200 when the database answers within two
-// seconds (migrations were applied by Open) and the data directory's free
-// space is above the floor (Config.MinFreeDisk), 503 otherwise. With a
+// seconds (migrations were applied by Open), takes a write, the data
+// directory's free space is above the floor (Config.MinFreeDisk) and the
+// oldest due run has waited no longer than Config.MaxQueueAge; 503
+// otherwise, with the reason in "error". With a
 // stored-bytes quota it also reports the store's size, the quota and
 // whether ingest is refused for it (stored_bytes_quota_reached).
 func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +106,18 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	body := map[string]any{"ok": true, "store": s.storeKind}
 	if free >= 0 {
 		body["free_disk_bytes"] = free
+	}
+	rd := s.ready.check(ctx)
+	body["store_writable"] = rd.writeErr == nil
+	body["queue_oldest_due_age_seconds"] = rd.age.Seconds()
+	if s.ready.maxAge > 0 {
+		body["max_queue_age_seconds"] = s.ready.maxAge.Seconds()
+	}
+	if msg := s.ready.problem(rd); msg != "" {
+		s.log.Warn("readiness check failed", "error", msg)
+		body["ok"], body["error"] = false, msg
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
 	}
 	if s.quota != nil {
 		// A reached quota pauses ingest only: the node still serves the

@@ -192,6 +192,10 @@ type Config struct {
 	// Retry-After and /readyz reports the quota reached; queued runs and
 	// the scheduler go on and pruning frees space. Zero: no quota.
 	MaxStoredBytes int64
+	// MaxQueueAge bounds how long the oldest due run may have waited
+	// before /readyz reports the node not ready (zero: DefaultMaxQueueAge;
+	// negative: no bound).
+	MaxQueueAge time.Duration
 	// QuotaEvery is how long a reading of the store's size is reused;
 	// zero means DefaultQuotaEvery.
 	QuotaEvery time.Duration
@@ -266,6 +270,7 @@ type Service struct {
 	schemas   gqllint.Schemas // Admin schemas by API version, loaded on first use
 	hookSync  *webhookSync
 	disk      *diskFloor   // nil without a free-space floor
+	ready     *readiness   // /readyz write probe and queue age
 	quota     *storedQuota // nil without a stored-bytes quota
 	authFails *authFailures
 	bulk      *bulkOps
@@ -333,7 +338,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, st: st, lock: lock, waker: be.waker, metrics: m, storeKind: be.kind,
 		elector: leader.New(be.leases, "maintenance", leader.HolderID(), cfg.PruneEvery+cfg.PruneEvery/2, log),
 		auth:    auth, hooks: newRegistry(st), vault: NewVault(st, nil), limits: newLimiter(cfg.RateLimits),
-		disk:  newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk),
+		disk: newDiskFloor(cfg.DataDir, cfg.MinFreeDisk, cfg.FreeDisk), ready: newReadiness(st, cfg.MaxQueueAge),
 		quota: newStoredQuota(cfg.MaxStoredBytes, st, cfg.QuotaEvery, log), authFails: newAuthFailures(cmp.Or(cfg.AuthFailuresPerMinute, DefaultAuthFailuresPerMinute))}
 	// fail releases what Open has taken so far.
 	fail := func(err error) (*Service, error) {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHelpExitsZero: every way of asking for help prints usage on stdout,
@@ -143,5 +144,39 @@ func TestServeTaskConcurrency(t *testing.T) {
 	code := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--task-concurrency", "lots"}, strings.NewReader(""), &bytes.Buffer{}, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "--task-concurrency") {
 		t.Errorf("serve --task-concurrency lots: exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// TestServeMaxQueueAge: serve's help names --max-queue-age and its
+// environment variable; 0 means no bound and a bad value stops serve with
+// exit 2 naming the flag.
+func TestServeMaxQueueAge(t *testing.T) {
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--help"}, strings.NewReader(""), &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("serve --help: exit %d", code)
+	}
+	for _, want := range []string{"-max-queue-age", "SPROCKET_MAX_QUEUE_AGE", "/readyz"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("serve --help lacks %q", want)
+		}
+	}
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr bool
+	}{
+		{in: "10m", want: 10 * time.Minute}, {in: " 90s ", want: 90 * time.Second}, {in: "0", want: -1},
+		{in: "-1m", wantErr: true}, {in: "ten", wantErr: true}, {in: "", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := parseMaxQueueAge(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("parseMaxQueueAge(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	var errOut bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--max-queue-age", "soon"}, strings.NewReader(""), &bytes.Buffer{}, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "--max-queue-age") {
+		t.Errorf("serve --max-queue-age soon: exit %d, stderr %q", code, errOut.String())
 	}
 }
