@@ -547,14 +547,16 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		// room of the fullest other task, so none passes its limit.
 		skipTasks, n := p.tasks.plan(held)
 		// Task runs beyond the render gate's room would wait in workers:
-		// none are claimed while it is full, and no more than its room.
-		holdTasks := false
+		// none are claimed while it is full, and when it has less room
+		// than the claim, the claim takes at most that many runs of any
+		// kind and then the rest with task runs held, keeping the batch.
+		holdTasks, first := false, n
 		if p.renderLimit > 0 {
 			room := p.renderLimit - p.rendering.Load()
 			if room <= 0 {
 				holdTasks = true
 			} else {
-				n = int(min(int64(n), room))
+				first = int(min(int64(n), room))
 			}
 		}
 		for range held - n {
@@ -562,7 +564,17 @@ func (p *Pipeline) dispatch(ctx context.Context, jobs chan<- store.Job, slots ch
 		}
 		// Not cancellable: a claim that commits must reach the workers,
 		// which finish it within the shutdown grace period.
-		claimed, err := p.claim(context.WithoutCancel(ctx), n, skipTasks, holdTasks)
+		claimed, err := p.claim(context.WithoutCancel(ctx), first, skipTasks, holdTasks)
+		if err == nil && len(claimed) == first && first < n {
+			var more []store.Job
+			if more, err = p.claim(context.WithoutCancel(ctx), n-first, skipTasks, true); err == nil {
+				claimed = append(claimed, more...)
+			} else {
+				// The first claim committed: its runs go to the workers.
+				p.log.Error("pipeline: claim runs", "err", err)
+				err = nil
+			}
+		}
 		if err != nil {
 			for range n {
 				<-slots

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,4 +85,90 @@ func TestRenderGateHoldsClaims(t *testing.T) {
 		}
 		return n == 2
 	})
+}
+
+// claimSpy records the size of every claim and whether it could take
+// task runs.
+type claimSpy struct {
+	Store
+	mu     sync.Mutex
+	claims []claimCall
+}
+
+type claimCall struct {
+	limit int
+	tasks bool // task runs could be claimed
+}
+
+func (c *claimSpy) record(limit int, kinds []store.RunKind) {
+	c.mu.Lock()
+	c.claims = append(c.claims, claimCall{limit: limit, tasks: len(kinds) == 0 || slices.Contains(kinds, store.KindTask)})
+	c.mu.Unlock()
+}
+
+func (c *claimSpy) Claim(ctx context.Context, n int, lease time.Duration) ([]store.Job, error) {
+	c.record(n, nil)
+	return c.Store.Claim(ctx, n, lease)
+}
+
+func (c *claimSpy) ClaimFiltered(ctx context.Context, o store.ClaimOptions) ([]store.Job, error) {
+	c.record(o.Limit, o.Kinds)
+	return c.Store.ClaimFiltered(ctx, o)
+}
+
+func (c *claimSpy) since(i int) []claimCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.claims[i:])
+}
+
+// TestRenderGateKeepsClaimBatches: with room for one more render, claims
+// still take a batch of other runs (the task kind held for the part
+// beyond the room) rather than one run per claim.
+func TestRenderGateKeepsClaimBatches(t *testing.T) {
+	limits := run.Limits{MemoryBytes: 1 << 20}
+	gate := run.NewMemoryGate(2*limits.MemoryBytes, limits) // two renders at a time
+	h := newHarness(t, withConfig(func(c *Config) { c.Workers = 16; c.RenderGate = gate }))
+	spy := &claimSpy{Store: h.cfg.Store}
+	h.cfg.Store = spy
+	block, entered := make(chan struct{}), make(chan struct{}, 1)
+	var unblock sync.Once
+	defer unblock.Do(func() { close(block) })
+	h.task("A", []string{"user/a/go"}, `{"log":"a"}`, taskOpts{})
+	h.setRender("A", func(in TaskRunInput) (string, error) {
+		entered <- struct{}{}
+		<-block
+		return in.Task.Script, nil
+	})
+	h.start()
+	h.event("user/a/go", `{}`)
+	<-entered // one render in progress: room for one more
+	from := len(spy.since(0))
+	evs, err := h.st.InsertEvents(context.Background(), slices.Repeat([]store.NewEvent{{Topic: "user/nobody/listens"}}, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.p.Wake()
+	h.waitFor("the 40 event runs", func() bool {
+		for _, ev := range evs {
+			rs := h.runs(store.RunFilter{EventID: ev.ID, Kind: store.KindEvent})
+			if len(rs) != 1 || rs[0].Status != store.StatusSuccess {
+				return false
+			}
+		}
+		return true
+	})
+	batched := false
+	for _, c := range spy.since(from) {
+		if c.tasks && c.limit > 1 {
+			t.Errorf("a claim of %d runs could take task runs with room for one render", c.limit)
+		}
+		if !c.tasks && c.limit > 1 {
+			batched = true
+		}
+	}
+	if !batched {
+		t.Errorf("no claim took more than one run while the gate had room for one render: %+v", spy.since(from))
+	}
+	unblock.Do(func() { close(block) })
 }
