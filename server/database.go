@@ -107,7 +107,10 @@ func (s *Service) serveReady(w http.ResponseWriter, r *http.Request) {
 	if free >= 0 {
 		body["free_disk_bytes"] = free
 	}
-	rd := s.ready.check(ctx)
+	// A time budget of its own: a write may wait behind a prune.
+	rctx, rcancel := context.WithTimeout(r.Context(), 2*time.Second)
+	rd := s.ready.check(rctx)
+	rcancel()
 	body["store_writable"] = rd.writeErr == nil
 	body["queue_oldest_due_age_seconds"] = rd.age.Seconds()
 	if s.ready.maxAge > 0 {

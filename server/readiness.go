@@ -10,10 +10,6 @@ import (
 	"github.com/sprocketrun/sprocket/store"
 )
 
-// DefaultMaxQueueAge is the default bound on how long the oldest due run
-// may wait before /readyz reports the node not ready.
-const DefaultMaxQueueAge = 10 * time.Minute
-
 // readyEvery is how long one reading of the write probe and the queue is
 // reused, so that frequent probes cost one write and one queue count a
 // second.
@@ -34,7 +30,7 @@ type readyStore interface {
 // readyEvery.
 type readiness struct {
 	st     readyStore
-	maxAge time.Duration // <= 0: no bound
+	maxAge time.Duration // <= 0: no bound (the age is still reported)
 	now    func() time.Time
 
 	mu      sync.Mutex
@@ -50,9 +46,6 @@ type readyReading struct {
 }
 
 func newReadiness(st readyStore, maxAge time.Duration) *readiness {
-	if maxAge == 0 {
-		maxAge = DefaultMaxQueueAge
-	}
 	return &readiness{st: st, maxAge: maxAge, now: time.Now}
 }
 

@@ -25,7 +25,7 @@ func TestReadyzQueueAge(t *testing.T) {
 	}{
 		{"young backlog", time.Minute, 30 * time.Second, http.StatusOK},
 		{"old backlog", time.Minute, 2 * time.Minute, http.StatusServiceUnavailable},
-		{"no bound", -1, 24 * time.Hour, http.StatusOK},
+		{"no bound", 0, 24 * time.Hour, http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, c := openTestService(t, Config{MaxQueueAge: tc.maxAge})
@@ -68,19 +68,21 @@ func (f *failingReadyStore) Stats(context.Context) (store.QueueStats, error) {
 func TestReadinessChecks(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name string
-		st   *failingReadyStore
-		want string // "" for ready
+		name   string
+		st     *failingReadyStore
+		maxAge time.Duration
+		want   string // "" for ready
 	}{
-		{"healthy", &failingReadyStore{}, ""},
-		{"read-only store", &failingReadyStore{writeErr: errors.New("attempt to write a readonly database")}, "store does not take writes: attempt to write a readonly database"},
-		{"queue unreadable", &failingReadyStore{statsErr: errors.New("connection reset")}, "queue unreadable: connection reset"},
-		{"backlog", &failingReadyStore{oldest: now.Add(-11 * time.Minute)}, "queue backlogged: the oldest due run has waited 11m0s, over the bound of 10m0s"},
-		{"within bound", &failingReadyStore{oldest: now.Add(-9 * time.Minute)}, ""},
+		{"healthy", &failingReadyStore{}, 10 * time.Minute, ""},
+		{"read-only store", &failingReadyStore{writeErr: errors.New("attempt to write a readonly database")}, 0, "store does not take writes: attempt to write a readonly database"},
+		{"queue unreadable", &failingReadyStore{statsErr: errors.New("connection reset")}, 0, "queue unreadable: connection reset"},
+		{"backlog", &failingReadyStore{oldest: now.Add(-11 * time.Minute)}, 10 * time.Minute, "queue backlogged: the oldest due run has waited 11m0s, over the bound of 10m0s"},
+		{"within bound", &failingReadyStore{oldest: now.Add(-9 * time.Minute)}, 10 * time.Minute, ""},
+		{"backlog without a bound", &failingReadyStore{oldest: now.Add(-24 * time.Hour)}, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReadiness(tt.st, 0)
+			r := newReadiness(tt.st, tt.maxAge)
 			clock := now
 			r.now = func() time.Time { return clock }
 			if got := r.problem(r.check(context.Background())); got != tt.want {

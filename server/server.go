@@ -193,8 +193,9 @@ type Config struct {
 	// the scheduler go on and pruning frees space. Zero: no quota.
 	MaxStoredBytes int64
 	// MaxQueueAge bounds how long the oldest due run may have waited
-	// before /readyz reports the node not ready (zero: DefaultMaxQueueAge;
-	// negative: no bound).
+	// before /readyz reports the node not ready (zero or negative: no
+	// bound; the age is reported either way). The queue is the store's, so
+	// nodes sharing a database report a backlog together.
 	MaxQueueAge time.Duration
 	// QuotaEvery is how long a reading of the store's size is reused;
 	// zero means DefaultQuotaEvery.
@@ -373,8 +374,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	s.shop = newShopConn(st, s.box, cfg.Shopify, log)
 	m.Registry().MustRegister(newShopCollector(s.shop))
 	if s.oauth, err = oauth.New(oauth.Config{Store: st, Box: s.box, Logger: log}); err != nil {
-		_ = st.Close()
-		return nil, err
+		return fail(err)
 	}
 	if err := s.shop.load(ctx); err != nil {
 		return fail(err)

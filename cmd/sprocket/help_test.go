@@ -165,7 +165,7 @@ func TestServeMaxQueueAge(t *testing.T) {
 		want    time.Duration
 		wantErr bool
 	}{
-		{in: "10m", want: 10 * time.Minute}, {in: " 90s ", want: 90 * time.Second}, {in: "0", want: -1},
+		{in: "10m", want: 10 * time.Minute}, {in: " 90s ", want: 90 * time.Second}, {in: "0", want: 0},
 		{in: "-1m", wantErr: true}, {in: "ten", wantErr: true}, {in: "", wantErr: true},
 	}
 	for _, tt := range tests {

@@ -30,20 +30,17 @@ import (
 	"github.com/sprocketrun/sprocket/web"
 )
 
-// envOr returns the environment variable name, or def when it is unset or empty.
 // parseMaxQueueAge parses --max-queue-age into server.Config.MaxQueueAge
-// (0, no bound, becomes negative).
+// (0: no bound).
 func parseMaxQueueAge(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("--max-queue-age (SPROCKET_MAX_QUEUE_AGE): want a duration such as 10m, or 0 for no bound; got %q", v)
 	}
-	if d == 0 {
-		return -1, nil
-	}
 	return d, nil
 }
 
+// envOr returns the environment variable name, or def when it is unset or empty.
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -99,7 +96,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	hookPerHook := fs.Int("webhook-rate-per-webhook", 0, "requests per minute one webhook accepts (429 with Retry-After beyond; 0: unlimited)")
 	minFreeMiB := fs.Int64("min-free-disk-mib", server.DefaultMinFreeDisk>>20, "free space (MiB) the data directory's file system keeps: below it webhooks answer 503 and /readyz is not ready (0: no floor)")
 	maxStored := fs.String("max-stored-bytes", envOr("SPROCKET_MAX_STORED_BYTES", "auto"), "stored-bytes quota, e.g. 10GiB or 500MB: while the database holds this much, event ingest (webhooks, POST /v1/events, Shopify webhooks, inbound email) answers 429 with Retry-After until pruning frees space; queued runs and the scheduler go on (0: unlimited; auto: half the data directory's file system with SQLite, unlimited with --database) (env SPROCKET_MAX_STORED_BYTES)")
-	maxQueueAge := fs.String("max-queue-age", envOr("SPROCKET_MAX_QUEUE_AGE", server.DefaultMaxQueueAge.String()), "/readyz reports not ready while the oldest due run has waited longer than this, e.g. 10m (0: no bound) (env SPROCKET_MAX_QUEUE_AGE)")
+	maxQueueAge := fs.String("max-queue-age", envOr("SPROCKET_MAX_QUEUE_AGE", "0"), "/readyz reports not ready while the oldest due run has waited longer than this, e.g. 10m; on a shared database every node sees the same queue (0: no bound, the age is only reported) (env SPROCKET_MAX_QUEUE_AGE)")
 	maxConns := fs.Int("max-conns", 4096, "HTTP connections open at once (0: no cap); more are closed at once")
 	maxConnsPerIP := fs.Int("max-conns-per-ip", 1024, "HTTP connections open at once from one client address (0: no cap)")
 	authFails := fs.Int("auth-failures-per-minute", server.DefaultAuthFailuresPerMinute, "API requests with a missing or wrong token one address may make per minute before being answered 429 (0: no bound)")
