@@ -181,38 +181,11 @@ func saveTaskVersion(ctx context.Context, tx pgx.Tx, taskID, name, subs, def str
 	return nil
 }
 
-// ListTaskVersions lists a task's versions newest first.
+// ListTaskVersions lists a task's versions newest first: all of them,
+// as a task keeps at most store.MaxTaskVersions.
 func (s *Store) ListTaskVersions(ctx context.Context, taskID string) ([]store.TaskVersion, error) {
-	if _, err := s.GetTask(ctx, taskID); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT task_id, version, name, subscriptions, definition, saved_at FROM task_versions
-WHERE task_id = $1 ORDER BY version DESC`, taskID)
-	if err != nil {
-		return nil, fmt.Errorf("list task versions: %w", err)
-	}
-	defer rows.Close()
-	var out []store.TaskVersion
-	for rows.Next() {
-		var (
-			v       store.TaskVersion
-			subs    *string
-			def     string
-			savedAt int64
-		)
-		if err := rows.Scan(&v.TaskID, &v.Version, &v.Name, &subs, &def, &savedAt); err != nil {
-			return nil, fmt.Errorf("list task versions: %w", err)
-		}
-		if v.Subscriptions, err = decodeStrings(subs); err != nil {
-			return nil, fmt.Errorf("list task versions: %w", err)
-		}
-		v.Definition, v.SavedAt = json.RawMessage(def), fromMicro(savedAt)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list task versions: %w", err)
-	}
-	return out, nil
+	vs, _, err := s.ListTaskVersionsPage(ctx, taskID, store.Page{Limit: store.MaxTaskVersions})
+	return vs, err
 }
 
 // DeleteTask deletes a task and its idempotency keys.
