@@ -80,27 +80,13 @@ func (t *Tracing) RunAttempt(_ context.Context, a pipeline.RunAttempt) {
 		attribute.Int(AttrAttempt, a.Attempt),
 		attribute.String(AttrStatus, string(a.Status)),
 	)
-	if a.Topic != "" {
-		attrs = append(attrs, attribute.String(AttrTopic, a.Topic))
-	}
-	if r.ParentRunID != "" {
-		attrs = append(attrs, attribute.String(AttrParentRunID, r.ParentRunID))
-	}
-	if r.TaskID != "" {
-		attrs = append(attrs, attribute.String(AttrTaskID, r.TaskID))
-	}
-	if a.TaskName != "" {
-		attrs = append(attrs, attribute.String(AttrTaskName, a.TaskName))
-	}
-	if r.ActionType != "" {
-		attrs = append(attrs, attribute.String(AttrActionType, r.ActionType))
-	}
-	if a.Created > 0 {
-		attrs = append(attrs, attribute.Int(AttrCreatedRuns, a.Created))
-	}
-	if a.Events > 0 {
-		attrs = append(attrs, attribute.Int(AttrCreatedEvents, a.Events))
-	}
+	attrs = withString(attrs, AttrTopic, a.Topic)
+	attrs = withString(attrs, AttrParentRunID, r.ParentRunID)
+	attrs = withString(attrs, AttrTaskID, r.TaskID)
+	attrs = withString(attrs, AttrTaskName, a.TaskName)
+	attrs = withString(attrs, AttrActionType, r.ActionType)
+	attrs = withInt(attrs, AttrCreatedRuns, a.Created)
+	attrs = withInt(attrs, AttrCreatedEvents, a.Events)
 	failed := a.Status != pipeline.AttemptSucceeded
 	t.emit(name, trace.SpanKindInternal, tid, parent, sid, a.Start, a.End, attrs, nil, failed, a.Error)
 
@@ -119,12 +105,8 @@ func (t *Tracing) eventSpan(a pipeline.RunAttempt) {
 	if ev := a.Event; ev != nil {
 		start = ev.CreatedAt
 		attrs = append(attrs, attribute.String(AttrTopic, ev.Topic))
-		if ev.Source != "" {
-			attrs = append(attrs, attribute.String(AttrEventSource, ev.Source))
-		}
-		if ev.WebhookID != "" {
-			attrs = append(attrs, attribute.String(AttrWebhookID, ev.WebhookID))
-		}
+		attrs = withString(attrs, AttrEventSource, ev.Source)
+		attrs = withString(attrs, AttrWebhookID, ev.WebhookID)
 		if ev.ParentID != "" {
 			attrs = append(attrs, attribute.String(AttrParentEventID, ev.ParentID))
 			links = append(links, trace.Link{SpanContext: trace.NewSpanContext(trace.SpanContextConfig{
@@ -163,9 +145,7 @@ func (t *Tracing) Webhook(_ context.Context, w Webhook) {
 		attribute.String(AttrTopic, w.Topic),
 		attribute.String(AttrWebhookID, w.WebhookID),
 	}
-	if w.RequestID != "" {
-		attrs = append(attrs, attribute.String(AttrRequestID, w.RequestID))
-	}
+	attrs = withString(attrs, AttrRequestID, w.RequestID)
 	tid := TraceID(w.EventID)
 	t.emit(SpanWebhook, trace.SpanKindServer, tid, EventSpanID(w.EventID), WebhookSpanID(w.EventID, w.RequestID), w.Start, w.End, attrs, nil, false, "")
 }
@@ -204,4 +184,20 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// withString appends the attribute when v is not empty.
+func withString(attrs []attribute.KeyValue, key, v string) []attribute.KeyValue {
+	if v == "" {
+		return attrs
+	}
+	return append(attrs, attribute.String(key, v))
+}
+
+// withInt appends the attribute when n is positive.
+func withInt(attrs []attribute.KeyValue, key string, n int) []attribute.KeyValue {
+	if n <= 0 {
+		return attrs
+	}
+	return append(attrs, attribute.Int(key, n))
 }
