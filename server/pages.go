@@ -83,6 +83,15 @@ func (b *pageBody) add(v any) (bool, error) {
 	return true, nil
 }
 
+// addItem adds out(x) to b, reporting whether it fit the budget.
+func addItem[T any](b *pageBody, x T, out func(T) (any, error)) (bool, error) {
+	v, err := out(x)
+	if err != nil {
+		return false, err
+	}
+	return b.add(v)
+}
+
 // listOut encodes items as the list body {name: [...], next_cursor}. Items
 // are added while their JSON stays within the byte budget; when the next
 // item would pass it, the page ends there and next_cursor is the cursor
@@ -91,11 +100,7 @@ func (b *pageBody) add(v any) (bool, error) {
 func listOut[T any](budget int, name string, items []T, next string, cursor func(T) string, out func(T) (any, error)) (map[string]any, error) {
 	b := newPageBody(budget)
 	for i, x := range items {
-		v, err := out(x)
-		if err != nil {
-			return nil, err
-		}
-		ok, err := b.add(v)
+		ok, err := addItem(b, x, out)
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +126,7 @@ func listPaged[T any](budget int, name string, p store.Page, fetch func(store.Pa
 			return nil, err
 		}
 		for _, x := range items {
-			v, err := out(x)
-			if err != nil {
-				return nil, err
-			}
-			ok, err := b.add(v)
+			ok, err := addItem(b, x, out)
 			if err != nil {
 				return nil, err
 			}
