@@ -213,14 +213,10 @@ type attemptJSON struct {
 // was performed again after an interrupted attempt.
 func attemptsOut(as []store.Attempt) ([]attemptJSON, bool) {
 	out := make([]attemptJSON, 0, len(as))
-	reperformed := false
 	for _, a := range as {
 		j := attemptJSON{Attempt: a.Number, StartedAt: a.StartedAt.UTC().Format(time.RFC3339Nano), Outcome: string(a.Outcome)}
 		if a.Outcome == "" {
 			j.Outcome = "running"
-		}
-		if a.Outcome == store.OutcomeInterrupted {
-			reperformed = true
 		}
 		if a.Node != "" {
 			n := a.Node
@@ -236,7 +232,7 @@ func attemptsOut(as []store.Attempt) ([]attemptJSON, bool) {
 		}
 		out = append(out, j)
 	}
-	return out, reperformed
+	return out, store.Reperformed(as)
 }
 
 // actionJSON is the action of an action run.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -551,6 +552,12 @@ const (
 
 // InterruptedAttemptError is the error text of an interrupted attempt.
 const InterruptedAttemptError = "lease expired before the attempt recorded an outcome (process killed, crashed or stalled); its side effects may have happened"
+
+// Reperformed reports whether a run was taken again after an attempt
+// that was interrupted (its side effects may have happened twice).
+func Reperformed(attempts []Attempt) bool {
+	return slices.ContainsFunc(attempts, func(a Attempt) bool { return a.Outcome == OutcomeInterrupted })
+}
 
 // MaxAttemptsListed caps RunAttempts: the latest attempts are returned.
 const MaxAttemptsListed = 100

@@ -283,9 +283,7 @@ func (u *UI) eventPage(w http.ResponseWriter, r *http.Request, s *session) {
 				u.internal(w, r, s, err)
 				return
 			}
-			for _, a := range n.History {
-				n.Reperformed = n.Reperformed || a.Outcome == store.OutcomeInterrupted
-			}
+			n.Reperformed = store.Reperformed(n.History)
 		}
 		if !run.StartedAt.IsZero() && !run.StoppedAt.IsZero() {
 			n.Elapsed = run.StoppedAt.Sub(run.StartedAt)
